@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// The CLI is TypeScript run by Node 24's type stripping; this shim checks the runtime and loads it.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(
+    `streamforge needs Node.js 24 or newer (this is ${process.version}).\n` +
+      'Run it through the project: `npm install` brings Node 24, then `npx streamforge …` uses it.\n',
+  );
+  process.exit(2);
+}
+// `streamforge candles … | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+const { main } = await import('../src/system/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

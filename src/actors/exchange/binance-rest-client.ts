@@ -1,0 +1,139 @@
+import {
+  ErrorCodes,
+  ExchangeError,
+  ExchangeErrorBody,
+  ExchangeInfo,
+  KlineRows,
+  ServerTime,
+} from '../../protocol/index.ts';
+import type { Interval, KlineRow } from '../../protocol/index.ts';
+import type { Clock, HttpClient, HttpResponse, Logger, Metrics } from '../ports/index.ts';
+import { retry } from './retry.ts';
+import { WeightPacer } from './weight-pacer.ts';
+
+export interface BinanceRestOptions {
+  readonly baseUrl: string;
+  readonly http: HttpClient;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Attempts per request for retriable failures (network, 5xx). @defaultValue 6 */
+  readonly maxAttempts?: number;
+  /** Share of each advertised weight window to use. @defaultValue 0.97 */
+  readonly weightTarget?: number;
+  /** Longest `Retry-After` worth waiting for; a longer ban fails the request. @defaultValue 300 */
+  readonly maxRetryAfterSeconds?: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Endpoint weights from Binance's documentation (limit-dependent ones at our limits). */
+const WEIGHT = { exchangeInfo: 20, time: 1, klines: 2 } as const;
+
+/**
+ * Binance spot REST market data: paced to the advertised weight limits, `Retry-After` honoured
+ * on 429/418, 5xx and network errors retried with jittered backoff, 4xx failed at once with the
+ * exchange's own message. Decimals stay strings, exactly as sent.
+ */
+export class BinanceRestClient {
+  readonly #o: BinanceRestOptions;
+  #pacer: WeightPacer | undefined;
+
+  constructor(options: BinanceRestOptions) {
+    this.#o = options;
+  }
+
+  /** Reads the advertised rate limits and the server clock; checks that `symbol` exists. */
+  async init(symbol: string): Promise<void> {
+    const info = ExchangeInfo.parse(
+      await this.#getJson('exchangeInfo', `/api/v3/exchangeInfo?symbol=${encodeURIComponent(symbol)}`, WEIGHT.exchangeInfo),
+    );
+    this.#pacer = new WeightPacer(info.rateLimits, this.#o.clock, this.#o.weightTarget ?? 0.97);
+    const before = this.#o.clock.now();
+    const time = ServerTime.parse(await this.#getJson('time', '/api/v3/time', WEIGHT.time));
+    const after = this.#o.clock.now();
+    this.#pacer.setServerOffset(time.serverTime - (before + after) / 2);
+  }
+
+  /** Klines with open time in `[startTime, endTime]` (inclusive, as the exchange defines it), oldest first. */
+  async klines(symbol: string, interval: Interval, startTime: number, endTime: number, limit = 1000): Promise<KlineRow[]> {
+    const q = `symbol=${encodeURIComponent(symbol)}&interval=${interval}&startTime=${startTime}&endTime=${endTime}&limit=${limit}`;
+    const body = await this.#getJson('klines', `/api/v3/klines?${q}`, WEIGHT.klines);
+    const parsed = KlineRows.safeParse(body);
+    if (!parsed.success) {
+      throw new ExchangeError(ErrorCodes.EXCHANGE_RESPONSE_INVALID, `klines response is not in Binance's format: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  }
+
+  /** Weight used against weight allowed, as the pacer saw it. */
+  pacerStats() {
+    return this.#pacer?.stats();
+  }
+
+  async #getJson(endpoint: string, path: string, weight: number): Promise<unknown> {
+    const { clock, log, signal } = this.#o;
+    return retry(
+      async () => {
+        await this.#pacer?.acquire(weight, signal);
+        const started = clock.now();
+        let res: HttpResponse;
+        try {
+          res = await this.#o.http.get(`${this.#o.baseUrl}${path}`, signal ? { signal } : {});
+        } catch (err) {
+          this.#pacer?.release(weight);
+          throw err;
+        }
+        this.#pacer?.settle(weight, res.headers);
+        this.#o.metrics.exchangeRequest(endpoint, res.status, (clock.now() - started) / 1000);
+        if (this.#pacer) this.#o.metrics.exchangeWeightUsedRatio(this.#pacer.usedRatio());
+        if (res.status === 200) return parseJson(res.body, endpoint);
+        throw this.#errorFor(endpoint, res);
+      },
+      {
+        clock,
+        maxAttempts: this.#o.maxAttempts ?? 6,
+        ...(signal ? { signal } : {}),
+        onRetry: (err, attempt, delayMs) => log.warn({ err, endpoint, attempt, delay_ms: delayMs }, 'exchange request retried'),
+      },
+    );
+  }
+
+  #errorFor(endpoint: string, res: HttpResponse): ExchangeError {
+    const body = ExchangeErrorBody.safeParse(safeJson(res.body));
+    const detail = body.success ? `${body.data.msg} (code ${body.data.code})` : `HTTP ${res.status}`;
+    const retryAfter = Number(res.headers['retry-after']);
+    const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
+    const max = this.#o.maxRetryAfterSeconds ?? 300;
+    const status = res.status;
+    const wait = retryAfterSeconds === undefined ? {} : { retryAfterSeconds };
+    if (status === 429 || status === 418) {
+      const code = status === 429 ? ErrorCodes.EXCHANGE_RATE_LIMITED : ErrorCodes.EXCHANGE_BANNED;
+      const tooLong = retryAfterSeconds !== undefined && retryAfterSeconds > max;
+      return new ExchangeError(code, `exchange ${status === 429 ? 'rate limit hit' : 'banned this IP'} on ${endpoint}: ${detail}`, {
+        status,
+        retriable: !tooLong,
+        ...wait,
+      });
+    }
+    if (status >= 500) {
+      return new ExchangeError(ErrorCodes.EXCHANGE_UNAVAILABLE, `exchange error on ${endpoint}: ${detail}`, { status, retriable: true, ...wait });
+    }
+    return new ExchangeError(ErrorCodes.EXCHANGE_BAD_REQUEST, `exchange rejected ${endpoint}: ${detail}`, { status, retriable: false });
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string, endpoint: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ExchangeError(ErrorCodes.EXCHANGE_RESPONSE_INVALID, `${endpoint} answered with invalid JSON`, { cause: err, retriable: true });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './binance-rest-client.ts';
+export * from './retry.ts';
+export * from './weight-pacer.ts';

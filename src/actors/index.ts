@@ -1,0 +1,12 @@
+export * from './manager/manager.ts';
+export * from './workflow/workflow-supervisor.ts';
+export * from './workflow/workflow-registry.ts';
+export * from './stage/stage-factory.ts';
+export * from './stage/stage-deps.ts';
+export * from './stage/telemetry.ts';
+export * from './loader/candle-loader.ts';
+export * from './connector/candle-connector.ts';
+export * from './exchange/index.ts';
+export * from './supervision/index.ts';
+export type * from './ports/index.ts';
+export { StageRoles } from './ports/launcher.ts';

@@ -1,0 +1,171 @@
+import { TelemetryEvent, TERMINAL_STATUSES, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
+import type { TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
+import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy } from '../ports/index.ts';
+import { safeJson } from '../stage/control-listener.ts';
+import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
+import { WorkflowSupervisor } from '../workflow/workflow-supervisor.ts';
+import type { SupervisorMessage } from '../workflow/workflow-supervisor.ts';
+import type { Store } from '../ports/index.ts';
+
+export interface CreateWorkflowRequest {
+  readonly symbol: string;
+  readonly type: string;
+  readonly range: TimeRange;
+}
+
+type Reply<T> = (result: { ok: true; value: T } | { ok: false; error: StreamForgeError }) => void;
+
+export type ManagerMessage =
+  | { readonly type: 'create'; readonly request: CreateWorkflowRequest; readonly reply: Reply<Workflow> }
+  | { readonly type: 'stop'; readonly queueId: string; readonly reply: Reply<Workflow> }
+  | { readonly type: 'event'; readonly event: TelemetryEvent }
+  | { readonly type: 'ended'; readonly queueId: string; readonly status: WorkflowStatus };
+
+export interface ManagerDeps {
+  readonly bus: Bus;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly launcher: Launcher;
+  readonly metrics: Metrics;
+  readonly controlTopic: string;
+  readonly eventsTopic: string;
+  readonly image?: string;
+  readonly stageSupervision?: SupervisionPolicy;
+}
+
+/**
+ * Creates workflows, spawns one supervisor per workflow, routes `queue-events` telemetry to them
+ * (the original manager never consumed it, so statuses stayed `pending`), and on start-up resumes
+ * workflows a previous process left unfinished.
+ */
+export class Manager implements Behaviour<ManagerMessage> {
+  readonly #deps: ManagerDeps;
+  readonly #ctx: ActorContext<ManagerMessage>;
+  readonly #registry: WorkflowRegistry;
+  readonly #supervisors = new Map<string, ActorRef<SupervisorMessage>>();
+  #events: Subscription | undefined;
+
+  constructor(deps: ManagerDeps, ctx: ActorContext<ManagerMessage>) {
+    this.#deps = deps;
+    this.#ctx = ctx;
+    this.#registry = new WorkflowRegistry(deps.store);
+  }
+
+  async start(): Promise<void> {
+    const { bus, metrics } = this.#deps;
+    await this.#registry.init();
+    await bus.ensureTopics([{ name: this.#deps.controlTopic }, { name: this.#deps.eventsTopic }]);
+    this.#events = await bus.subscribe({
+      groupId: 'streamforge-manager',
+      topics: [this.#deps.eventsTopic],
+      fromBeginning: false,
+      handler: (batch) => {
+        for (const m of batch) {
+          const parsed = TelemetryEvent.safeParse(safeJson(m.value));
+          if (parsed.success) this.#ctx.self.tell({ type: 'event', event: parsed.data });
+          else {
+            metrics.messageRejected('event_schema');
+            this.#ctx.log.warn({ offset: m.offset }, 'telemetry event rejected');
+          }
+        }
+        return Promise.resolve();
+      },
+    });
+    for (const wf of await this.#registry.list()) {
+      if (!TERMINAL_STATUSES.has(wf.status) && !this.#supervisors.has(wf.queue_id)) {
+        this.#ctx.log.info({ queue_id: wf.queue_id, status: wf.status }, 'resuming workflow');
+        this.#spawnSupervisor(wf);
+      }
+    }
+  }
+
+  async receive(message: ManagerMessage): Promise<void> {
+    switch (message.type) {
+      case 'create':
+        message.reply(await this.#create(message.request));
+        return;
+      case 'stop':
+        message.reply(await this.#stop(message.queueId));
+        return;
+      case 'event':
+        this.#supervisors.get(message.event.queue_id)?.tell({ type: 'event', event: message.event });
+        return;
+      case 'ended':
+        this.#supervisors.delete(message.queueId);
+        return;
+      default: {
+        const never: never = message;
+        throw new Error(`unexpected message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.#events?.close();
+  }
+
+  async #create(request: CreateWorkflowRequest): Promise<{ ok: true; value: Workflow }> {
+    const now = this.#deps.clock.now();
+    const names = workflowNames(request.symbol, request.type, request.range.fromMs);
+    const stage = (target: string) => ({
+      target,
+      telemetry_id: telemetryId(target, names.shortId),
+      status: 'pending' as const,
+      records: 0,
+      restarts: 0,
+    });
+    const wf: Workflow = {
+      queue_id: names.queueId,
+      symbol: request.symbol,
+      type: request.type,
+      time_range: formatTimeRange(request.range),
+      from_ms: request.range.fromMs,
+      to_ms: request.range.toMs,
+      status: 'pending',
+      kafka_topic: names.dataTopic,
+      collection_name: names.collectionName,
+      created_at: now,
+      updated_at: now,
+      stages: { [Targets.loader]: stage(Targets.loader), [Targets.connector]: stage(Targets.connector) },
+    };
+    await this.#registry.save(wf);
+    this.#spawnSupervisor(wf);
+    return { ok: true, value: wf };
+  }
+
+  async #stop(queueId: string): Promise<{ ok: true; value: Workflow } | { ok: false; error: StreamForgeError }> {
+    const wf = await this.#registry.get(queueId);
+    if (!wf) return { ok: false, error: new StreamForgeError(ErrorCodes.NOT_FOUND, `no workflow with queue_id ${queueId}`) };
+    const supervisor = this.#supervisors.get(queueId);
+    if (supervisor) supervisor.tell({ type: 'stop' });
+    else if (!TERMINAL_STATUSES.has(wf.status)) {
+      const stopped: Workflow = { ...wf, status: 'stopped', finished_at: this.#deps.clock.now(), updated_at: this.#deps.clock.now() };
+      await this.#registry.save(stopped);
+      return { ok: true, value: stopped };
+    }
+    return { ok: true, value: wf };
+  }
+
+  #spawnSupervisor(wf: Workflow): void {
+    const deps = this.#deps;
+    const ref = this.#ctx.spawn<SupervisorMessage>({
+      name: wf.queue_id,
+      actorType: 'workflow-supervisor',
+      create: (ctx) =>
+        new WorkflowSupervisor(
+          {
+            bus: deps.bus,
+            clock: deps.clock,
+            registry: this.#registry,
+            launcher: deps.launcher,
+            controlTopic: deps.controlTopic,
+            ...(deps.image ? { image: deps.image } : {}),
+            ended: (queueId, status) => this.#ctx.self.tell({ type: 'ended', queueId, status }),
+          },
+          wf,
+          ctx,
+        ),
+    });
+    this.#supervisors.set(wf.queue_id, ref);
+  }
+}

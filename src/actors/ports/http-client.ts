@@ -1,0 +1,17 @@
+export interface HttpResponse {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string;
+}
+
+export interface HttpRequestOptions {
+  readonly signal?: AbortSignal;
+  /** @defaultValue 10000 */
+  readonly timeoutMs?: number;
+}
+
+/** Plain HTTP GET; network failures reject with a retriable `SF_ERR_EXCHANGE_UNREACHABLE`. */
+export interface HttpClient {
+  get(url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
+}

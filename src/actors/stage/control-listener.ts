@@ -1,0 +1,64 @@
+import { Command } from '../../protocol/index.ts';
+import type { PingCommand } from '../../protocol/index.ts';
+import type { Bus, Logger, Metrics, Subscription } from '../ports/index.ts';
+
+export interface ControlHandlers {
+  readonly stop: () => void;
+  readonly ping: (ping: PingCommand) => void;
+}
+
+/**
+ * Listens on `queue-control` for one workflow's commands. Each stage instance has a group of its
+ * own, so a `stop` reaches every stage (the original shared one group and reached only one).
+ */
+export async function listenForControl(options: {
+  bus: Bus;
+  topic: string;
+  groupId: string;
+  queueId: string;
+  log: Logger;
+  metrics: Metrics;
+  handlers: ControlHandlers;
+}): Promise<Subscription> {
+  const { log, metrics, handlers, queueId } = options;
+  return options.bus.subscribe({
+    groupId: options.groupId,
+    topics: [options.topic],
+    fromBeginning: false,
+    handler: (batch) => {
+      for (const m of batch) {
+        const parsed = Command.safeParse(safeJson(m.value));
+        if (!parsed.success) {
+          metrics.messageRejected('control_schema');
+          log.warn({ offset: m.offset, issues: parsed.error.issues.length }, 'control message rejected');
+          continue;
+        }
+        const cmd = parsed.data;
+        if (cmd.queue_id !== queueId) continue;
+        switch (cmd.command) {
+          case 'stop':
+            handlers.stop();
+            break;
+          case 'ping':
+            handlers.ping(cmd);
+            break;
+          case 'start':
+            break;
+          default: {
+            const never: never = cmd;
+            log.warn({ command: never }, 'unknown command');
+          }
+        }
+      }
+      return Promise.resolve();
+    },
+  });
+}
+
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

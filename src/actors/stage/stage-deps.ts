@@ -1,0 +1,23 @@
+import type { Bus, Clock, HttpClient, Logger, Metrics, Store } from '../ports/index.ts';
+
+/** What every stage gets injected; the composition root builds it once. */
+export interface StageDeps {
+  readonly bus: Bus;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly http: HttpClient;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly settings: StageSettings;
+}
+
+export interface StageSettings {
+  readonly controlTopic: string;
+  readonly eventsTopic: string;
+  readonly binanceApiUrl: string;
+  readonly exchangeMaxAttempts: number;
+  readonly exchangeWeightTarget: number;
+  readonly connectorBatchSize: number;
+  /** Least time between two `loading` events of one stage. @defaultValue 1000 */
+  readonly progressIntervalMs?: number;
+}

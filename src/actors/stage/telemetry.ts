@@ -1,0 +1,33 @@
+import { unixSeconds } from '../../protocol/index.ts';
+import type { EventStatus, StartCommand, TelemetryEvent } from '../../protocol/index.ts';
+import type { Bus, Clock } from '../ports/index.ts';
+
+export type TelemetryFields = Omit<Partial<TelemetryEvent>, 'queue_id' | 'producer' | 'status' | 'timestamp'>;
+
+/** Publishes a stage's telemetry on `queue-events`, keyed by queue id (one partition per workflow, in order). */
+export class Telemetry {
+  readonly #bus: Bus;
+  readonly #clock: Clock;
+  readonly #topic: string;
+  readonly #command: StartCommand;
+
+  constructor(bus: Bus, clock: Clock, topic: string, command: StartCommand) {
+    this.#bus = bus;
+    this.#clock = clock;
+    this.#topic = topic;
+    this.#command = command;
+  }
+
+  async publish(status: EventStatus, fields: TelemetryFields = {}): Promise<void> {
+    const event: TelemetryEvent = {
+      queue_id: this.#command.queue_id,
+      producer: this.#command.telemetry_id,
+      symbol: this.#command.symbol,
+      type: this.#command.type,
+      status,
+      ...fields,
+      timestamp: unixSeconds(this.#clock.now()),
+    };
+    await this.#bus.produce(this.#topic, [{ key: event.queue_id, value: JSON.stringify(event) }]);
+  }
+}

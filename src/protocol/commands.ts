@@ -1,0 +1,42 @@
+import { z } from 'zod';
+
+/** Commands on `queue-control`, as the original wrote them. Unknown fields are kept (additive evolution). */
+export const StartCommand = z.looseObject({
+  command: z.literal('start'),
+  queue_id: z.string().min(1),
+  target: z.string().min(1),
+  symbol: z.string().min(1),
+  type: z.string().min(1),
+  time_range: z.string().min(1),
+  kafka_topic: z.string().min(1),
+  collection_name: z.string().min(1),
+  telemetry_id: z.string().min(1),
+  image: z.string().optional(),
+  timestamp: z.number(),
+});
+export type StartCommand = z.infer<typeof StartCommand>;
+
+export const StopCommand = z.looseObject({
+  command: z.literal('stop'),
+  queue_id: z.string().min(1),
+  target: z.string().optional(),
+  timestamp: z.number().optional(),
+});
+export type StopCommand = z.infer<typeof StopCommand>;
+
+export const PingCommand = z.looseObject({
+  command: z.literal('ping'),
+  queue_id: z.string().min(1),
+  sent_at: z.number(),
+});
+export type PingCommand = z.infer<typeof PingCommand>;
+
+export const Command = z.discriminatedUnion('command', [StartCommand, StopCommand, PingCommand]);
+export type Command = z.infer<typeof Command>;
+
+/** Stage targets of the original manager API. */
+export const Targets = {
+  loader: 'loader-producer',
+  connector: 'arango-connector',
+} as const;
+export type Target = (typeof Targets)[keyof typeof Targets];

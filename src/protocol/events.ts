@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { ErrorInfo } from './errors.ts';
+
+export const EventStatuses = ['started', 'loading', 'finished', 'interrupted', 'error', 'pong'] as const;
+export const EventStatus = z.enum(EventStatuses);
+export type EventStatus = z.infer<typeof EventStatus>;
+
+/** Telemetry on `queue-events`, compatible with the original; new fields are optional. */
+export const TelemetryEvent = z.looseObject({
+  queue_id: z.string().min(1),
+  producer: z.string().min(1),
+  symbol: z.string().optional(),
+  type: z.string().optional(),
+  status: EventStatus,
+  message: z.string().optional(),
+  records_written: z.number().int().nonnegative().optional(),
+  finished: z.boolean().optional(),
+  timestamp: z.number(),
+  /** Records the stage expects in all (progress and ETA); approximate for loaders. */
+  expected_records: z.number().int().nonnegative().optional(),
+  error: ErrorInfo.optional(),
+  ping_ts: z.number().optional(),
+  ponged_at: z.number().optional(),
+});
+export type TelemetryEvent = z.infer<typeof TelemetryEvent>;
+
+/** Unix seconds as a float, as the original's timestamps. */
+export function unixSeconds(ms: number): number {
+  return ms / 1000;
+}

@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+
+/** Names the original contract fixes: queue ids, collections, topics and telemetry ids. */
+export interface WorkflowNames {
+  readonly queueId: string;
+  readonly dataTopic: string;
+  readonly deadLetterTopic: string;
+  readonly collectionName: string;
+  readonly shortId: string;
+}
+
+function yyyymmdd(ms: number, sep: string): string {
+  const d = new Date(ms).toISOString().slice(0, 10);
+  return d.replaceAll('-', sep);
+}
+
+export function newShortId(): string {
+  return randomBytes(3).toString('hex');
+}
+
+/** `wf-<symbol lower>-<type>-<YYYYMMDD of range start>-<6 hex>` and the names derived from it. */
+export function workflowNames(symbol: string, type: string, fromMs: number, shortId = newShortId()): WorkflowNames {
+  const queueId = `wf-${symbol.toLowerCase()}-${type}-${yyyymmdd(fromMs, '')}-${shortId}`;
+  return {
+    queueId,
+    dataTopic: `${queueId}-data`,
+    deadLetterTopic: `${queueId}-data-dlq`,
+    collectionName: `${symbol.toLowerCase()}_${type}_${yyyymmdd(fromMs, '_')}`,
+    shortId,
+  };
+}
+
+/** The short id is the queue id's last segment. */
+export function shortIdOf(queueId: string): string {
+  return queueId.slice(queueId.lastIndexOf('-') + 1);
+}
+
+/** Telemetry producer id: `<target>__<short id>`, e.g. `loader-producer__a1b2c3`. */
+export function telemetryId(target: string, shortId: string): string {
+  return `${target}__${shortId}`;
+}
+
+/** Prefix of every collection that holds a series, whatever workflow wrote it. */
+export function seriesCollectionPrefix(symbol: string, type: string): string {
+  return `${symbol.toLowerCase()}_${type}_`;
+}

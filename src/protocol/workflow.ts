@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { ErrorInfo } from './errors.ts';
+
+export const WorkflowStatuses = ['pending', 'running', 'completed', 'failed', 'stopped'] as const;
+export const WorkflowStatus = z.enum(WorkflowStatuses);
+export type WorkflowStatus = z.infer<typeof WorkflowStatus>;
+
+export const TERMINAL_STATUSES: ReadonlySet<WorkflowStatus> = new Set(['completed', 'failed', 'stopped']);
+
+export const StageStatuses = ['pending', 'running', 'restarting', 'finished', 'failed', 'stopped'] as const;
+export const StageStatus = z.enum(StageStatuses);
+export type StageStatus = z.infer<typeof StageStatus>;
+
+export const StageState = z.object({
+  target: z.string(),
+  telemetry_id: z.string(),
+  status: StageStatus,
+  records: z.number().int().nonnegative(),
+  expected_records: z.number().int().nonnegative().optional(),
+  restarts: z.number().int().nonnegative(),
+  started_at: z.number().optional(),
+  finished_at: z.number().optional(),
+  error: ErrorInfo.optional(),
+});
+export type StageState = z.infer<typeof StageState>;
+
+/** A workflow in the registry (`queues` collection) and in API answers. Times are epoch ms. */
+export const Workflow = z.object({
+  queue_id: z.string(),
+  symbol: z.string(),
+  type: z.string(),
+  time_range: z.string(),
+  from_ms: z.number().int(),
+  to_ms: z.number().int(),
+  status: WorkflowStatus,
+  kafka_topic: z.string(),
+  collection_name: z.string(),
+  created_at: z.number(),
+  updated_at: z.number(),
+  started_at: z.number().optional(),
+  finished_at: z.number().optional(),
+  error: ErrorInfo.optional(),
+  stages: z.record(z.string(), StageState),
+});
+export type Workflow = z.infer<typeof Workflow>;

@@ -1,0 +1,1 @@
+export * from './nact-actor-host.ts';

@@ -1,0 +1,265 @@
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+import { BusError } from '../../protocol/index.ts';
+import type { Bus, BusMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
+import { inTransaction, openSqlite } from '../store/sqlite-database.ts';
+import { partitionFor } from './partitioner.ts';
+
+export interface EmbeddedBusOptions {
+  /** Folder of `bus.sqlite`, or `:memory:`. */
+  readonly dataDir: string;
+  /** @defaultValue 3 */
+  readonly defaultPartitions?: number;
+  /** How often consumers look for messages written by other processes. @defaultValue 100 */
+  readonly pollIntervalMs?: number;
+}
+
+interface Row {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string;
+  ts: number;
+}
+
+/**
+ * The default bus: a durable log in SQLite with Kafka's semantics where actors rely on them —
+ * topics split into partitions by key, per-group committed offsets, at-least-once delivery with
+ * commits only after the handler finished. Survives process restarts; several processes may share
+ * one data dir (consumers poll for other writers).
+ */
+export class EmbeddedBus implements Bus {
+  readonly kind = 'embedded' as const;
+  readonly #db: DatabaseSync;
+  readonly #defaultPartitions: number;
+  readonly #pollMs: number;
+  readonly #written = new EventEmitter();
+  readonly #partitions = new Map<string, number>();
+  readonly #subscriptions = new Set<EmbeddedSubscription>();
+  readonly #insert: StatementSync;
+  readonly #maxOffset: StatementSync;
+  readonly #fetch: StatementSync;
+  readonly #getOffset: StatementSync;
+  readonly #commit: StatementSync;
+
+  constructor(options: EmbeddedBusOptions) {
+    this.#db = openSqlite(options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'bus.sqlite'));
+    this.#defaultPartitions = options.defaultPartitions ?? 3;
+    this.#pollMs = options.pollIntervalMs ?? 100;
+    this.#written.setMaxListeners(0);
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS topics (name TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS messages (
+        topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+        key TEXT, value TEXT NOT NULL, ts INTEGER NOT NULL,
+        PRIMARY KEY (topic, partition, offset)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS group_offsets (
+        group_id TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+        PRIMARY KEY (group_id, topic, partition)) WITHOUT ROWID;
+    `);
+    this.#insert = this.#db.prepare('INSERT INTO messages (topic, partition, offset, key, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#maxOffset = this.#db.prepare('SELECT MAX(offset) AS o FROM messages WHERE topic = ? AND partition = ?');
+    this.#fetch = this.#db.prepare(
+      'SELECT partition, offset, key, value, ts FROM messages WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
+    );
+    this.#getOffset = this.#db.prepare('SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?');
+    this.#commit = this.#db.prepare(
+      'INSERT INTO group_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = MAX(next_offset, excluded.next_offset)',
+    );
+  }
+
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
+    const stmt = this.#db.prepare('INSERT OR IGNORE INTO topics (name, partitions) VALUES (?, ?)');
+    for (const t of topics) stmt.run(t.name, t.partitions ?? this.#defaultPartitions);
+    return Promise.resolve();
+  }
+
+  produce(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    try {
+      const partitions = this.partitionCount(topic);
+      const now = Date.now();
+      let roundRobin = 0;
+      inTransaction(this.#db, () => {
+        const next = new Map<number, number>();
+        for (const m of messages) {
+          const p = m.key === null ? roundRobin++ % partitions : partitionFor(m.key, partitions);
+          let offset = next.get(p);
+          if (offset === undefined) {
+            const row = this.#maxOffset.get(topic, p) as { o: number | null };
+            offset = row.o === null ? 0 : row.o + 1;
+          }
+          this.#insert.run(topic, p, offset, m.key, m.value, now);
+          next.set(p, offset + 1);
+        }
+      });
+    } catch (err) {
+      return Promise.reject(err instanceof BusError ? err : new BusError(`produce to ${topic} failed`, { cause: err }));
+    }
+    this.#written.emit(topic);
+    return Promise.resolve();
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const partitions = options.topics.map((topic) => ({ topic, count: this.partitionCount(topic) }));
+    // Like Kafka's auto.offset.reset: a group with no commit starts at the beginning or at the end.
+    inTransaction(this.#db, () => {
+      for (const { topic, count } of partitions) {
+        for (let p = 0; p < count; p++) {
+          if (this.#getOffset.get(options.groupId, topic, p) !== undefined) continue;
+          const max = (this.#maxOffset.get(topic, p) as { o: number | null }).o;
+          this.#commit.run(options.groupId, topic, p, options.fromBeginning || max === null ? 0 : max + 1);
+        }
+      }
+    });
+    const sub = new EmbeddedSubscription(this, options, partitions);
+    this.#subscriptions.add(sub);
+    void sub.run().finally(() => this.#subscriptions.delete(sub));
+    return Promise.resolve(sub);
+  }
+
+  deleteTopics(topics: readonly string[]): Promise<void> {
+    inTransaction(this.#db, () => {
+      for (const t of topics) {
+        this.#db.prepare('DELETE FROM messages WHERE topic = ?').run(t);
+        this.#db.prepare('DELETE FROM group_offsets WHERE topic = ?').run(t);
+        this.#db.prepare('DELETE FROM topics WHERE name = ?').run(t);
+        this.#partitions.delete(t);
+      }
+    });
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#subscriptions].map((s) => s.close()));
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  /** @internal */
+  partitionCount(topic: string): number {
+    let n = this.#partitions.get(topic);
+    if (n === undefined) {
+      const row = this.#db.prepare('SELECT partitions FROM topics WHERE name = ?').get(topic) as { partitions: number } | undefined;
+      if (!row) throw new BusError(`topic ${topic} does not exist`, { retriable: false });
+      n = row.partitions;
+      this.#partitions.set(topic, n);
+    }
+    return n;
+  }
+
+  /** @internal */
+  fetch(groupId: string, topic: string, partition: number, max: number): BusMessage[] {
+    if (!this.#db.isOpen) return [];
+    const committed = this.#getOffset.get(groupId, topic, partition) as { next_offset: number } | undefined;
+    const rows = this.#fetch.all(topic, partition, committed?.next_offset ?? 0, max) as unknown as Row[];
+    return rows.map((r) => ({
+      topic,
+      partition: r.partition,
+      offset: String(r.offset),
+      key: r.key,
+      value: r.value,
+      timestamp: r.ts,
+    }));
+  }
+
+  /** @internal */
+  commit(groupId: string, topic: string, partition: number, nextOffset: number): void {
+    if (this.#db.isOpen) this.#commit.run(groupId, topic, partition, nextOffset);
+  }
+
+  /** @internal */
+  get written(): EventEmitter {
+    return this.#written;
+  }
+
+  /** @internal */
+  get pollIntervalMs(): number {
+    return this.#pollMs;
+  }
+}
+
+class EmbeddedSubscription implements Subscription {
+  readonly #bus: EmbeddedBus;
+  readonly #options: SubscribeOptions;
+  readonly #partitions: ReadonlyArray<{ topic: string; count: number }>;
+  readonly #closed = new AbortController();
+  #done: Promise<void> = Promise.resolve();
+  #wake: (() => void) | undefined;
+  #dirty = false;
+
+  constructor(bus: EmbeddedBus, options: SubscribeOptions, partitions: ReadonlyArray<{ topic: string; count: number }>) {
+    this.#bus = bus;
+    this.#options = options;
+    this.#partitions = partitions;
+  }
+
+  run(): Promise<void> {
+    this.#done = this.#loop();
+    return this.#done;
+  }
+
+  async #loop(): Promise<void> {
+    const { groupId, handler, onError } = this.#options;
+    const max = this.#options.maxBatchSize ?? 500;
+    const onWrite = () => {
+      this.#dirty = true;
+      this.#wake?.();
+    };
+    for (const { topic } of this.#partitions) this.#bus.written.on(topic, onWrite);
+    try {
+      while (!this.#closed.signal.aborted) {
+        let delivered = false;
+        this.#dirty = false;
+        for (const { topic, count } of this.#partitions) {
+          for (let p = 0; p < count && !this.#closed.signal.aborted; p++) {
+            const batch = this.#bus.fetch(groupId, topic, p, max);
+            const last = batch.at(-1);
+            if (!last) continue;
+            delivered = true;
+            await this.#untilClosed(handler(batch));
+            if (this.#closed.signal.aborted) return;
+            this.#bus.commit(groupId, topic, p, Number(last.offset) + 1);
+          }
+        }
+        if (!delivered && !this.#dirty) await this.#idle();
+      }
+    } catch (err) {
+      if (!this.#closed.signal.aborted) {
+        this.#closed.abort();
+        onError?.(err);
+      }
+    } finally {
+      for (const { topic } of this.#partitions) this.#bus.written.off(topic, onWrite);
+    }
+  }
+
+  /** Waits for the handler, but lets close() end the loop even while a handler hangs. */
+  #untilClosed(work: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => resolve();
+      this.#closed.signal.addEventListener('abort', onAbort, { once: true });
+      work.then(resolve, reject).finally(() => this.#closed.signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  #idle(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.#bus.pollIntervalMs);
+      const signal = this.#closed.signal;
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      this.#wake = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed.abort();
+    await this.#done;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './embedded-bus.ts';
+export * from './partitioner.ts';

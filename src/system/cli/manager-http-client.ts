@@ -1,0 +1,70 @@
+import { request } from 'undici';
+import { ErrorBody, Workflow, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
+
+/** Talks to a running manager (`--server URL`). */
+export class ManagerHttpClient {
+  readonly #base: string;
+  readonly #token: string | undefined;
+
+  constructor(baseUrl: string, token?: string) {
+    this.#base = baseUrl.replace(/\/+$/, '');
+    this.#token = token;
+  }
+
+  async createQueue(body: Record<string, unknown>): Promise<Workflow> {
+    const res = await this.#call('POST', '/queues', body);
+    const wf = (res as { workflow?: unknown }).workflow;
+    return Workflow.parse(wf);
+  }
+
+  async getQueue(queueId: string): Promise<Workflow> {
+    return Workflow.parse(await this.#call('GET', `/queues/${encodeURIComponent(queueId)}`));
+  }
+
+  async stopQueue(queueId: string): Promise<void> {
+    await this.#call('POST', `/queues/${encodeURIComponent(queueId)}/stop`);
+  }
+
+  async getText(path: string): Promise<string> {
+    const res = await this.#raw('GET', path);
+    return res;
+  }
+
+  async #call(method: string, path: string, body?: unknown): Promise<unknown> {
+    return JSON.parse(await this.#raw(method, path, body)) as unknown;
+  }
+
+  async #raw(method: string, path: string, body?: unknown): Promise<string> {
+    let res;
+    try {
+      res = await request(`${this.#base}${path}`, {
+        method: method as 'GET' | 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headersTimeout: 30_000,
+        bodyTimeout: 120_000,
+      });
+    } catch (err) {
+      throw new StreamForgeError(ErrorCodes.INTERNAL, `cannot reach the manager at ${this.#base}: ${(err as Error).message}`, { cause: err });
+    }
+    const text = await res.body.text();
+    if (res.statusCode >= 400) {
+      const parsed = ErrorBody.safeParse(safeJson(text));
+      const message = parsed.success ? parsed.data.message : `HTTP ${res.statusCode}`;
+      const code = parsed.success ? parsed.data.code : ErrorCodes.INTERNAL;
+      throw new StreamForgeError(code === ErrorCodes.VALIDATION ? ErrorCodes.USAGE : ErrorCodes.INTERNAL, message);
+    }
+    return text;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { ConfigError } from '../../protocol/index.ts';
+
+export const Roles = ['all', 'manager', 'loader', 'connector', 'graph-builder', 'trainer', 'dummy'] as const;
+export type Role = (typeof Roles)[number];
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** Every environment variable StreamForge reads (the original's names kept), validated once. */
+export const ConfigSchema = z.object({
+  ROLE: z.enum(Roles).default('all'),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  STREAMFORGE_DATA_DIR: z.string().min(1).default('./data'),
+  STREAMFORGE_LAUNCHER: z.enum(['inprocess', 'process', 'kubernetes']).default('inprocess'),
+  STREAMFORGE_API_TOKEN: optionalText,
+  BINANCE_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.binance.com'),
+  BINANCE_WS_URL: z.string().default('wss://stream.binance.com:9443'),
+  /** Attempts for one exchange request on retriable failures (network, 5xx, 429). */
+  EXCHANGE_MAX_ATTEMPTS: positiveInt(6),
+  EXCHANGE_TIMEOUT_MS: positiveInt(10_000),
+  /** Share of the advertised weight budget the loader may use per window. */
+  EXCHANGE_WEIGHT_TARGET: z.coerce.number().gt(0).lte(1).default(0.97),
+  QUEUE_CONTROL_TOPIC: z.string().min(1).default('queue-control'),
+  QUEUE_EVENTS_TOPIC: z.string().min(1).default('queue-events'),
+  KAFKA_BOOTSTRAP_SERVERS: optionalText,
+  KAFKA_USER: optionalText,
+  KAFKA_PASSWORD: optionalText,
+  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).default('scram-sha-512'),
+  CA_PATH: optionalText,
+  KAFKA_PARTITIONS: positiveInt(3),
+  KAFKA_REPLICATION_FACTOR: positiveInt(1),
+  ARANGO_URL: optionalText,
+  ARANGO_DB: z.string().min(1).default('streamforge'),
+  ARANGO_USER: z.string().min(1).default('root'),
+  ARANGO_PASSWORD: optionalText,
+  CONNECTOR_BATCH_SIZE: positiveInt(2000),
+  STALL_TIMEOUT_MS: positiveInt(120_000),
+  K8S_NAMESPACE: z.string().default('streamforge'),
+  STREAMFORGE_IMAGE: optionalText,
+  // A worker's assignment, set by the launcher as the original's Jobs had it.
+  QUEUE_ID: optionalText,
+  SYMBOL: optionalText,
+  TYPE: optionalText,
+  TIME_RANGE: optionalText,
+  KAFKA_TOPIC: optionalText,
+  COLLECTION_NAME: optionalText,
+  TELEMETRY_PRODUCER_ID: optionalText,
+});
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/**
+ * Parses the environment (plus CLI overrides) once; every violation is reported in one message.
+ * Only this module reads `process.env`.
+ */
+export function loadConfig(
+  overrides: Readonly<Record<string, string | undefined>> = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  defaults: Readonly<Record<string, string>> = {},
+): Config {
+  const merged: Record<string, string | undefined> = { ...defaults, ...env };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,253 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import {
+  CandlesQuery,
+  CreateQueueBody,
+  ErrorCodes,
+  parseStreamType,
+  StartPipelineBody,
+  StopQueueBody,
+  StreamForgeError,
+  Targets,
+  ValidationError,
+} from '../../protocol/index.ts';
+import type { Workflow } from '../../protocol/index.ts';
+import { WorkflowRegistry } from '../../actors/index.ts';
+import type { Logger } from '../../actors/index.ts';
+import type { Runtime } from '../runtime.ts';
+import { candleCsvRow, candleJson, CANDLE_CSV_HEADER, queryCandles } from '../query/index.ts';
+import { errorBody, httpStatusOf } from './http-errors.ts';
+import { ManagerClient } from './manager-client.ts';
+import { openApiDocument } from './open-api.ts';
+import { parseOrThrow } from './request-validation.ts';
+
+const MAX_BODY_BYTES = 1 << 20;
+
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly contentType?: string;
+}
+
+type Handler = (req: IncomingMessage, url: URL, params: Readonly<Record<string, string>>) => Promise<Reply>;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  /** Small fixed label for metrics: never the raw URL. */
+  readonly name: string;
+  readonly auth: boolean;
+  readonly handler: Handler;
+}
+
+/**
+ * The HTTP face of a process: the manager API (original paths kept as aliases), health probes,
+ * Prometheus metrics and the OpenAPI document. Bad input answers 400 `{code, message}`, never 500.
+ */
+export class AdminServer {
+  readonly #runtime: Runtime;
+  readonly #log: Logger;
+  readonly #registry: WorkflowRegistry;
+  readonly #manager: ManagerClient | undefined;
+  readonly #routes: Route[];
+  readonly #server: Server;
+  #ready = false;
+
+  constructor(runtime: Runtime) {
+    this.#runtime = runtime;
+    this.#log = runtime.logger.child({ component: 'http' });
+    this.#registry = new WorkflowRegistry(runtime.store);
+    this.#manager = runtime.manager ? new ManagerClient(runtime.manager) : undefined;
+    this.#routes = this.#buildRoutes();
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.keepAliveTimeout = 5_000;
+  }
+
+  async listen(port: number, host = '0.0.0.0'): Promise<number> {
+    await this.#registry.init();
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => resolve());
+    });
+    this.#ready = true;
+    return (this.#server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.#ready = false;
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #buildRoutes(): Route[] {
+    const r = (method: string, path: string, name: string, auth: boolean, handler: Handler): Route => ({
+      method,
+      pattern: new RegExp(`^${path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`),
+      name,
+      auth,
+      handler,
+    });
+    return [
+      r('POST', '/queues', '/queues', true, (req) => this.#create(req, 'new')),
+      r('POST', '/queues/start-pipeline', '/queues/start-pipeline', true, (req) => this.#create(req, 'original')),
+      r('GET', '/queues', '/queues', true, () => this.#list()),
+      r('GET', '/queues/list', '/queues/list', true, () => this.#list()),
+      r('POST', '/queues/stop', '/queues/stop', true, async (req) => {
+        const body = parseOrThrow(StopQueueBody, await readJson(req), 'body');
+        return this.#stop(body.queue_id);
+      }),
+      r('GET', '/queues/{queue_id}', '/queues/{queue_id}', true, (_req, _url, p) => this.#get(p.queue_id ?? '')),
+      r('POST', '/queues/{queue_id}/stop', '/queues/{queue_id}/stop', true, (_req, _url, p) => this.#stop(p.queue_id ?? '')),
+      r('GET', '/candles', '/candles', true, (_req, url) => this.#candles(url)),
+      r('GET', '/health/live', '/health/live', false, () => Promise.resolve({ status: 200, body: { status: 'ok' } })),
+      r('GET', '/health/ready', '/health/ready', false, () =>
+        Promise.resolve(this.#ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' } }),
+      ),
+      r('GET', '/health/startup', '/health/startup', false, () =>
+        Promise.resolve(this.#ready ? { status: 200, body: { status: 'started' } } : { status: 503, body: { status: 'starting' } }),
+      ),
+      r('GET', '/metrics', '/metrics', false, async () => ({
+        status: 200,
+        body: await this.#runtime.metrics.registry.metrics(),
+        contentType: this.#runtime.metrics.registry.contentType,
+      })),
+      r('GET', '/openapi.json', '/openapi.json', false, () => Promise.resolve({ status: 200, body: openApiDocument() })),
+    ];
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    let routeName = 'unmatched';
+    let reply: Reply;
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const matching = this.#routes.filter((route) => route.pattern.test(url.pathname));
+      const route = matching.find((m) => m.method === req.method);
+      if (!route) {
+        reply =
+          matching.length > 0
+            ? { status: 405, body: { code: 'SF_ERR_METHOD_NOT_ALLOWED', message: `${req.method ?? ''} is not allowed on ${url.pathname}; allowed: ${matching.map((m) => m.method).join(', ')}` } }
+            : { status: 404, body: { code: ErrorCodes.NOT_FOUND, message: `no route ${url.pathname}; see /openapi.json` } };
+      } else {
+        routeName = route.name;
+        if (route.auth) this.#authorize(req);
+        const params = route.pattern.exec(url.pathname)?.groups ?? {};
+        reply = await route.handler(req, url, params);
+      }
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (status >= 500) this.#log.error({ err, route: routeName }, 'request failed');
+      reply = { status, body: errorBody(err) };
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const method = req.method ?? 'GET';
+    this.#runtime.metrics.httpRequests.inc({ route: routeName, method, status: String(reply.status) });
+    this.#runtime.metrics.httpDuration.observe({ route: routeName, method }, seconds);
+    const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    res.writeHead(reply.status, {
+      'content-type': reply.contentType ?? 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
+  }
+
+  #authorize(req: IncomingMessage): void {
+    const token = this.#runtime.config.STREAMFORGE_API_TOKEN;
+    if (!token) return;
+    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const a = Buffer.from(given);
+    const b = Buffer.from(token);
+    if (a.length !== b.length || !timingSafeEqual(a, b)) {
+      throw new StreamForgeError(ErrorCodes.UNAUTHORIZED, 'missing or wrong bearer token');
+    }
+  }
+
+  #requireManager(): ManagerClient {
+    if (!this.#manager) throw new StreamForgeError(ErrorCodes.NOT_FOUND, 'this process does not host the manager (role manager or all)');
+    return this.#manager;
+  }
+
+  async #create(req: IncomingMessage, shape: 'new' | 'original'): Promise<Reply> {
+    const manager = this.#requireManager();
+    const raw = await readJson(req);
+    const request = shape === 'original' || (isObject(raw) && 'microservices' in raw) ? fromStartPipeline(raw) : fromCreate(raw);
+    const wf = await manager.create(request);
+    const ids = Object.fromEntries(Object.entries(wf.stages).map(([target, s]) => [target, s.telemetry_id]));
+    return { status: 201, body: { status: 'ok', queue_id: wf.queue_id, ids, workflow: wf } };
+  }
+
+  async #list(): Promise<Reply> {
+    const queues = await this.#registry.list();
+    queues.sort((a, b) => b.created_at - a.created_at);
+    return { status: 200, body: { queues } };
+  }
+
+  async #get(queueId: string): Promise<Reply> {
+    const wf = await this.#registry.get(queueId);
+    if (!wf) throw new StreamForgeError(ErrorCodes.NOT_FOUND, `no workflow with queue_id ${queueId}`);
+    return { status: 200, body: wf };
+  }
+
+  async #stop(queueId: string): Promise<Reply> {
+    const wf: Workflow = await this.#requireManager().stop(queueId);
+    return { status: 202, body: wf };
+  }
+
+  async #candles(url: URL): Promise<Reply> {
+    const q = parseOrThrow(CandlesQuery, Object.fromEntries(url.searchParams), 'query');
+    if (q.from >= q.to) throw new ValidationError('invalid query: from must be before to (the range is half-open: [from, to))');
+    const candles = await queryCandles(this.#runtime.store, {
+      symbol: q.symbol,
+      interval: q.interval,
+      fromMs: q.from,
+      toMs: q.to,
+      ...(q.limit ? { limit: q.limit } : {}),
+    });
+    if (q.format === 'csv') {
+      return { status: 200, body: [CANDLE_CSV_HEADER, ...candles.map(candleCsvRow)].join('\n') + '\n', contentType: 'text/csv; charset=utf-8' };
+    }
+    return { status: 200, body: { symbol: q.symbol, interval: q.interval, count: candles.length, candles: candles.map(candleJson) } };
+  }
+}
+
+function fromCreate(raw: unknown) {
+  const body = parseOrThrow(CreateQueueBody, raw, 'body');
+  const range = 'time_range' in body ? body.time_range : { fromMs: body.from, toMs: body.to };
+  if (range.fromMs >= range.toMs) throw new ValidationError('invalid body: from must be before to (the range is half-open: [from, to))');
+  return { symbol: body.symbol, type: body.type, range };
+}
+
+function fromStartPipeline(raw: unknown) {
+  const body = parseOrThrow(StartPipelineBody, raw, 'body');
+  const loader = body.microservices.find((m) => m.target === Targets.loader) ?? body.microservices[0];
+  const type = loader?.type ?? '';
+  if (!parseStreamType(type)) {
+    throw new ValidationError(`invalid body: microservices type ${JSON.stringify(type)} is not supported; accepted: api_candles_<interval> (1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M)`);
+  }
+  if (!body.time_range) throw new ValidationError('invalid body: time_range is required for api_* types; accepted: "YYYY-MM-DD:YYYY-MM-DD"');
+  return { symbol: body.symbol, type, range: body.time_range };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > MAX_BODY_BYTES) throw new ValidationError(`body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(buf);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new ValidationError('body is empty; expected a JSON object');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError('body is not valid JSON; expected a JSON object');
+  }
+}

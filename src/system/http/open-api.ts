@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { CreateQueueBody, ErrorBody, QueueListResponse, StartPipelineBody, StopQueueBody, Workflow, CreateQueueResponse, INTERVALS } from '../../protocol/index.ts';
+
+const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'openapi-3.0' });
+
+const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
+const errors = {
+  '400': { description: 'Invalid request: the message names the field and what is accepted', content: json('ErrorBody') },
+  '401': { description: 'Missing or wrong bearer token (when STREAMFORGE_API_TOKEN is set)', content: json('ErrorBody') },
+};
+
+/** The API description served at `/openapi.json`, its bodies derived from the zod schemas. */
+export function openApiDocument(): Record<string, unknown> {
+  const queueId = { name: 'queue_id', in: 'path', required: true, schema: { type: 'string' } };
+  const create = {
+    requestBody: { required: true, content: json('CreateQueueBody') },
+    responses: { '201': { description: 'Workflow created', content: json('CreateQueueResponse') }, ...errors },
+  };
+  return {
+    openapi: '3.0.3',
+    info: { title: 'StreamForge manager API', version: '0.1.0' },
+    paths: {
+      '/queues': {
+        post: { operationId: 'createQueue', summary: 'Start a workflow', ...create },
+        get: { operationId: 'listQueues', responses: { '200': { description: 'All workflows', content: json('QueueListResponse') }, ...errors } },
+      },
+      '/queues/start-pipeline': {
+        post: {
+          operationId: 'startPipeline',
+          summary: "The original's start-pipeline",
+          requestBody: { required: true, content: json('StartPipelineBody') },
+          responses: { '201': { description: 'Workflow created', content: json('CreateQueueResponse') }, ...errors },
+        },
+      },
+      '/queues/list': { get: { operationId: 'listQueuesLegacy', responses: { '200': { description: 'All workflows', content: json('QueueListResponse') }, ...errors } } },
+      '/queues/stop': {
+        post: {
+          operationId: 'stopQueueLegacy',
+          requestBody: { required: true, content: json('StopQueueBody') },
+          responses: { '202': { description: 'Stop requested', content: json('Workflow') }, '404': { description: 'Unknown queue', content: json('ErrorBody') }, ...errors },
+        },
+      },
+      '/queues/{queue_id}': {
+        get: {
+          operationId: 'getQueue',
+          parameters: [queueId],
+          responses: { '200': { description: 'The workflow', content: json('Workflow') }, '404': { description: 'Unknown queue', content: json('ErrorBody') }, ...errors },
+        },
+      },
+      '/queues/{queue_id}/stop': {
+        post: {
+          operationId: 'stopQueue',
+          parameters: [queueId],
+          responses: { '202': { description: 'Stop requested', content: json('Workflow') }, '404': { description: 'Unknown queue', content: json('ErrorBody') }, ...errors },
+        },
+      },
+      '/candles': {
+        get: {
+          operationId: 'getCandles',
+          parameters: [
+            { name: 'symbol', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,20}$' } },
+            { name: 'interval', in: 'query', required: true, schema: { type: 'string', enum: INTERVALS } },
+            { name: 'from', in: 'query', required: true, schema: { type: 'string' }, description: 'YYYY-MM-DD or ISO 8601, UTC' },
+            { name: 'to', in: 'query', required: true, schema: { type: 'string' }, description: 'exclusive' },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000000 } },
+          ],
+          responses: {
+            '200': {
+              description: 'Candles, decimals as the exchange sent them',
+              content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/health/live': { get: { operationId: 'live', responses: { '200': { description: 'Process is alive' } } } },
+      '/health/ready': { get: { operationId: 'ready', responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
+      '/health/startup': { get: { operationId: 'startup', responses: { '200': { description: 'Started' }, '503': { description: 'Starting' } } } },
+      '/metrics': { get: { operationId: 'metrics', responses: { '200': { description: 'Prometheus metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    },
+    components: {
+      schemas: {
+        CreateQueueBody: schema(CreateQueueBody, 'input'),
+        StartPipelineBody: schema(StartPipelineBody, 'input'),
+        StopQueueBody: schema(StopQueueBody, 'input'),
+        CreateQueueResponse: schema(CreateQueueResponse),
+        QueueListResponse: schema(QueueListResponse),
+        Workflow: schema(Workflow),
+        ErrorBody: schema(ErrorBody),
+      },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    },
+  };
+}

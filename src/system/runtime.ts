@@ -1,0 +1,105 @@
+import { Manager } from '../actors/index.ts';
+import type { ActorRef, Bus, HttpClient, Launcher, ManagerMessage, StageDeps, Store, SupervisionPolicy, Clock } from '../actors/index.ts';
+import type { Logger as PinoLogger } from 'pino';
+import { NactActorHost } from './actor-system/index.ts';
+import { EmbeddedBus } from './bus/index.ts';
+import type { Config } from './config/index.ts';
+import { UndiciHttpClient } from './exchange/index.ts';
+import { InProcessLauncher } from './launcher/index.ts';
+import { createLogger, PromMetrics, systemClock } from './observability/index.ts';
+import { EmbeddedStore } from './store/index.ts';
+
+/** Seams for tests and benchmarks: a real component wrapped (e.g. with fault injection) or replaced. */
+export interface RuntimeOverrides {
+  readonly bus?: Bus;
+  readonly store?: Store;
+  readonly http?: HttpClient;
+  readonly clock?: Clock;
+  readonly logger?: PinoLogger;
+  readonly stageSupervision?: SupervisionPolicy;
+  readonly launcher?: (deps: StageDeps) => Launcher;
+  readonly progressIntervalMs?: number;
+}
+
+export interface Runtime {
+  readonly config: Config;
+  readonly bus: Bus;
+  readonly store: Store;
+  readonly metrics: PromMetrics;
+  readonly logger: PinoLogger;
+  readonly manager: ActorRef<ManagerMessage> | undefined;
+  readonly stageDeps: StageDeps;
+  readonly host: NactActorHost;
+  close(): Promise<void>;
+}
+
+/** The composition root: the only place concrete clients are built and wired to the actors. */
+export function createRuntime(config: Config, overrides: RuntimeOverrides = {}): Runtime {
+  const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
+  const metrics = new PromMetrics();
+  const clock = overrides.clock ?? systemClock;
+  const bus = overrides.bus ?? new EmbeddedBus({ dataDir: config.STREAMFORGE_DATA_DIR, defaultPartitions: config.KAFKA_PARTITIONS });
+  const store = overrides.store ?? new EmbeddedStore(config.STREAMFORGE_DATA_DIR);
+  const http = overrides.http ?? new UndiciHttpClient({ timeoutMs: config.EXCHANGE_TIMEOUT_MS });
+  const host = new NactActorHost({ logger, metrics, clock });
+  const stageDeps: StageDeps = {
+    bus,
+    store,
+    clock,
+    http,
+    metrics,
+    log: logger,
+    settings: {
+      controlTopic: config.QUEUE_CONTROL_TOPIC,
+      eventsTopic: config.QUEUE_EVENTS_TOPIC,
+      binanceApiUrl: config.BINANCE_API_URL.replace(/\/+$/, ''),
+      exchangeMaxAttempts: config.EXCHANGE_MAX_ATTEMPTS,
+      exchangeWeightTarget: config.EXCHANGE_WEIGHT_TARGET,
+      connectorBatchSize: config.CONNECTOR_BATCH_SIZE,
+      ...(overrides.progressIntervalMs !== undefined ? { progressIntervalMs: overrides.progressIntervalMs } : {}),
+    },
+  };
+  const launcher = overrides.launcher?.(stageDeps) ?? new InProcessLauncher(stageDeps, overrides.stageSupervision);
+  const hostsManager = config.ROLE === 'all' || config.ROLE === 'manager';
+  const manager = hostsManager
+    ? host.spawn<ManagerMessage>({
+        name: 'manager',
+        actorType: 'manager',
+        create: (ctx) =>
+          new Manager(
+            {
+              bus,
+              store,
+              clock,
+              launcher,
+              metrics,
+              controlTopic: config.QUEUE_CONTROL_TOPIC,
+              eventsTopic: config.QUEUE_EVENTS_TOPIC,
+              ...(config.STREAMFORGE_IMAGE ? { image: config.STREAMFORGE_IMAGE } : {}),
+            },
+            ctx,
+          ),
+      })
+    : undefined;
+
+  let closed = false;
+  return {
+    config,
+    bus,
+    store,
+    metrics,
+    logger,
+    manager,
+    stageDeps,
+    host,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await host.shutdown();
+      await bus.close();
+      await store.close();
+      if (http instanceof UndiciHttpClient) await http.close();
+      logger.flush();
+    },
+  };
+}
