@@ -1,0 +1,15 @@
+export { startExchangeSimulator } from './exchange-simulator.ts';
+export type { ExchangeSimulator } from './exchange-simulator.ts';
+export type { SimulatorOptions } from './simulator-options.ts';
+export type { SimulatorStats } from './simulator-stats.ts';
+export type { RateLimitRule, RateWindowStats } from './rate-limiter.ts';
+export type { Hole } from './holes.ts';
+export { expectedKlines } from './kline-query.ts';
+export type { ExpectedDataOptions } from './kline-query.ts';
+export { expectedAggTrades } from './agg-trade-query.ts';
+export type { KlineRow } from './kline-generator.ts';
+export type { AggTradeRow } from './agg-trade-generator.ts';
+export { generateKline } from './kline-generator.ts';
+export { KLINE_INTERVALS, floorOpen, nextOpen, closeTimeOf } from './intervals.ts';
+export type { KlineInterval } from './intervals.ts';
+export { DEFAULT_SEED, DEFAULT_LISTED_AT_MS } from './simulator-defaults.ts';

@@ -1,0 +1,101 @@
+import { queryAggTrades } from './agg-trade-query.ts';
+import { binanceErrors } from './binance-errors.ts';
+import { exchangeInfo } from './exchange-info.ts';
+import type { SymbolHoles } from './holes.ts';
+import { isKlineInterval } from './intervals.ts';
+import { queryKlines } from './kline-query.ts';
+import type { RateLimitRule } from './rate-limiter.ts';
+import { checkSymbol, ok, readLimit, readLong, readMandatory, readTimeRange, rejected } from './request-params.ts';
+import type { Parsed } from './request-params.ts';
+
+/** What a route sees of the simulator. */
+export interface MarketContext {
+  readonly seed: number;
+  readonly nowMs: number;
+  readonly listedAtMs: ReadonlyMap<string, number>;
+  readonly holes: ReadonlyMap<string, SymbolHoles>;
+  readonly rateLimits: readonly RateLimitRule[];
+}
+
+/** A GET endpoint: its request weight, whether injected 5xx faults apply, and its handler. */
+export interface Route {
+  readonly weight: number;
+  readonly faulty: boolean;
+  handle(params: URLSearchParams, ctx: MarketContext): Parsed<unknown>;
+}
+
+const ONE_HOUR_MS = 3_600_000;
+
+function klines(params: URLSearchParams, ctx: MarketContext): Parsed<unknown> {
+  const symbolParam = readMandatory(params, 'symbol');
+  if (!symbolParam.ok) return symbolParam;
+  const intervalParam = readMandatory(params, 'interval');
+  if (!intervalParam.ok) return intervalParam;
+  const symbol = checkSymbol(symbolParam.value, ctx.listedAtMs);
+  if (!symbol.ok) return symbol;
+  const interval = intervalParam.value;
+  if (!isKlineInterval(interval)) return rejected(binanceErrors.invalidInterval());
+  const range = readTimeRange(params);
+  if (!range.ok) return range;
+  const limit = readLimit(params);
+  if (!limit.ok) return limit;
+  return ok(
+    queryKlines({
+      seed: ctx.seed,
+      symbol: symbol.value,
+      interval,
+      listedAtMs: ctx.listedAtMs.get(symbol.value) ?? 0,
+      holes: ctx.holes.get(symbol.value) ?? [],
+      nowMs: ctx.nowMs,
+      startTime: range.value.startTime,
+      endTime: range.value.endTime,
+      limit: limit.value,
+    }),
+  );
+}
+
+function aggTrades(params: URLSearchParams, ctx: MarketContext): Parsed<unknown> {
+  const symbolParam = readMandatory(params, 'symbol');
+  if (!symbolParam.ok) return symbolParam;
+  const symbol = checkSymbol(symbolParam.value, ctx.listedAtMs);
+  if (!symbol.ok) return symbol;
+  const fromId = readLong(params, 'fromId');
+  if (!fromId.ok) return fromId;
+  const range = readTimeRange(params);
+  if (!range.ok) return range;
+  const { startTime, endTime } = range.value;
+  if (startTime !== undefined && endTime !== undefined && endTime - startTime > ONE_HOUR_MS) {
+    return rejected(binanceErrors.rangeTooLong());
+  }
+  const limit = readLimit(params);
+  if (!limit.ok) return limit;
+  return ok(
+    queryAggTrades({
+      seed: ctx.seed,
+      symbol: symbol.value,
+      listedAtMs: ctx.listedAtMs.get(symbol.value) ?? 0,
+      holes: ctx.holes.get(symbol.value) ?? [],
+      nowMs: ctx.nowMs,
+      fromId: fromId.value,
+      startTime,
+      endTime,
+      limit: limit.value,
+    }),
+  );
+}
+
+/** The spot market-data endpoints the simulator serves, by path. */
+export const MARKET_DATA_ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
+  ['/api/v3/ping', { weight: 1, faulty: false, handle: () => ok({}) }],
+  ['/api/v3/time', { weight: 1, faulty: false, handle: (_params, ctx) => ok({ serverTime: ctx.nowMs }) }],
+  [
+    '/api/v3/exchangeInfo',
+    {
+      weight: 20,
+      faulty: false,
+      handle: (params, ctx) => exchangeInfo(params, ctx.listedAtMs, ctx.rateLimits, ctx.nowMs),
+    },
+  ],
+  ['/api/v3/klines', { weight: 2, faulty: true, handle: klines }],
+  ['/api/v3/aggTrades', { weight: 4, faulty: true, handle: aggTrades }],
+]);

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { startExchangeSimulator, expectedKlines } from '../helpers/exchange-simulator/index.ts';
+import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { makeDataDir } from '../helpers/test-runtime.ts';
+
+const HEADER =
+  'open_time,open,high,low,close,volume,close_time,quote_asset_volume,number_of_trades,taker_buy_base_asset_volume,taker_buy_quote_asset_volume';
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describe('the streamforge CLI', () => {
+  let sim: ExchangeSimulator;
+  let dataDir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    sim = await startExchangeSimulator();
+    dataDir = await makeDataDir();
+    env = { BINANCE_API_URL: sim.url, STREAMFORGE_DATA_DIR: dataDir };
+  });
+  after(async () => {
+    await sim?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('backfills, then prints exactly the exchange data as CSV and JSON', async () => {
+    const run = await runCli(['backfill', 'BTCUSDT', '--type', 'api_candles_1h', '--from', '2024-08-01', '--to', '2024-08-03'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^completed wf-btcusdt-api_candles_1h-20240801-[0-9a-f]{6}: 48 candles/);
+    assert.match(run.stderr, /progress|started/, 'plain progress lines when not on a TTY');
+
+    const csv = await runCli(['candles', 'BTCUSDT', '--interval', '1h', '--from', '2024-08-01', '--to', '2024-08-03', '--format', 'csv'], env);
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = csv.stdout.trimEnd().split('\n');
+    assert.equal(lines[0], HEADER);
+    const expected = expectedKlines('BTCUSDT', '1h', Date.parse('2024-08-01T00:00:00Z'), Date.parse('2024-08-03T00:00:00Z'));
+    assert.deepEqual(lines.slice(1), expected.map((k) => k.slice(0, 11).join(',')));
+
+    const json = await runCli(['candles', 'btcusdt', '--interval', '1h', '--from', '2024-08-02T00:00:00Z', '--to', '2024-08-02T03:00:00Z', '--format', 'json'], env);
+    assert.equal(json.code, 0, json.stderr);
+    const body = JSON.parse(json.stdout) as { count: number; candles: Array<{ open_time: number; volume: string }> };
+    assert.equal(body.count, 3);
+    assert.equal(body.candles[0]?.open_time, Date.parse('2024-08-02T00:00:00Z'));
+    assert.equal(typeof body.candles[0]?.volume, 'string');
+  });
+
+  const usageCases: Array<[string, string[], RegExp]> = [
+    ['unknown interval', ['backfill', 'BTCUSDT', '--type', 'api_candles_7m', '--from', '2024-08-01', '--to', '2024-08-02'], /unknown type "api_candles_7m".*accepted: api_candles_<interval>.*1s 1m 3m/],
+    ['unknown type', ['backfill', 'BTCUSDT', '--type', 'candles', '--from', '2024-08-01', '--to', '2024-08-02'], /unknown type "candles"/],
+    ['from after to', ['backfill', 'BTCUSDT', '--type', 'api_candles_1m', '--from', '2024-08-02', '--to', '2024-08-01'], /--from must be before --to/],
+    ['from equal to', ['backfill', 'BTCUSDT', '--type', 'api_candles_1m', '--from', '2024-08-02', '--to', '2024-08-02'], /--from must be before --to/],
+    ['malformed date', ['backfill', 'BTCUSDT', '--type', 'api_candles_1m', '--from', '2024-13-45', '--to', '2024-08-02'], /invalid --from "2024-13-45"; accepted: YYYY-MM-DD/],
+    ['missing symbol', ['backfill', '--type', 'api_candles_1m', '--from', '2024-08-01', '--to', '2024-08-02'], /missing <SYMBOL>/],
+    ['bad symbol', ['backfill', 'BTC/USDT', '--type', 'api_candles_1m', '--from', '2024-08-01', '--to', '2024-08-02'], /invalid symbol "BTC\/USDT"/],
+    ['unknown option', ['backfill', 'BTCUSDT', '--typo', 'x'], /Unknown option '--typo'/],
+    ['bad format', ['candles', 'BTCUSDT', '--interval', '1m', '--from', '2024-08-01', '--to', '2024-08-02', '--format', 'xml'], /invalid --format "xml"; accepted: csv json/],
+    ['unknown command', ['frobnicate'], /unknown command "frobnicate"/],
+  ];
+  for (const [name, args, message] of usageCases) {
+    it(`exits 2 with a clear message on a usage error: ${name}`, async () => {
+      const run = await runCli(args, env);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, message);
+      assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+    });
+  }
+
+  it('exits 1 with the exchange message on an unknown symbol', async () => {
+    const run = await runCli(['backfill', 'NOPEUSDT', '--type', 'api_candles_1m', '--from', '2024-08-01', '--to', '2024-08-02'], env);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /failed wf-nopeusdt-.*Invalid symbol\. \(code -1121\)/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  });
+
+  it('exits 1 after bounded retries when the exchange is unreachable', async () => {
+    const port = await closedPort();
+    const run = await runCli(['backfill', 'BTCUSDT', '--type', 'api_candles_1m', '--from', '2024-08-01', '--to', '2024-08-02'], {
+      ...env,
+      BINANCE_API_URL: `http://127.0.0.1:${port}`,
+    });
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /failed .*cannot reach 127\.0\.0\.1:\d+.*ECONNREFUSED/);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  });
+});
