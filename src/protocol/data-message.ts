@@ -15,7 +15,8 @@ export const EndOfStream = z.object({
 export type EndOfStream = z.infer<typeof EndOfStream>;
 
 /** What travels on `<queue_id>-data`: candle records, then one end marker. */
-export const DataMessage = z.union([EndOfStream, Candle]);
+// Candles first: nearly every message is one, so the common case takes a single parse.
+export const DataMessage = z.union([Candle, EndOfStream]);
 export type DataMessage = z.infer<typeof DataMessage>;
 
 export function isEndOfStream(m: DataMessage): m is EndOfStream {

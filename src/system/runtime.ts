@@ -5,7 +5,8 @@ import { NactActorHost } from './actor-system/index.ts';
 import { EmbeddedBus } from './bus/index.ts';
 import type { Config } from './config/index.ts';
 import { UndiciHttpClient } from './exchange/index.ts';
-import { InProcessLauncher } from './launcher/index.ts';
+import { InProcessLauncher, ProcessLauncher } from './launcher/index.ts';
+import { ConfigError } from '../protocol/index.ts';
 import { createLogger, PromMetrics, systemClock } from './observability/index.ts';
 import { EmbeddedStore } from './store/index.ts';
 
@@ -30,6 +31,7 @@ export interface Runtime {
   readonly manager: ActorRef<ManagerMessage> | undefined;
   readonly stageDeps: StageDeps;
   readonly host: NactActorHost;
+  readonly launcher: Launcher;
   close(): Promise<void>;
 }
 
@@ -38,7 +40,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const metrics = new PromMetrics();
   const clock = overrides.clock ?? systemClock;
-  const bus = overrides.bus ?? new EmbeddedBus({ dataDir: config.STREAMFORGE_DATA_DIR, defaultPartitions: config.KAFKA_PARTITIONS });
+  const bus = overrides.bus ?? new EmbeddedBus({ dataDir: config.STREAMFORGE_DATA_DIR, defaultPartitions: config.KAFKA_PARTITIONS, pollIntervalMs: config.STREAMFORGE_BUS_POLL_MS });
   const store = overrides.store ?? new EmbeddedStore(config.STREAMFORGE_DATA_DIR);
   const http = overrides.http ?? new UndiciHttpClient({ timeoutMs: config.EXCHANGE_TIMEOUT_MS });
   const host = new NactActorHost({ logger, metrics, clock });
@@ -59,7 +61,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
       ...(overrides.progressIntervalMs !== undefined ? { progressIntervalMs: overrides.progressIntervalMs } : {}),
     },
   };
-  const launcher = overrides.launcher?.(stageDeps) ?? new InProcessLauncher(stageDeps, overrides.stageSupervision);
+  const launcher = overrides.launcher?.(stageDeps) ?? defaultLauncher(config, stageDeps, overrides.stageSupervision);
   const hostsManager = config.ROLE === 'all' || config.ROLE === 'manager';
   const manager = hostsManager
     ? host.spawn<ManagerMessage>({
@@ -92,6 +94,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     manager,
     stageDeps,
     host,
+    launcher,
     async close() {
       if (closed) return;
       closed = true;
@@ -102,4 +105,19 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
       logger.flush();
     },
   };
+}
+
+function defaultLauncher(config: Config, deps: StageDeps, supervision: SupervisionPolicy | undefined): Launcher {
+  switch (config.STREAMFORGE_LAUNCHER) {
+    case 'inprocess':
+      return new InProcessLauncher(deps, supervision);
+    case 'process':
+      return new ProcessLauncher({ config, ...(supervision ? { supervision } : {}) });
+    case 'kubernetes':
+      throw new ConfigError('STREAMFORGE_LAUNCHER=kubernetes is not available in this build yet; accepted: inprocess process');
+    default: {
+      const never: never = config.STREAMFORGE_LAUNCHER;
+      throw new ConfigError(`unknown launcher ${String(never)}`);
+    }
+  }
 }

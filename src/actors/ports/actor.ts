@@ -45,6 +45,8 @@ export interface ActorSpec<M> {
   readonly actorType: string;
   readonly create: (ctx: ActorContext<M>) => Behaviour<M>;
   readonly supervision?: SupervisionPolicy;
+  /** Called once when the actor has stopped: with the error when supervision gave up on it. */
+  readonly onStop?: (failure: unknown) => void;
 }
 
 export interface ActorHost {

@@ -18,9 +18,14 @@ export function spawnStage(
   role: StageRole,
   command: StartCommand,
   deps: StageDeps,
-  supervision?: SupervisionPolicy,
+  options: { supervision?: SupervisionPolicy | undefined; onStop?: (failure: unknown) => void } = {},
 ): ActorRef<never> {
-  const base = { name: role, actorType: role, ...(supervision ? { supervision } : {}) };
+  const base = {
+    name: role,
+    actorType: role,
+    ...(options.supervision ? { supervision: options.supervision } : {}),
+    ...(options.onStop ? { onStop: options.onStop } : {}),
+  };
   if (role === 'loader') {
     return spawner.spawn<LoaderMessage>({ ...base, create: (ctx) => new CandleLoader(deps, command, ctx) });
   }

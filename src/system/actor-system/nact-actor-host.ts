@@ -63,6 +63,7 @@ export class NactActorHost implements ActorHost {
   #spawnUnder<M>(parentRef: Ref<unknown>, parent: Node | undefined, spec: ActorSpec<M>): ActorRef<M> {
     const { logger, metrics, clock } = this.#options;
     const node: Node = { behaviour: undefined, stopped: false, name: spec.name };
+    let failure: unknown = undefined;
     const budget = new RestartBudget(spec.supervision ?? DEFAULT_SUPERVISION, this.#options.random);
     const log = logger.child({ actor: spec.actorType, name: spec.name });
     // Filled right after spawn; nact only calls the closures below once messages flow.
@@ -124,6 +125,7 @@ export class NactActorHost implements ActorHost {
           disposals.add(disposal);
           await disposal;
           disposals.delete(disposal);
+          spec.onStop?.(failure);
         },
         onCrash: async (_msg, error, sctx, child) => {
           if (child !== undefined) {
@@ -139,6 +141,7 @@ export class NactActorHost implements ActorHost {
           const delay = budget.next(clock.now());
           if (delay === undefined || node.stopped) {
             log.error({ err: error, restarts: budget.attempts }, 'restart budget spent; escalating');
+            failure = error ?? new Error('actor failed');
             if (!parent) return sctx.stop;
             return sctx.escalate;
           }

@@ -35,7 +35,7 @@ export class EmbeddedBus implements Bus {
   readonly #defaultPartitions: number;
   readonly #pollMs: number;
   readonly #written = new EventEmitter();
-  readonly #partitions = new Map<string, number>();
+  readonly #topics = new Map<string, { id: number; partitions: number }>();
   readonly #subscriptions = new Set<EmbeddedSubscription>();
   readonly #insert: StatementSync;
   readonly #maxOffset: StatementSync;
@@ -49,29 +49,30 @@ export class EmbeddedBus implements Bus {
     this.#pollMs = options.pollIntervalMs ?? 100;
     this.#written.setMaxListeners(0);
     this.#db.exec(`
-      CREATE TABLE IF NOT EXISTS topics (name TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS topics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, partitions INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS messages (
-        topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+        topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
         key TEXT, value TEXT NOT NULL, ts INTEGER NOT NULL,
-        PRIMARY KEY (topic, partition, offset)) WITHOUT ROWID;
+        PRIMARY KEY (topic_id, partition, offset)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS group_offsets (
-        group_id TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
-        PRIMARY KEY (group_id, topic, partition)) WITHOUT ROWID;
+        group_id TEXT NOT NULL, topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+        PRIMARY KEY (group_id, topic_id, partition)) WITHOUT ROWID;
     `);
-    this.#insert = this.#db.prepare('INSERT INTO messages (topic, partition, offset, key, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
-    this.#maxOffset = this.#db.prepare('SELECT MAX(offset) AS o FROM messages WHERE topic = ? AND partition = ?');
+    this.#insert = this.#db.prepare('INSERT INTO messages (topic_id, partition, offset, key, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#maxOffset = this.#db.prepare('SELECT MAX(offset) AS o FROM messages WHERE topic_id = ? AND partition = ?');
     this.#fetch = this.#db.prepare(
-      'SELECT partition, offset, key, value, ts FROM messages WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
+      'SELECT partition, offset, key, value, ts FROM messages WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
     );
-    this.#getOffset = this.#db.prepare('SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic = ? AND partition = ?');
+    this.#getOffset = this.#db.prepare('SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic_id = ? AND partition = ?');
     this.#commit = this.#db.prepare(
-      'INSERT INTO group_offsets (group_id, topic, partition, next_offset) VALUES (?, ?, ?, ?) ' +
-        'ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = MAX(next_offset, excluded.next_offset)',
+      'INSERT INTO group_offsets (group_id, topic_id, partition, next_offset) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (group_id, topic_id, partition) DO UPDATE SET next_offset = MAX(next_offset, excluded.next_offset)',
     );
   }
 
   ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
     const stmt = this.#db.prepare('INSERT OR IGNORE INTO topics (name, partitions) VALUES (?, ?)');
+    // Each topic is an integer in the log: short primary keys keep appends cheap.
     for (const t of topics) stmt.run(t.name, t.partitions ?? this.#defaultPartitions);
     return Promise.resolve();
   }
@@ -79,7 +80,7 @@ export class EmbeddedBus implements Bus {
   produce(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
     try {
-      const partitions = this.partitionCount(topic);
+      const { id, partitions } = this.topic(topic);
       const now = Date.now();
       let roundRobin = 0;
       inTransaction(this.#db, () => {
@@ -88,10 +89,10 @@ export class EmbeddedBus implements Bus {
           const p = m.key === null ? roundRobin++ % partitions : partitionFor(m.key, partitions);
           let offset = next.get(p);
           if (offset === undefined) {
-            const row = this.#maxOffset.get(topic, p) as { o: number | null };
+            const row = this.#maxOffset.get(id, p) as { o: number | null };
             offset = row.o === null ? 0 : row.o + 1;
           }
-          this.#insert.run(topic, p, offset, m.key, m.value, now);
+          this.#insert.run(id, p, offset, m.key, m.value, now);
           next.set(p, offset + 1);
         }
       });
@@ -103,14 +104,15 @@ export class EmbeddedBus implements Bus {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
-    const partitions = options.topics.map((topic) => ({ topic, count: this.partitionCount(topic) }));
+    const partitions = options.topics.map((topic) => ({ topic, count: this.topic(topic).partitions }));
     // Like Kafka's auto.offset.reset: a group with no commit starts at the beginning or at the end.
     inTransaction(this.#db, () => {
       for (const { topic, count } of partitions) {
+        const { id } = this.topic(topic);
         for (let p = 0; p < count; p++) {
-          if (this.#getOffset.get(options.groupId, topic, p) !== undefined) continue;
-          const max = (this.#maxOffset.get(topic, p) as { o: number | null }).o;
-          this.#commit.run(options.groupId, topic, p, options.fromBeginning || max === null ? 0 : max + 1);
+          if (this.#getOffset.get(options.groupId, id, p) !== undefined) continue;
+          const max = (this.#maxOffset.get(id, p) as { o: number | null }).o;
+          this.#commit.run(options.groupId, id, p, options.fromBeginning || max === null ? 0 : max + 1);
         }
       }
     });
@@ -123,10 +125,12 @@ export class EmbeddedBus implements Bus {
   deleteTopics(topics: readonly string[]): Promise<void> {
     inTransaction(this.#db, () => {
       for (const t of topics) {
-        this.#db.prepare('DELETE FROM messages WHERE topic = ?').run(t);
-        this.#db.prepare('DELETE FROM group_offsets WHERE topic = ?').run(t);
-        this.#db.prepare('DELETE FROM topics WHERE name = ?').run(t);
-        this.#partitions.delete(t);
+        const row = this.#db.prepare('SELECT id FROM topics WHERE name = ?').get(t) as { id: number } | undefined;
+        if (!row) continue;
+        this.#db.prepare('DELETE FROM messages WHERE topic_id = ?').run(row.id);
+        this.#db.prepare('DELETE FROM group_offsets WHERE topic_id = ?').run(row.id);
+        this.#db.prepare('DELETE FROM topics WHERE id = ?').run(row.id);
+        this.#topics.delete(t);
       }
     });
     return Promise.resolve();
@@ -138,22 +142,23 @@ export class EmbeddedBus implements Bus {
   }
 
   /** @internal */
-  partitionCount(topic: string): number {
-    let n = this.#partitions.get(topic);
-    if (n === undefined) {
-      const row = this.#db.prepare('SELECT partitions FROM topics WHERE name = ?').get(topic) as { partitions: number } | undefined;
-      if (!row) throw new BusError(`topic ${topic} does not exist`, { retriable: false });
-      n = row.partitions;
-      this.#partitions.set(topic, n);
+  topic(name: string): { id: number; partitions: number } {
+    let t = this.#topics.get(name);
+    if (t === undefined) {
+      const row = this.#db.prepare('SELECT id, partitions FROM topics WHERE name = ?').get(name) as { id: number; partitions: number } | undefined;
+      if (!row) throw new BusError(`topic ${name} does not exist; create it with ensureTopics first`, { retriable: false });
+      t = { id: row.id, partitions: row.partitions };
+      this.#topics.set(name, t);
     }
-    return n;
+    return t;
   }
 
   /** @internal */
   fetch(groupId: string, topic: string, partition: number, max: number): BusMessage[] {
     if (!this.#db.isOpen) return [];
-    const committed = this.#getOffset.get(groupId, topic, partition) as { next_offset: number } | undefined;
-    const rows = this.#fetch.all(topic, partition, committed?.next_offset ?? 0, max) as unknown as Row[];
+    const { id } = this.topic(topic);
+    const committed = this.#getOffset.get(groupId, id, partition) as { next_offset: number } | undefined;
+    const rows = this.#fetch.all(id, partition, committed?.next_offset ?? 0, max) as unknown as Row[];
     return rows.map((r) => ({
       topic,
       partition: r.partition,
@@ -166,7 +171,7 @@ export class EmbeddedBus implements Bus {
 
   /** @internal */
   commit(groupId: string, topic: string, partition: number, nextOffset: number): void {
-    if (this.#db.isOpen) this.#commit.run(groupId, topic, partition, nextOffset);
+    if (this.#db.isOpen) this.#commit.run(groupId, this.topic(topic).id, partition, nextOffset);
   }
 
   /** @internal */

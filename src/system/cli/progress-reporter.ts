@@ -9,6 +9,7 @@ import type { CliIo } from './cli-io.ts';
 export class ProgressReporter {
   readonly #io: CliIo;
   readonly #tty: boolean;
+  readonly #enabled: boolean;
   readonly #startedAt = Date.now();
   #lastLineAt = 0;
   #samples: Array<{ t: number; n: number }> = [];
@@ -16,6 +17,7 @@ export class ProgressReporter {
 
   constructor(io: CliIo, enabled: boolean) {
     this.#io = io;
+    this.#enabled = enabled;
     this.#tty = enabled && io.err.isTTY === true;
   }
 
@@ -37,7 +39,7 @@ export class ProgressReporter {
       const of = expected ? `/${fmt(expected)}` : '';
       this.#io.err.write(`\r${bar} ${pct} ${fmt(written)}${of} candles  ${fmt(Math.round(rate))}/s  ETA ${eta === undefined ? '--' : duration(eta)}  [${wf.status}]\u001b[K`);
       this.#drawn = true;
-    } else if (now - this.#lastLineAt >= 2_000) {
+    } else if (this.#enabled && now - this.#lastLineAt >= 2_000) {
       this.#lastLineAt = now;
       const of = expected ? `/${expected}` : '';
       this.#io.err.write(`progress ${wf.queue_id} status=${wf.status} records=${written}${of} rate=${Math.round(rate)}/s eta=${eta === undefined ? '-' : duration(eta)}\n`);

@@ -1,15 +1,23 @@
-import { loadConfig, Roles } from '../config/index.ts';
+import { loadConfig, Roles, stageCommandFromConfig } from '../config/index.ts';
+import type { Config } from '../config/index.ts';
+import { spawnStage } from '../../actors/index.ts';
+import type { StageRole } from '../../actors/index.ts';
 import { AdminServer } from '../http/index.ts';
 import { createRuntime } from '../runtime.ts';
+import type { Runtime } from '../runtime.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
 import { parseCli } from './cli-args.ts';
 import { UsageError } from './usage-error.ts';
 
 export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}] [--port 8080] [--data-dir DIR]
-  Runs the actors of a role with the HTTP API, probes and /metrics. Role also from ROLE, port from PORT.`;
+  Runs the actors of a role with the HTTP API, probes and /metrics. Role also from ROLE, port from PORT.
+  Roles loader and connector run one stage of one workflow, assigned by QUEUE_ID, SYMBOL, TYPE, TIME_RANGE,
+  KAFKA_TOPIC, COLLECTION_NAME, TELEMETRY_PRODUCER_ID (what the process and Kubernetes launchers set).`;
 
-/** `streamforge serve`: hosts a role's actors and the HTTP admin server until SIGINT/SIGTERM. */
+const AVAILABLE = ['all', 'manager', 'loader', 'connector'] as const;
+
+/** `streamforge serve`: hosts a role's actors and the HTTP admin server until SIGINT/SIGTERM (or, for a stage, until it ends). */
 export async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCli(argv, {
     role: { type: 'string' },
@@ -19,10 +27,12 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   if (values.role !== undefined && !(Roles as readonly string[]).includes(values.role)) {
     throw new UsageError(`invalid --role ${JSON.stringify(values.role)}; accepted: ${Roles.join(' ')}`);
   }
-  if (values.role !== undefined && values.role !== 'all' && values.role !== 'manager') {
-    throw new UsageError(`role ${values.role} is not available yet in this build; accepted now: all manager`);
-  }
   const config = loadConfig({ ROLE: values.role, PORT: values.port, STREAMFORGE_DATA_DIR: values['data-dir'] }, io.env);
+  if (!(AVAILABLE as readonly string[]).includes(config.ROLE)) {
+    throw new UsageError(`role ${config.ROLE} is not available in this build yet; accepted now: ${AVAILABLE.join(' ')}`);
+  }
+  if (config.ROLE === 'loader' || config.ROLE === 'connector') return runStage(config, config.ROLE);
+
   const runtime = createRuntime(config);
   const server = new AdminServer(runtime);
   const port = await server.listen(config.PORT);
@@ -36,4 +46,33 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   await server.close();
   await runtime.close();
   return 0;
+}
+
+/**
+ * One stage of one workflow, as a Job's pod runs it: exit 0 when the stage ended by itself
+ * (finished, failed with its telemetry sent, or stopped on command), 1 when it crashed, so the
+ * launcher relaunches it.
+ */
+async function runStage(config: Config, role: StageRole): Promise<number> {
+  const runtime: Runtime = createRuntime(config);
+  const command = stageCommandFromConfig(config, role, Date.now());
+  const server = new AdminServer(runtime);
+  const port = await server.listen(config.PORT);
+  runtime.logger.info({ port, role, queue_id: command.queue_id }, 'stage serving');
+  const code = await new Promise<number>((resolve) => {
+    const onSignal = () => resolve(143);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    spawnStage(runtime.host, role, command, runtime.stageDeps, {
+      // No restarts inside: the launcher restarts the whole process within the workflow's budget.
+      supervision: { maxRestarts: 0, windowMs: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
+      onStop: (failure) => {
+        if (failure !== undefined) runtime.logger.error({ err: failure }, 'stage crashed');
+        resolve(failure === undefined ? 0 : 1);
+      },
+    });
+  });
+  await server.close();
+  await runtime.close();
+  return code;
 }

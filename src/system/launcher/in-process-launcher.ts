@@ -13,6 +13,6 @@ export class InProcessLauncher implements Launcher {
   }
 
   launch<M>(spec: StageSpec, parent: ActorContext<M>): ActorRef<never> {
-    return spawnStage(parent, spec.role, spec.command, this.#deps, this.#supervision);
+    return spawnStage(parent, spec.role, spec.command, this.#deps, { supervision: this.#supervision });
   }
 }

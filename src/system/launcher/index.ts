@@ -1,1 +1,2 @@
 export * from './in-process-launcher.ts';
+export * from './process-launcher.ts';

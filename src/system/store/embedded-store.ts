@@ -4,7 +4,7 @@ import { StoreError } from '../../protocol/index.ts';
 import type { CollectionOptions, RangeQuery, Store, StoredDocument } from '../../actors/ports/index.ts';
 import { inTransaction, openSqlite } from './sqlite-database.ts';
 
-const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,255}$/;
+const NAME = /^[A-Za-z][A-Za-z0-9_]{0,200}$/
 
 /**
  * The default store: collections of JSON documents in one SQLite file (`<data dir>/store.sqlite`),
@@ -13,70 +13,82 @@ const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,255}$/;
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   readonly #db: DatabaseSync;
-  readonly #sortFields = new Map<string, string>();
-  readonly #upsert: StatementSync;
-  readonly #get: StatementSync;
+  readonly #tables = new Map<string, CollectionTable>();
 
   constructor(dataDir: string) {
     this.#db = openSqlite(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'store.sqlite'));
-    this.#db.exec(`
-      CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, sort_field TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS documents (
-        collection TEXT NOT NULL, key TEXT NOT NULL, sort INTEGER, doc TEXT NOT NULL,
-        PRIMARY KEY (collection, key)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS documents_by_sort ON documents (collection, sort);
-    `);
-    this.#upsert = this.#db.prepare(
-      'INSERT INTO documents (collection, key, sort, doc) VALUES (?, ?, ?, ?) ' +
-        'ON CONFLICT (collection, key) DO UPDATE SET sort = excluded.sort, doc = excluded.doc',
-    );
-    this.#get = this.#db.prepare('SELECT doc FROM documents WHERE collection = ? AND key = ?');
+    this.#db.exec('CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, sort_field TEXT NOT NULL, table_name TEXT NOT NULL)');
   }
 
   ensureCollection(name: string, options: CollectionOptions): Promise<void> {
     assertName(name);
-    this.#db.prepare('INSERT OR IGNORE INTO collections (name, sort_field) VALUES (?, ?)').run(name, options.sortField);
-    this.#sortFields.delete(name);
+    if (this.#tables.has(name)) return Promise.resolve();
+    const table = tableName(name);
+    inTransaction(this.#db, () => {
+      // One table per collection: short keys and a sort index of its own keep upserts cheap.
+      this.#db.exec(
+        `CREATE TABLE IF NOT EXISTS "${table}" (key TEXT PRIMARY KEY, sort INTEGER, doc TEXT NOT NULL) WITHOUT ROWID;` +
+          `CREATE INDEX IF NOT EXISTS "${table}_sort" ON "${table}" (sort);`,
+      );
+      this.#db.prepare('INSERT OR IGNORE INTO collections (name, sort_field, table_name) VALUES (?, ?, ?)').run(name, options.sortField, table);
+    });
     return Promise.resolve();
   }
 
   upsert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
     if (documents.length === 0) return Promise.resolve();
-    const sortField = this.#sortField(collection);
     try {
+      const t = this.#table(collection);
       inTransaction(this.#db, () => {
         for (const doc of documents) {
-          const sort = doc[sortField];
-          this.#upsert.run(collection, doc._key, typeof sort === 'number' ? sort : null, JSON.stringify(doc));
+          const sort = doc[t.sortField];
+          t.upsert.run(doc._key, typeof sort === 'number' ? sort : null, JSON.stringify(doc));
         }
       });
     } catch (err) {
+      if (err instanceof StoreError) return Promise.reject(err);
       return Promise.reject(new StoreError(`upsert into ${collection} failed: ${(err as Error).message}`, { cause: err, retriable: true }));
     }
     return Promise.resolve();
   }
 
   get(collection: string, key: string): Promise<StoredDocument | undefined> {
-    const row = this.#get.get(collection, key) as { doc: string } | undefined;
-    return Promise.resolve(row ? (JSON.parse(row.doc) as StoredDocument) : undefined);
+    try {
+      const row = this.#table(collection).get.get(key) as { doc: string } | undefined;
+      return Promise.resolve(row ? (JSON.parse(row.doc) as StoredDocument) : undefined);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
   }
 
   range(collection: string, query: RangeQuery = {}): Promise<StoredDocument[]> {
-    const { sql, params } = rangeSql('doc', collection, query);
-    const rows = this.#db.prepare(`${sql} ORDER BY sort, key${query.limit ? ' LIMIT ?' : ''}`)
-      .all(...params, ...(query.limit ? [query.limit] : [])) as Array<{ doc: string }>;
-    return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredDocument));
+    try {
+      const t = this.#table(collection);
+      const { where, params } = rangeWhere(query);
+      const limit = query.limit ? ' LIMIT ?' : '';
+      const rows = this.#db
+        .prepare(`SELECT doc FROM "${t.name}"${where} ORDER BY sort, key${limit}`)
+        .all(...params, ...(query.limit ? [query.limit] : [])) as Array<{ doc: string }>;
+      return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredDocument));
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
   }
 
   count(collection: string, query: RangeQuery = {}): Promise<number> {
-    const { sql, params } = rangeSql('COUNT(*) AS n', collection, query);
-    const row = this.#db.prepare(sql).get(...params) as { n: number };
-    return Promise.resolve(row.n);
+    try {
+      const t = this.#table(collection);
+      const { where, params } = rangeWhere(query);
+      const row = this.#db.prepare(`SELECT COUNT(*) AS n FROM "${t.name}"${where}`).get(...params) as { n: number };
+      return Promise.resolve(row.n);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
   }
 
   listCollections(prefix = ''): Promise<string[]> {
     const rows = this.#db
-      .prepare("SELECT name FROM collections WHERE substr(name, 1, length(?)) = ? ORDER BY name")
+      .prepare('SELECT name FROM collections WHERE substr(name, 1, length(?)) = ? ORDER BY name')
       .all(prefix, prefix) as Array<{ name: string }>;
     return Promise.resolve(rows.map((r) => r.name));
   }
@@ -86,36 +98,58 @@ export class EmbeddedStore implements Store {
     return Promise.resolve();
   }
 
-  #sortField(collection: string): string {
-    let field = this.#sortFields.get(collection);
-    if (field === undefined) {
-      const row = this.#db.prepare('SELECT sort_field FROM collections WHERE name = ?').get(collection) as
-        | { sort_field: string }
+  #table(collection: string): CollectionTable {
+    let t = this.#tables.get(collection);
+    if (t === undefined) {
+      const row = this.#db.prepare('SELECT sort_field, table_name FROM collections WHERE name = ?').get(collection) as
+        | { sort_field: string; table_name: string }
         | undefined;
       if (!row) throw new StoreError(`collection ${collection} does not exist; create it with ensureCollection first`);
-      field = row.sort_field;
-      this.#sortFields.set(collection, field);
+      t = {
+        name: row.table_name,
+        sortField: row.sort_field,
+        upsert: this.#db.prepare(
+          `INSERT INTO "${row.table_name}" (key, sort, doc) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET sort = excluded.sort, doc = excluded.doc`,
+        ),
+        get: this.#db.prepare(`SELECT doc FROM "${row.table_name}" WHERE key = ?`),
+      };
+      this.#tables.set(collection, t);
     }
-    return field;
+    return t;
   }
 }
 
-function rangeSql(select: string, collection: string, query: RangeQuery): { sql: string; params: Array<string | number> } {
-  let sql = `SELECT ${select} FROM documents WHERE collection = ?`;
-  const params: Array<string | number> = [collection];
+interface CollectionTable {
+  readonly name: string;
+  readonly sortField: string;
+  readonly upsert: StatementSync;
+  readonly get: StatementSync;
+}
+
+function tableName(collection: string): string {
+  return `c_${collection}`;
+}
+
+function rangeWhere(query: RangeQuery): { where: string; params: number[] } {
+  const clauses: string[] = [];
+  const params: number[] = [];
   if (query.from !== undefined) {
-    sql += ' AND sort >= ?';
+    clauses.push('sort >= ?');
     params.push(query.from);
   }
   if (query.to !== undefined) {
-    sql += ' AND sort < ?';
+    clauses.push('sort < ?');
     params.push(query.to);
   }
-  return { sql, params };
+  return { where: clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
 function assertName(name: string): void {
   if (!NAME.test(name)) {
-    throw new StoreError(`invalid collection name ${JSON.stringify(name)}: letters, digits, '_' and '-', starting with a letter`);
+    throw new StoreError(`invalid collection name ${JSON.stringify(name)}: letters, digits and '_', starting with a letter (at most 201)`);
   }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new StoreError(String(err));
 }

@@ -1,0 +1,48 @@
+import { parseStreamType, StartCommand, Targets, ConfigError } from '../../protocol/index.ts';
+import type { StageRole } from '../../actors/index.ts';
+import type { Config } from './config.ts';
+import { ConfigSchema } from './config.ts';
+
+/** The environment a stage's process or Job gets: this process's configuration plus the contract's assignment variables. */
+export function stageEnv(config: Config, role: StageRole, command: StartCommand): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.shape) as Array<keyof Config>) {
+    const value = config[key];
+    if (value !== undefined) env[key] = String(value);
+  }
+  const type = parseStreamType(command.type);
+  return {
+    ...env,
+    ROLE: role,
+    QUEUE_ID: command.queue_id,
+    SYMBOL: command.symbol,
+    TYPE: command.type,
+    TIME_RANGE: command.time_range,
+    ...(type ? { INTERVAL: type.interval } : {}),
+    KAFKA_TOPIC: command.kafka_topic,
+    COLLECTION_NAME: command.collection_name,
+    TELEMETRY_PRODUCER_ID: command.telemetry_id,
+  };
+}
+
+/** Reads a stage's assignment back from its environment; every missing variable is named at once. */
+export function stageCommandFromConfig(config: Config, role: StageRole, now: number): StartCommand {
+  const target = role === 'loader' ? Targets.loader : Targets.connector;
+  const required = { QUEUE_ID: config.QUEUE_ID, SYMBOL: config.SYMBOL, TYPE: config.TYPE, TIME_RANGE: config.TIME_RANGE, KAFKA_TOPIC: config.KAFKA_TOPIC, COLLECTION_NAME: config.COLLECTION_NAME };
+  const missing = Object.entries(required).filter(([, v]) => v === undefined).map(([k]) => k);
+  if (missing.length > 0) throw new ConfigError(`role ${role} needs its assignment in the environment; missing: ${missing.join(', ')}`);
+  const parsed = StartCommand.safeParse({
+    command: 'start',
+    queue_id: config.QUEUE_ID,
+    target,
+    symbol: config.SYMBOL,
+    type: config.TYPE,
+    time_range: config.TIME_RANGE,
+    kafka_topic: config.KAFKA_TOPIC,
+    collection_name: config.COLLECTION_NAME,
+    telemetry_id: config.TELEMETRY_PRODUCER_ID ?? `${target}__${(config.QUEUE_ID ?? '').slice(-6)}`,
+    timestamp: now / 1000,
+  });
+  if (!parsed.success) throw new ConfigError(`invalid stage assignment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

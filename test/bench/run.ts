@@ -1,0 +1,25 @@
+import { printSection } from './bench-report.ts';
+import type { BenchLine, BenchRatio } from './bench-report.ts';
+import { benchCandlePipeline } from './candle-pipeline.bench.ts';
+import { benchWeightBudget } from './weight-budget.bench.ts';
+
+/** `npm run bench`: every benchmark, each printing what it measured side by side and its ratio against the target. */
+const only = process.argv.slice(2);
+const benches: Array<[string, () => Promise<{ lines: BenchLine[]; ratios: BenchRatio[] }>]> = [
+  ['candle pipeline (embedded)', benchCandlePipeline],
+  ['exchange weight budget', benchWeightBudget],
+];
+
+console.log(`StreamForge benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
+let failed = false;
+for (const [name, run] of benches) {
+  if (only.length > 0 && !only.some((o) => name.includes(o))) continue;
+  try {
+    const { lines, ratios } = await run();
+    printSection(name, lines, ratios);
+  } catch (err) {
+    failed = true;
+    console.log(`\n## ${name}\n  FAILED: ${(err as Error).message}`);
+  }
+}
+process.exitCode = failed ? 1 : 0;

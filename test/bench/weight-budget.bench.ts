@@ -1,0 +1,57 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startTestRuntime } from '../helpers/test-runtime.ts';
+import type { BenchLine, BenchRatio } from './bench-report.ts';
+
+const WINDOW_MS = 10_000;
+const LIMIT = 1_200; // weight per 10 s: 600 klines requests, 600,000 one-minute candles per window
+const FULL_WINDOWS = 3;
+
+/**
+ * The loader's use of the advertised budget: a backfill far larger than the budget allows runs
+ * against a simulator advertising 1,200 weight per 10 s; weight used is read from the simulator at
+ * window boundaries over full windows only.
+ */
+export async function benchWeightBudget(): Promise<{ lines: BenchLine[]; ratios: BenchRatio[] }> {
+  const sim = await startExchangeSimulator({
+    rateLimits: [
+      { rateLimitType: 'REQUEST_WEIGHT', interval: 'SECOND', intervalNum: 10, limit: LIMIT },
+      { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61_000 },
+    ],
+  });
+  const rt = await startTestRuntime(sim.url);
+  try {
+    const from = Date.parse('2019-01-01T00:00:00Z');
+    const wf = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: Date.parse('2024-01-01T00:00:00Z') } });
+    // Skip the first (partial) window, then sample at each boundary.
+    await delay(WINDOW_MS - (Date.now() % WINDOW_MS) + WINDOW_MS + 5);
+    const at = [sim.stats().weightUsed];
+    for (let i = 0; i < FULL_WINDOWS; i++) {
+      await delay(WINDOW_MS - (Date.now() % WINDOW_MS) + 5);
+      at.push(sim.stats().weightUsed);
+    }
+    await rt.manager.stop(wf.queue_id);
+    await rt.settle(wf.queue_id);
+    const used = (at.at(-1) ?? 0) - (at[0] ?? 0);
+    const share = used / (LIMIT * FULL_WINDOWS);
+    const stats = sim.stats();
+    return {
+      lines: [
+        { name: `weight used over ${FULL_WINDOWS} full windows of ${WINDOW_MS / 1000} s`, value: used, unit: `of ${LIMIT * FULL_WINDOWS} allowed` },
+        { name: 'HTTP 429 answers', value: stats.status429, unit: '' },
+        { name: 'HTTP 418 answers', value: stats.status418, unit: '' },
+      ],
+      ratios: [
+        {
+          name: 'share of advertised weight budget used (single symbol)',
+          value: share,
+          target: '>= 0.90 with zero 429s',
+          met: share >= 0.9 && stats.status429 === 0 && stats.status418 === 0,
+        },
+      ],
+    };
+  } finally {
+    await rt.close();
+    await sim.close();
+  }
+}

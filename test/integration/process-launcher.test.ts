@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Targets } from '../../src/protocol/index.ts';
+import { ProcessLauncher } from '../../src/system/launcher/index.ts';
+import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startTestRuntime } from '../helpers/test-runtime.ts';
+import type { TestRuntime } from '../helpers/test-runtime.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { assertExactCandles } from './exact-data.ts';
+
+const from = Date.parse('2022-01-01T00:00:00Z');
+const to = Date.parse('2022-07-01T00:00:00Z'); // 260,640 one-minute candles, 261 pages
+
+describe('process launcher: each stage in its own OS process, over the embedded bus', () => {
+  let sim: ExchangeSimulator;
+  let rt: TestRuntime;
+  before(async () => {
+    sim = await startExchangeSimulator({ latencyMs: 25 });
+    rt = await startTestRuntime(sim.url, { env: { STREAMFORGE_LAUNCHER: 'process', CONNECTOR_BATCH_SIZE: '1000', LOG_LEVEL: 'silent' } });
+  });
+  after(async () => {
+    await rt?.close();
+    await sim?.close();
+  });
+
+  it('survives kill -9 of the loader, then of the connector: exact data, no gap, no duplicate', async () => {
+    const launcher = rt.runtime.launcher;
+    assert.ok(launcher instanceof ProcessLauncher);
+    const wf = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: to } });
+    const stageRecords = async (target: string) => (await rt.registry.get(wf.queue_id))?.stages[target]?.records ?? 0;
+
+    await waitFor('the connector to write', async () => ((await stageRecords(Targets.connector)) > 5_000 ? true : undefined));
+    const loader = launcher.processes.get(`${wf.queue_id}/loader`);
+    assert.ok(loader?.pid, 'a loader process runs');
+    loader.kill('SIGKILL');
+    const relaunched = await waitFor('a new loader process', () => {
+      const p = launcher.processes.get(`${wf.queue_id}/loader`);
+      return p && p !== loader ? p : undefined;
+    });
+    assert.notEqual(relaunched.pid, loader.pid);
+
+    const before = await stageRecords(Targets.connector);
+    await waitFor('the connector to write more', async () => ((await stageRecords(Targets.connector)) > before + 5_000 ? true : undefined));
+    const connector = launcher.processes.get(`${wf.queue_id}/connector`);
+    assert.ok(connector?.pid, 'a connector process runs');
+    connector.kill('SIGKILL');
+
+    const done = await rt.settle(wf.queue_id, 120_000);
+    assert.equal(done.status, 'completed', JSON.stringify(done.error));
+    assert.ok((done.stages[Targets.loader]?.restarts ?? 0) >= 1, 'loader relaunched');
+    assert.ok((done.stages[Targets.connector]?.restarts ?? 0) >= 1, 'connector relaunched');
+    const n = await assertExactCandles(rt.runtime.store, wf.collection_name, 'BTCUSDT', '1m', from, to);
+    assert.equal(n, 260_640);
+    assert.equal(launcher.processes.size, 0, 'no stage process left behind');
+  });
+});
