@@ -20,3 +20,8 @@ export function formatBigUnits8(units: bigint): string {
   const digits = units.toString().padStart(9, '0');
   return `${digits.slice(0, -8)}.${digits.slice(-8)}`;
 }
+
+/** formatUnits8 or formatBigUnits8, whichever the amount needs. */
+export function formatAmount8(units: number | bigint): string {
+  return typeof units === 'bigint' ? formatBigUnits8(units) : formatUnits8(units);
+}

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { binanceErrors } from './binance-errors.ts';
+import type { BinanceFailure } from './binance-errors.ts';
 import { hashString } from './hash.ts';
 import { holesFor } from './holes.ts';
 import type { SymbolHoles } from './holes.ts';
@@ -32,8 +33,13 @@ const UNKNOWN_PATH_WEIGHT = 1;
 
 interface Reply {
   readonly status: number;
-  readonly body: unknown;
+  /** JSON, as text or UTF-8 bytes. */
+  readonly body: string | Buffer;
   readonly headers: Record<string, string>;
+}
+
+function failureReply(failure: BinanceFailure, headers: Record<string, string>): Reply {
+  return { status: failure.status, body: JSON.stringify(failure.body), headers };
 }
 
 /** Request handling, separate from the socket plumbing. */
@@ -63,18 +69,17 @@ class SimulatorCore {
     const weight = route?.weight ?? UNKNOWN_PATH_WEIGHT;
     const admission = this.#limiter.admit(nowMs, weight);
     if (admission.kind !== 'admitted') {
-      const headers = { ...admission.headers, 'Retry-After': String(admission.retryAfterSec) };
-      return { status: admission.failure.status, body: admission.failure.body, headers };
+      return failureReply(admission.failure, { ...admission.headers, 'Retry-After': String(admission.retryAfterSec) });
     }
     this.stats.weightUsed += weight;
-    if (route === undefined) return { ...binanceErrors.unknownPath(), headers: admission.headers };
+    if (route === undefined) return failureReply(binanceErrors.unknownPath(), admission.headers);
     if (route.faulty && this.serverErrorRate > 0 && this.#faults() < this.serverErrorRate) {
       const status = SERVER_ERROR_STATUSES[Math.floor(this.#faults() * SERVER_ERROR_STATUSES.length)] ?? 500;
-      return { ...binanceErrors.internal(status), headers: admission.headers };
+      return failureReply(binanceErrors.internal(status), admission.headers);
     }
     const params = new URLSearchParams(queryStart === -1 ? '' : rawUrl.slice(queryStart + 1));
     const result = route.handle(params, this.#context(nowMs));
-    if (!result.ok) return { ...result.failure, headers: admission.headers };
+    if (!result.ok) return failureReply(result.failure, admission.headers);
     return { status: 200, body: result.value, headers: admission.headers };
   }
 
@@ -100,12 +105,12 @@ class SimulatorCore {
 }
 
 function send(res: ServerResponse, reply: Reply, core: SimulatorCore): void {
-  const body = JSON.stringify(reply.body);
+  const body = typeof reply.body === 'string' ? Buffer.from(reply.body, 'utf8') : reply.body;
   core.stats.countStatus(reply.status);
   res.writeHead(reply.status, {
     ...reply.headers,
     'Content-Type': JSON_CONTENT_TYPE,
-    'Content-Length': Buffer.byteLength(body),
+    'Content-Length': body.length,
   });
   res.end(body);
 }

@@ -3,7 +3,7 @@ import { holeAt, holesFor } from './holes.ts';
 import type { Hole } from './holes.ts';
 import { ceilOpen, floorOpen, isKlineInterval, nextOpen, previousOpen } from './intervals.ts';
 import type { KlineInterval } from './intervals.ts';
-import { generateKline } from './kline-generator.ts';
+import { klineSeries } from './kline-generator.ts';
 import type { KlineRow } from './kline-generator.ts';
 import { DEFAULT_LISTED_AT_MS, DEFAULT_SEED } from './simulator-defaults.ts';
 
@@ -21,37 +21,44 @@ export interface KlineQuery {
 }
 
 /**
- * Binance's klines semantics: with startTime, the oldest klines opening at or after it; without,
- * the newest ones up to endTime (or now). Never past now, never before the listing, holes skipped.
+ * Binance's klines semantics, as open times: with startTime, the oldest klines opening at or after
+ * it; without, the newest ones up to endTime (or now). Never past now, never before the listing
+ * (the kline containing the listing time is the first), holes skipped.
  */
-export function queryKlines(q: KlineQuery): KlineRow[] {
+export function klineOpenTimes(q: KlineQuery): number[] {
   const firstOpen = floorOpen(q.interval, q.listedAtMs);
   const lastAllowed = Math.min(q.endTime ?? q.nowMs, q.nowMs);
-  const rows: KlineRow[] = [];
+  const opens: number[] = [];
   if (q.startTime !== undefined) {
     let open = Math.max(ceilOpen(q.interval, q.startTime), firstOpen);
-    while (rows.length < q.limit && open <= lastAllowed) {
+    while (opens.length < q.limit && open <= lastAllowed) {
       const hole = holeAt(q.holes, open);
       if (hole !== undefined) {
         open = ceilOpen(q.interval, hole.toMs);
         continue;
       }
-      rows.push(generateKline(q.seed, q.symbol, q.interval, open, q.nowMs));
+      opens.push(open);
       open = nextOpen(q.interval, open);
     }
-    return rows;
+    return opens;
   }
   let open = floorOpen(q.interval, lastAllowed);
-  while (rows.length < q.limit && open >= firstOpen) {
+  while (opens.length < q.limit && open >= firstOpen) {
     const hole = holeAt(q.holes, open);
     if (hole !== undefined) {
       open = floorOpen(q.interval, hole.fromMs - 1);
       continue;
     }
-    rows.push(generateKline(q.seed, q.symbol, q.interval, open, q.nowMs));
+    opens.push(open);
     open = previousOpen(q.interval, open);
   }
-  return rows.reverse();
+  return opens.reverse();
+}
+
+/** The klines `klineOpenTimes` selects, as REST rows. */
+export function queryKlines(q: KlineQuery): KlineRow[] {
+  const series = klineSeries(q.seed, q.symbol, q.interval);
+  return klineOpenTimes(q).map((open) => series.at(open, q.nowMs));
 }
 
 /** Options of the `expected…` oracles; give the same values the simulator was started with. */

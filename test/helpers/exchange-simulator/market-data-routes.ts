@@ -3,7 +3,9 @@ import { binanceErrors } from './binance-errors.ts';
 import { exchangeInfo } from './exchange-info.ts';
 import type { SymbolHoles } from './holes.ts';
 import { isKlineInterval } from './intervals.ts';
-import { queryKlines } from './kline-query.ts';
+import { klineSeries } from './kline-generator.ts';
+import { klinesJson } from './kline-json.ts';
+import { klineOpenTimes } from './kline-query.ts';
 import type { RateLimitRule } from './rate-limiter.ts';
 import { checkSymbol, ok, readLimit, readLong, readMandatory, readTimeRange, rejected } from './request-params.ts';
 import type { Parsed } from './request-params.ts';
@@ -21,12 +23,17 @@ export interface MarketContext {
 export interface Route {
   readonly weight: number;
   readonly faulty: boolean;
-  handle(params: URLSearchParams, ctx: MarketContext): Parsed<unknown>;
+  /** The response body as JSON (text or UTF-8 bytes), or the Binance error. */
+  handle(params: URLSearchParams, ctx: MarketContext): Parsed<string | Buffer>;
+}
+
+function json(result: Parsed<unknown>): Parsed<string> {
+  return result.ok ? ok(JSON.stringify(result.value)) : result;
 }
 
 const ONE_HOUR_MS = 3_600_000;
 
-function klines(params: URLSearchParams, ctx: MarketContext): Parsed<unknown> {
+function klines(params: URLSearchParams, ctx: MarketContext): Parsed<Buffer> {
   const symbolParam = readMandatory(params, 'symbol');
   if (!symbolParam.ok) return symbolParam;
   const intervalParam = readMandatory(params, 'interval');
@@ -39,19 +46,18 @@ function klines(params: URLSearchParams, ctx: MarketContext): Parsed<unknown> {
   if (!range.ok) return range;
   const limit = readLimit(params);
   if (!limit.ok) return limit;
-  return ok(
-    queryKlines({
-      seed: ctx.seed,
-      symbol: symbol.value,
-      interval,
-      listedAtMs: ctx.listedAtMs.get(symbol.value) ?? 0,
-      holes: ctx.holes.get(symbol.value) ?? [],
-      nowMs: ctx.nowMs,
-      startTime: range.value.startTime,
-      endTime: range.value.endTime,
-      limit: limit.value,
-    }),
-  );
+  const openTimes = klineOpenTimes({
+    seed: ctx.seed,
+    symbol: symbol.value,
+    interval,
+    listedAtMs: ctx.listedAtMs.get(symbol.value) ?? 0,
+    holes: ctx.holes.get(symbol.value) ?? [],
+    nowMs: ctx.nowMs,
+    startTime: range.value.startTime,
+    endTime: range.value.endTime,
+    limit: limit.value,
+  });
+  return ok(klinesJson(klineSeries(ctx.seed, symbol.value, interval), openTimes, ctx.nowMs));
 }
 
 function aggTrades(params: URLSearchParams, ctx: MarketContext): Parsed<unknown> {
@@ -86,16 +92,16 @@ function aggTrades(params: URLSearchParams, ctx: MarketContext): Parsed<unknown>
 
 /** The spot market-data endpoints the simulator serves, by path. */
 export const MARKET_DATA_ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
-  ['/api/v3/ping', { weight: 1, faulty: false, handle: () => ok({}) }],
-  ['/api/v3/time', { weight: 1, faulty: false, handle: (_params, ctx) => ok({ serverTime: ctx.nowMs }) }],
+  ['/api/v3/ping', { weight: 1, faulty: false, handle: () => ok('{}') }],
+  ['/api/v3/time', { weight: 1, faulty: false, handle: (_params, ctx) => json(ok({ serverTime: ctx.nowMs })) }],
   [
     '/api/v3/exchangeInfo',
     {
       weight: 20,
       faulty: false,
-      handle: (params, ctx) => exchangeInfo(params, ctx.listedAtMs, ctx.rateLimits, ctx.nowMs),
+      handle: (params, ctx) => json(exchangeInfo(params, ctx.listedAtMs, ctx.rateLimits, ctx.nowMs)),
     },
   ],
   ['/api/v3/klines', { weight: 2, faulty: true, handle: klines }],
-  ['/api/v3/aggTrades', { weight: 4, faulty: true, handle: aggTrades }],
+  ['/api/v3/aggTrades', { weight: 4, faulty: true, handle: (params, ctx) => json(aggTrades(params, ctx)) }],
 ]);
