@@ -10,3 +10,4 @@ export * from './exchange/index.ts';
 export * from './supervision/index.ts';
 export type * from './ports/index.ts';
 export { StageRoles } from './ports/launcher.ts';
+export * from './dummy/dummy-service.ts';

@@ -2,7 +2,7 @@ import { Manager } from '../actors/index.ts';
 import type { ActorRef, Bus, HttpClient, Launcher, ManagerMessage, StageDeps, Store, SupervisionPolicy, Clock } from '../actors/index.ts';
 import type { Logger as PinoLogger } from 'pino';
 import { NactActorHost } from './actor-system/index.ts';
-import { EmbeddedBus } from './bus/index.ts';
+import { createBus } from './bus/index.ts';
 import type { Config } from './config/index.ts';
 import { UndiciHttpClient } from './exchange/index.ts';
 import { InProcessLauncher, ProcessLauncher } from './launcher/index.ts';
@@ -40,7 +40,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const logger = overrides.logger ?? createLogger(config.LOG_LEVEL);
   const metrics = new PromMetrics();
   const clock = overrides.clock ?? systemClock;
-  const bus = overrides.bus ?? new EmbeddedBus({ dataDir: config.STREAMFORGE_DATA_DIR, defaultPartitions: config.KAFKA_PARTITIONS, pollIntervalMs: config.STREAMFORGE_BUS_POLL_MS });
+  const bus = overrides.bus ?? createBus(config);
   const store = overrides.store ?? new EmbeddedStore(config.STREAMFORGE_DATA_DIR);
   const http = overrides.http ?? new UndiciHttpClient({ timeoutMs: config.EXCHANGE_TIMEOUT_MS });
   const host = new NactActorHost({ logger, metrics, clock });
@@ -78,6 +78,8 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
               controlTopic: config.QUEUE_CONTROL_TOPIC,
               eventsTopic: config.QUEUE_EVENTS_TOPIC,
               ...(config.STREAMFORGE_IMAGE ? { image: config.STREAMFORGE_IMAGE } : {}),
+              stallTimeoutMs: config.STALL_TIMEOUT_MS,
+              ...(overrides.stageSupervision ? { stageSupervision: overrides.stageSupervision } : {}),
             },
             ctx,
           ),

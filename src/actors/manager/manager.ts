@@ -31,6 +31,7 @@ export interface ManagerDeps {
   readonly eventsTopic: string;
   readonly image?: string;
   readonly stageSupervision?: SupervisionPolicy;
+  readonly stallTimeoutMs?: number;
 }
 
 /**
@@ -160,6 +161,8 @@ export class Manager implements Behaviour<ManagerMessage> {
             launcher: deps.launcher,
             controlTopic: deps.controlTopic,
             ...(deps.image ? { image: deps.image } : {}),
+            ...(deps.stallTimeoutMs ? { stallTimeoutMs: deps.stallTimeoutMs } : {}),
+            ...(deps.stageSupervision ? { stageSupervision: deps.stageSupervision } : {}),
             ended: (queueId, status) => this.#ctx.self.tell({ type: 'ended', queueId, status }),
           },
           wf,

@@ -1,13 +1,15 @@
 import { ErrorCodes, TERMINAL_STATUSES, Targets, toErrorInfo, unixSeconds } from '../../protocol/index.ts';
 import type { ErrorInfo, StartCommand, StopCommand, TelemetryEvent, Workflow, WorkflowStatus } from '../../protocol/index.ts';
-import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher } from '../ports/index.ts';
+import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, SupervisionPolicy } from '../ports/index.ts';
+import { DEFAULT_SUPERVISION, RestartBudget } from '../supervision/index.ts';
 import type { StageRole } from '../ports/launcher.ts';
 import type { WorkflowRegistry } from './workflow-registry.ts';
 
 export type SupervisorMessage =
   | { readonly type: 'event'; readonly event: TelemetryEvent }
   | { readonly type: 'stop' }
-  | { readonly type: 'stop-deadline' };
+  | { readonly type: 'stop-deadline' }
+  | { readonly type: 'stall-check' };
 
 export interface SupervisorDeps {
   readonly bus: Bus;
@@ -21,6 +23,10 @@ export interface SupervisorDeps {
   readonly ended: (queueId: string, status: WorkflowStatus) => void;
   /** How long stages get to acknowledge a stop before they are stopped anyway. @defaultValue 10000 */
   readonly stopGraceMs?: number;
+  /** A stage with work to do and no telemetry for this long is relaunched. @defaultValue 120000 */
+  readonly stallTimeoutMs?: number;
+  /** Restart budget for relaunching stalled stages. */
+  readonly stageSupervision?: SupervisionPolicy;
 }
 
 const ROLE_OF_TARGET: Readonly<Record<string, StageRole>> = { [Targets.loader]: 'loader', [Targets.connector]: 'connector' };
@@ -35,8 +41,11 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   readonly #deps: SupervisorDeps;
   readonly #ctx: ActorContext<SupervisorMessage>;
   readonly #stages = new Map<StageRole, ActorRef<never>>();
+  readonly #lastHeard = new Map<StageRole, number>();
+  readonly #stallBudgets = new Map<StageRole, RestartBudget>();
   #wf: Workflow;
   #stopping = false;
+  #stallTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: SupervisorDeps, workflow: Workflow, ctx: ActorContext<SupervisorMessage>) {
     this.#deps = deps;
@@ -64,9 +73,13 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       const role = ROLE_OF_TARGET[command.target];
       if (!role) continue;
       this.#stages.set(role, launcher.launch({ role, command }, this.#ctx));
+      this.#lastHeard.set(role, now);
       this.#setStage(role, { status: 'running', started_at: now });
     }
     await this.#save();
+    const stall = this.#stallTimeoutMs();
+    this.#stallTimer = setInterval(() => this.#ctx.self.tell({ type: 'stall-check' }), Math.max(50, Math.floor(stall / 4)));
+    this.#stallTimer.unref();
     this.#ctx.log.info({ queue_id: this.#wf.queue_id, launcher: launcher.kind }, 'workflow started');
   }
 
@@ -81,11 +94,18 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       case 'stop-deadline':
         if (!TERMINAL_STATUSES.has(this.#wf.status)) await this.#terminate('stopped');
         return;
+      case 'stall-check':
+        await this.#checkStalls();
+        return;
       default: {
         const never: never = message;
         throw new Error(`unexpected message ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  dispose(): void {
+    clearInterval(this.#stallTimer);
   }
 
   childRestarted(childName: string, error: unknown): void {
@@ -116,6 +136,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     const role = ROLE_OF_TARGET[target];
     if (!role) return;
     const records = event.records_written;
+    this.#lastHeard.set(role, this.#deps.clock.now());
     const base = {
       ...(records !== undefined ? { records } : {}),
       ...(event.expected_records !== undefined ? { expected_records: event.expected_records } : {}),
@@ -153,6 +174,57 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     }
   }
 
+  /**
+   * A stage is stalled when it has work and has said nothing for the stall timeout: the loader
+   * while running, the connector while the loader is ahead of it. It is stopped and launched
+   * again (resuming from its cursor or offsets), within a restart budget.
+   */
+  async #checkStalls(): Promise<void> {
+    if (this.#stopping || TERMINAL_STATUSES.has(this.#wf.status)) return;
+    const now = this.#deps.clock.now();
+    const timeout = this.#stallTimeoutMs();
+    const loader = this.#wf.stages[Targets.loader];
+    const connector = this.#wf.stages[Targets.connector];
+    for (const [role, ref] of [...this.#stages]) {
+      const silentFor = now - (this.#lastHeard.get(role) ?? now);
+      if (silentFor < timeout) continue;
+      const hasWork =
+        role === 'loader'
+          ? loader?.status === 'running' || loader?.status === 'restarting'
+          : loader?.status === 'finished' || (loader?.records ?? 0) > (connector?.records ?? 0);
+      if (!hasWork) continue;
+      let budget = this.#stallBudgets.get(role);
+      if (!budget) {
+        budget = new RestartBudget(this.#deps.stageSupervision ?? DEFAULT_SUPERVISION);
+        this.#stallBudgets.set(role, budget);
+      }
+      const stage = this.#wf.stages[TARGET_OF_ROLE[role]];
+      if (budget.next(now) === undefined) {
+        this.#ctx.stop(ref);
+        this.#stages.delete(role);
+        const error: ErrorInfo = { code: ErrorCodes.RESTART_BUDGET_EXHAUSTED, message: `${role} stalled (no progress for ${silentFor} ms) and its restart budget is spent`, retriable: false };
+        this.#setStage(role, { status: 'failed', error });
+        await this.#terminate('failed', error);
+        return;
+      }
+      this.#ctx.log.warn({ queue_id: this.#wf.queue_id, role, silent_ms: silentFor }, 'stage stalled; relaunching');
+      this.#ctx.stop(ref);
+      const command = this.#startCommand(role);
+      this.#stages.set(role, this.#deps.launcher.launch({ role, command }, this.#ctx));
+      this.#lastHeard.set(role, now);
+      this.#setStage(role, {
+        status: 'restarting',
+        restarts: (stage?.restarts ?? 0) + 1,
+        error: { code: ErrorCodes.STAGE_FAILED, message: `stalled: no progress for ${silentFor} ms`, retriable: true },
+      });
+      await this.#save();
+    }
+  }
+
+  #stallTimeoutMs(): number {
+    return this.#deps.stallTimeoutMs ?? 120_000;
+  }
+
   async #stop(): Promise<void> {
     if (this.#stopping || TERMINAL_STATUSES.has(this.#wf.status)) return;
     this.#stopping = true;
@@ -163,6 +235,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   }
 
   async #terminate(status: WorkflowStatus, error?: ErrorInfo): Promise<void> {
+    clearInterval(this.#stallTimer);
     for (const ref of this.#stages.values()) this.#ctx.stop(ref);
     this.#stages.clear();
     await this.#update({ status, finished_at: this.#deps.clock.now(), ...(error ? { error } : {}) });

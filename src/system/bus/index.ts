@@ -1,2 +1,3 @@
 export * from './embedded-bus.ts';
 export * from './partitioner.ts';
+export * from './create-bus.ts';

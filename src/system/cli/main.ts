@@ -5,6 +5,7 @@ import { CANDLES_USAGE, candlesCommand } from './candles-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
 import { schemasCommand } from './schemas-command.ts';
+import { PING_USAGE, pingCommand, STOP_USAGE, stopCommand } from './control-commands.ts';
 import { SERVE_USAGE, serveCommand } from './serve-command.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -13,7 +14,9 @@ const USAGE = `streamforge — crypto market-data workflows on an actor runtime
 Commands:
   backfill <SYMBOL> --type api_candles_<interval> --from <date|ISO> --to <date|ISO>
   candles <SYMBOL> --interval <i> --from <date|ISO> --to <date|ISO> [--format csv|json]
-  serve [--role all|manager] [--port 8080]
+  serve [--role all|manager|loader|connector|dummy] [--port 8080]
+  ping --queue-id X [--expect-pong] [--repeat N]
+  stop --queue-id X
   schemas [--out DIR]
 
 ${BACKFILL_USAGE}
@@ -27,6 +30,8 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Cli
   candles: { run: candlesCommand, usage: CANDLES_USAGE },
   serve: { run: serveCommand, usage: SERVE_USAGE },
   schemas: { run: schemasCommand, usage: 'Usage: streamforge schemas [--out DIR]' },
+  ping: { run: pingCommand, usage: PING_USAGE },
+  stop: { run: stopCommand, usage: STOP_USAGE },
 };
 
 /** The CLI entry: returns the exit code (0 ok, 1 failure, 2 usage error); never ends on a bare stack trace. */

@@ -1,7 +1,8 @@
 import { loadConfig, Roles, stageCommandFromConfig } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
-import { spawnStage } from '../../actors/index.ts';
-import type { StageRole } from '../../actors/index.ts';
+import { DummyService, spawnStage } from '../../actors/index.ts';
+import type { DummyMessage, StageRole } from '../../actors/index.ts';
+import { newShortId, telemetryId, unixSeconds } from '../../protocol/index.ts';
 import { AdminServer } from '../http/index.ts';
 import { createRuntime } from '../runtime.ts';
 import type { Runtime } from '../runtime.ts';
@@ -11,11 +12,12 @@ import { parseCli } from './cli-args.ts';
 import { UsageError } from './usage-error.ts';
 
 export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}] [--port 8080] [--data-dir DIR]
+       streamforge serve --role dummy [--queue-id X] [--simulate-loading] [--fail-after N] [--ticks N] [--tick-ms MS]
   Runs the actors of a role with the HTTP API, probes and /metrics. Role also from ROLE, port from PORT.
   Roles loader and connector run one stage of one workflow, assigned by QUEUE_ID, SYMBOL, TYPE, TIME_RANGE,
   KAFKA_TOPIC, COLLECTION_NAME, TELEMETRY_PRODUCER_ID (what the process and Kubernetes launchers set).`;
 
-const AVAILABLE = ['all', 'manager', 'loader', 'connector'] as const;
+const AVAILABLE = ['all', 'manager', 'loader', 'connector', 'dummy'] as const;
 
 /** `streamforge serve`: hosts a role's actors and the HTTP admin server until SIGINT/SIGTERM (or, for a stage, until it ends). */
 export async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -23,6 +25,11 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
     role: { type: 'string' },
     port: { type: 'string' },
     'data-dir': { type: 'string' },
+    'queue-id': { type: 'string' },
+    'simulate-loading': { type: 'boolean' },
+    'fail-after': { type: 'string' },
+    ticks: { type: 'string' },
+    'tick-ms': { type: 'string' },
   });
   if (values.role !== undefined && !(Roles as readonly string[]).includes(values.role)) {
     throw new UsageError(`invalid --role ${JSON.stringify(values.role)}; accepted: ${Roles.join(' ')}`);
@@ -32,6 +39,23 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
     throw new UsageError(`role ${config.ROLE} is not available in this build yet; accepted now: ${AVAILABLE.join(' ')}`);
   }
   if (config.ROLE === 'loader' || config.ROLE === 'connector') return runStage(config, config.ROLE);
+  if (config.ROLE === 'dummy') {
+    const count = (name: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid --${name} ${JSON.stringify(v)}; accepted: a whole number >= 0`);
+      return n;
+    };
+    const failAfter = count('fail-after', values['fail-after']);
+    const ticks = count('ticks', values.ticks);
+    const tickMs = count('tick-ms', values['tick-ms']);
+    return runDummy(config, io, {
+      simulateLoading: values['simulate-loading'] === true,
+      ...(failAfter !== undefined ? { failAfter } : {}),
+      ...(ticks !== undefined ? { ticks } : {}),
+      ...(tickMs !== undefined ? { tickMs } : {}),
+    }, values['queue-id'] ?? config.QUEUE_ID);
+  }
 
   const runtime = createRuntime(config);
   const server = new AdminServer(runtime);
@@ -70,6 +94,45 @@ async function runStage(config: Config, role: StageRole): Promise<number> {
         if (failure !== undefined) runtime.logger.error({ err: failure }, 'stage crashed');
         resolve(failure === undefined ? 0 : 1);
       },
+    });
+  });
+  await server.close();
+  await runtime.close();
+  return code;
+}
+
+/** The original dummy-service: telemetry, pong, stop; exit 1 after a simulated failure. */
+async function runDummy(config: Config, io: CliIo, options: ConstructorParameters<typeof DummyService>[2], queueIdArg: string | undefined): Promise<number> {
+  const runtime = createRuntime(config);
+  const short = newShortId();
+  const queueId = queueIdArg ?? `wf-dummy-${short}`;
+  const command = {
+    command: 'start' as const,
+    queue_id: queueId,
+    target: 'dummy-service',
+    symbol: config.SYMBOL ?? 'BTCUSDT',
+    type: config.TYPE ?? 'dummy',
+    time_range: config.TIME_RANGE ?? '',
+    kafka_topic: config.KAFKA_TOPIC ?? `${queueId}-data`,
+    collection_name: config.COLLECTION_NAME ?? 'dummy',
+    telemetry_id: config.TELEMETRY_PRODUCER_ID ?? telemetryId('dummy-service', short),
+    timestamp: unixSeconds(Date.now()),
+  };
+  await runtime.bus.ensureTopics([{ name: config.QUEUE_CONTROL_TOPIC }, { name: config.QUEUE_EVENTS_TOPIC }]);
+  const server = new AdminServer(runtime);
+  const port = await server.listen(config.PORT);
+  writeLine(io.err, `dummy-service for ${queueId} as ${command.telemetry_id}, http://127.0.0.1:${port}`);
+  let dummy: DummyService | undefined;
+  const code = await new Promise<number>((resolve) => {
+    const onSignal = () => resolve(143);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    runtime.host.spawn<DummyMessage>({
+      name: 'dummy',
+      actorType: 'dummy',
+      supervision: { maxRestarts: 0, windowMs: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
+      create: (ctx) => (dummy = new DummyService(runtime.stageDeps, command, options, ctx)),
+      onStop: (failure) => resolve(failure !== undefined || dummy?.failed === true ? 1 : 0),
     });
   });
   await server.close();
