@@ -52,6 +52,35 @@ describe('process launcher: each stage in its own OS process, over the embedded 
     assert.ok((done.stages[Targets.connector]?.restarts ?? 0) >= 1, 'connector relaunched');
     const n = await assertExactCandles(rt.runtime.store, wf.collection_name, 'BTCUSDT', '1m', from, to);
     assert.equal(n, 260_640);
-    assert.equal(launcher.processes.size, 0, 'no stage process left behind');
+    await waitFor('no stage process left behind', () => (launcher.processes.size === 0 ? true : undefined), 15_000);
+  });
+});
+
+describe('stall detection: a frozen stage process is relaunched', () => {
+  it('relaunches a loader that stops making progress (SIGSTOP), and the data is still exact', async () => {
+    const sim = await startExchangeSimulator({ latencyMs: 20 });
+    const rt = await startTestRuntime(sim.url, { env: { STREAMFORGE_LAUNCHER: 'process', STALL_TIMEOUT_MS: '1500', LOG_LEVEL: 'silent' } });
+    try {
+      const launcher = rt.runtime.launcher;
+      assert.ok(launcher instanceof ProcessLauncher);
+      const wf = await rt.manager.create({ symbol: 'ETHUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: from + 60 * 86_400_000 } });
+      await waitFor('the loader to fetch', async () => (((await rt.registry.get(wf.queue_id))?.stages[Targets.loader]?.records ?? 0) > 2_000 ? true : undefined));
+      const frozen = launcher.processes.get(`${wf.queue_id}/loader`);
+      assert.ok(frozen?.pid);
+      frozen.kill('SIGSTOP');
+      const replacement = await waitFor('a relaunched loader', () => {
+        const p = launcher.processes.get(`${wf.queue_id}/loader`);
+        return p && p !== frozen ? p : undefined;
+      }, 30_000);
+      assert.notEqual(replacement.pid, frozen.pid);
+      const done = await rt.settle(wf.queue_id, 120_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.error));
+      assert.ok((done.stages[Targets.loader]?.restarts ?? 0) >= 1);
+      await assertExactCandles(rt.runtime.store, wf.collection_name, 'ETHUSDT', '1m', from, from + 60 * 86_400_000);
+      await waitFor('the frozen process to be killed', () => (frozen.exitCode !== null || frozen.signalCode !== null ? true : undefined), 15_000);
+    } finally {
+      await rt.close();
+      await sim.close();
+    }
   });
 });
