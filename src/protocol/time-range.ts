@@ -21,10 +21,14 @@ export function parseInstant(text: string): number | undefined {
     return new Date(ms).toISOString().slice(0, 10) === t ? ms : undefined;
   }
   if (ISO_NO_ZONE.test(t) || ISO_ZONED.test(t)) {
+    // Date.parse rolls 2024-02-30 over to March: check the calendar date as written, before any zone shift.
+    const y = Number(t.slice(0, 4));
+    const m = Number(t.slice(5, 7));
+    const d = Number(t.slice(8, 10));
+    const day = new Date(Date.UTC(y, m - 1, d));
+    if (day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return undefined;
     const ms = Date.parse(ISO_ZONED.test(t) ? t : `${t}Z`);
-    if (!Number.isFinite(ms)) return undefined;
-    // Date.parse rolls 2024-02-30 over to March; refuse dates that do not exist.
-    return new Date(ms).toISOString().slice(0, 10) === t.slice(0, 10) || ISO_ZONED.test(t) ? ms : undefined;
+    return Number.isFinite(ms) ? ms : undefined;
   }
   return undefined;
 }

@@ -67,7 +67,8 @@ export class WeightPacer {
       let waitUntil = 0;
       for (const w of this.#windows) {
         this.#roll(w, now);
-        if (w.used + w.inFlight + weight > w.limit * this.#target) {
+        // A request heavier than the whole target still goes once its window is empty.
+        if (w.used + w.inFlight + weight > w.limit * this.#target && w.used + w.inFlight > 0) {
           waitUntil = Math.max(waitUntil, (w.index + 1) * w.lengthMs);
         }
       }

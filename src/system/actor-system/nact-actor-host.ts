@@ -20,6 +20,8 @@ interface Node {
   behaviour: Behaviour<never> | undefined;
   stopped: boolean;
   readonly name: string;
+  /** Live children; nact 7 cannot stop a stopped actor's children itself, so the host does. */
+  readonly children: Set<{ stopNow(): void }>;
 }
 
 export interface NactActorHostOptions {
@@ -62,7 +64,7 @@ export class NactActorHost implements ActorHost {
 
   #spawnUnder<M>(parentRef: Ref<unknown>, parent: Node | undefined, spec: ActorSpec<M>): ActorRef<M> {
     const { logger, metrics, clock } = this.#options;
-    const node: Node = { behaviour: undefined, stopped: false, name: spec.name };
+    const node: Node = { behaviour: undefined, stopped: false, name: spec.name, children: new Set() };
     let failure: unknown = undefined;
     const budget = new RestartBudget(spec.supervision ?? DEFAULT_SUPERVISION, this.#options.random);
     const log = logger.child({ actor: spec.actorType, name: spec.name });
@@ -71,7 +73,9 @@ export class NactActorHost implements ActorHost {
     const disposals = this.#disposals;
     const spawnChild = <C>(child: ActorSpec<C>) => {
       if (!cell.ref) throw new Error('spawn before the actor started');
-      return this.#spawnUnder(cell.ref, node, child);
+      const childRef = this.#spawnUnder(cell.ref, node, child);
+      node.children.add(childRef as unknown as { stopNow(): void });
+      return childRef;
     };
 
     const ref: ActorRef<M> & { stopNow(): void } = {
@@ -80,7 +84,11 @@ export class NactActorHost implements ActorHost {
         if (cell.ref && !node.stopped) dispatch(cell.ref, { kind: 'user', message });
       },
       stopNow() {
-        if (cell.ref && !node.stopped) stop(cell.ref);
+        if (!cell.ref || node.stopped) return;
+        // Depth first: children go before their parent, so every incarnation is disposed.
+        for (const child of [...node.children]) child.stopNow();
+        node.children.clear();
+        stop(cell.ref);
       },
     };
 
@@ -121,6 +129,7 @@ export class NactActorHost implements ActorHost {
       {
         afterStop: async () => {
           node.stopped = true;
+          parent?.children.delete(ref);
           const disposal = dispose();
           disposals.add(disposal);
           await disposal;

@@ -21,8 +21,17 @@ export class EmbeddedStore implements Store {
   }
 
   ensureCollection(name: string, options: CollectionOptions): Promise<void> {
+    try {
+      this.#createCollection(name, options);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+  }
+
+  #createCollection(name: string, options: CollectionOptions): void {
     assertName(name);
-    if (this.#tables.has(name)) return Promise.resolve();
+    if (this.#tables.has(name)) return;
     const table = tableName(name);
     inTransaction(this.#db, () => {
       // One table per collection: short keys and a sort index of its own keep upserts cheap.
@@ -32,7 +41,6 @@ export class EmbeddedStore implements Store {
       );
       this.#db.prepare('INSERT OR IGNORE INTO collections (name, sort_field, table_name) VALUES (?, ?, ?)').run(name, options.sortField, table);
     });
-    return Promise.resolve();
   }
 
   upsert(collection: string, documents: readonly StoredDocument[]): Promise<void> {

@@ -1,0 +1,162 @@
+// The behaviour every Store implementation owes its callers. Run it against each implementation
+// (embedded SQLite now, ArangoDB later) from that implementation's test file.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { ErrorCodes, StoreError } from '../../src/protocol/index.ts';
+import type { Store, StoredDocument } from '../../src/actors/ports/index.ts';
+
+export interface StoreUnderTest {
+  readonly store: Store;
+  /** Closes the store and removes whatever the factory created (a temp dir, a database). */
+  readonly cleanup: () => Promise<void>;
+}
+
+/** A collection name no other test (or run) uses. */
+function freshName(label: string): string {
+  return `sfct_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Calls `call` and returns what its promise rejected with; a synchronous throw breaks the Promise contract. */
+async function rejectionOf(what: string, call: () => Promise<unknown>): Promise<unknown> {
+  let pending: Promise<unknown>;
+  try {
+    pending = call();
+  } catch (err) {
+    assert.fail(`${what} threw synchronously instead of returning a rejected promise: ${String(err)}`);
+  }
+  return pending.then(
+    () => assert.fail(`${what} resolved; expected it to reject`),
+    (err: unknown) => err,
+  );
+}
+
+function assertStoreError(err: unknown): void {
+  assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);
+  assert.equal(err.code, ErrorCodes.STORE);
+}
+
+function candle(openTime: number, close: string, key = `k${openTime}`): StoredDocument {
+  return { _key: key, open_time: openTime, close };
+}
+
+/** Registers the Store contract suite; `makeStore` gives every test a store of its own. */
+export function storeContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
+    const { store, cleanup } = await makeStore();
+    try {
+      await fn(store);
+    } finally {
+      await cleanup();
+    }
+  }
+
+  async function withCollection(label: string, fn: (store: Store, collection: string) => Promise<void>): Promise<void> {
+    await withStore(async (store) => {
+      const collection = freshName(label);
+      await store.ensureCollection(collection, { sortField: 'open_time' });
+      await fn(store, collection);
+    });
+  }
+
+  describe(`Store contract: ${name}`, { timeout: 60_000 }, () => {
+    it('ensureCollection is idempotent and keeps the documents', () =>
+      withCollection('ensure', async (store, collection) => {
+        await store.upsert(collection, [candle(1, '1.0')]);
+        await store.ensureCollection(collection, { sortField: 'open_time' });
+        await store.ensureCollection(collection, { sortField: 'open_time' });
+        assert.deepEqual(await store.listCollections(collection), [collection]);
+        assert.equal(await store.count(collection), 1);
+      }));
+
+    it('returns an upserted document by key, and undefined for a missing key', () =>
+      withCollection('get', async (store, collection) => {
+        const doc = { _key: 'BTCUSDT_5m_1722470400000', open_time: 1_722_470_400_000, close: '64000.01', nested: { n: [1, 2] } };
+        await store.upsert(collection, [doc]);
+        assert.deepEqual(await store.get(collection, doc._key), doc);
+        assert.equal(await store.get(collection, 'no-such-key'), undefined);
+      }));
+
+    it('upsert is idempotent: the same keys twice keep the count and the last value wins', () =>
+      withCollection('idem', async (store, collection) => {
+        const first = [candle(1, '1.0'), candle(2, '2.0'), candle(3, '3.0')];
+        await store.upsert(collection, first);
+        await store.upsert(collection, [candle(1, '1.5'), candle(2, '2.5'), candle(3, '3.5')]);
+        assert.equal(await store.count(collection), 3);
+        assert.deepEqual(
+          (await store.range(collection)).map((d) => d['close']),
+          ['1.5', '2.5', '3.5'],
+        );
+      }));
+
+    it('counts duplicate keys within one batch once, and the last of them wins', () =>
+      withCollection('dups', async (store, collection) => {
+        await store.upsert(collection, [candle(1, 'first'), candle(2, 'other'), candle(1, 'last')]);
+        assert.equal(await store.count(collection), 2);
+        assert.deepEqual(await store.get(collection, 'k1'), candle(1, 'last'));
+      }));
+
+    it('ranges ordered by the sort field: from inclusive, to exclusive, limit', () =>
+      withCollection('range', async (store, collection) => {
+        // Keys sort the other way round from the sort field, so key order cannot pass for sort order.
+        const times = [50, 10, 40, 20, 30];
+        await store.upsert(collection, times.map((t) => candle(t, String(t), `key-${100 - t}`)));
+        const sortValues = (docs: StoredDocument[]) => docs.map((d) => d['open_time']);
+        assert.deepEqual(sortValues(await store.range(collection)), [10, 20, 30, 40, 50]);
+        assert.deepEqual(sortValues(await store.range(collection, { from: 20, to: 40 })), [20, 30]);
+        assert.deepEqual(sortValues(await store.range(collection, { from: 21 })), [30, 40, 50]);
+        assert.deepEqual(sortValues(await store.range(collection, { to: 30 })), [10, 20]);
+        assert.deepEqual(sortValues(await store.range(collection, { limit: 2 })), [10, 20]);
+        assert.deepEqual(sortValues(await store.range(collection, { from: 20, to: 50, limit: 2 })), [20, 30]);
+        assert.deepEqual(sortValues(await store.range(collection, { from: 60 })), []);
+      }));
+
+    it('counts with and without a range', () =>
+      withCollection('count', async (store, collection) => {
+        assert.equal(await store.count(collection), 0);
+        await store.upsert(collection, [10, 20, 30, 40].map((t) => candle(t, '1')));
+        assert.equal(await store.count(collection), 4);
+        assert.equal(await store.count(collection, {}), 4);
+        assert.equal(await store.count(collection, { from: 20 }), 3);
+        assert.equal(await store.count(collection, { to: 20 }), 1);
+        assert.equal(await store.count(collection, { from: 20, to: 40 }), 2);
+        assert.equal(await store.count(collection, { from: 40, to: 40 }), 0);
+      }));
+
+    it('lists collections by prefix', () =>
+      withStore(async (store) => {
+        const prefix = freshName('list');
+        const mine = [`${prefix}_b`, `${prefix}_a`];
+        const other = freshName('other');
+        for (const c of [...mine, other]) await store.ensureCollection(c, { sortField: 'open_time' });
+        assert.deepEqual([...(await store.listCollections(prefix))].sort(), [...mine].sort());
+        const all = await store.listCollections();
+        for (const c of [...mine, other]) assert.ok(all.includes(c), `listCollections() includes ${c}`);
+        assert.deepEqual(await store.listCollections(freshName('none')), []);
+      }));
+
+    it('round-trips decimal strings with 20+ significant digits exactly', () =>
+      withCollection('decimal', async (store, collection) => {
+        const values = ['123456789012345678901234.123456789012', '0.000000000000000000012345678901234567890', '-99999999999999999999.99999999'];
+        await store.upsert(collection, values.map((v, i) => ({ _key: `d${i}`, open_time: i, volume: v })));
+        const back = await store.range(collection);
+        assert.deepEqual(back.map((d) => d['volume']), values);
+        assert.equal((await store.get(collection, 'd0'))?.['volume'], values[0]);
+      }));
+
+    it('rejects an invalid collection name', () =>
+      withStore(async (store) => {
+        const err = await rejectionOf('ensureCollection with an invalid name', () =>
+          store.ensureCollection('not a/valid name', { sortField: 'open_time' }),
+        );
+        assertStoreError(err);
+      }));
+
+    it('rejects an upsert into a collection never ensured with a StoreError', () =>
+      withStore(async (store) => {
+        const collection = freshName('missing');
+        const err = await rejectionOf('upsert into a missing collection', () => store.upsert(collection, [candle(1, '1')]));
+        assertStoreError(err);
+      }));
+  });
+}
