@@ -58,6 +58,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
       exchangeMaxAttempts: config.EXCHANGE_MAX_ATTEMPTS,
       exchangeWeightTarget: config.EXCHANGE_WEIGHT_TARGET,
       connectorBatchSize: config.CONNECTOR_BATCH_SIZE,
+      loaderConcurrency: config.LOADER_CONCURRENCY,
       ...(overrides.progressIntervalMs !== undefined ? { progressIntervalMs: overrides.progressIntervalMs } : {}),
     },
   };

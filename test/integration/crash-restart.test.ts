@@ -26,9 +26,9 @@ describe('supervision: a stage that crashes mid-run is restarted and resumes exa
   it('survives loader crashes: resumes from its cursor, no gap, no duplicate', async () => {
     let bus: ReturnType<typeof busFailingOnProduce> | undefined;
     const rt = await startTestRuntime(sim.url, {
-      env: { CONNECTOR_BATCH_SIZE: '500' },
+      env: { CONNECTOR_BATCH_SIZE: '500', LOADER_CONCURRENCY: '2' },
       overrides: (dir) => {
-        bus = busFailingOnProduce(new EmbeddedBus({ dataDir: dir }), (t) => t.endsWith('-data'), new Set([3, 6]));
+        bus = busFailingOnProduce(new EmbeddedBus({ dataDir: dir }), (t) => t.endsWith('-data'), new Set([2, 4]));
         return { bus, stageSupervision: fastRestarts };
       },
     });

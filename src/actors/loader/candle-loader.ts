@@ -7,13 +7,13 @@ import {
   INTERVAL_MS,
   approximateIntervalCount,
 } from '../../protocol/index.ts';
-import type { EndOfStream, Interval, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
+import type { Candle, EndOfStream, Interval, KlineRow, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
 import { BinanceRestClient } from '../exchange/index.ts';
 import { listenForControl } from '../stage/control-listener.ts';
 import { Telemetry } from '../stage/telemetry.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
-import { loadCursor, saveCursor } from './loader-cursor.ts';
+import { loadCursor, saveCursor, splitRange } from './loader-cursor.ts';
 import type { LoaderCursor } from './loader-cursor.ts';
 
 export type LoaderMessage = { readonly type: 'page' } | { readonly type: 'stop' } | { readonly type: 'ping'; readonly ping: PingCommand };
@@ -63,7 +63,14 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
       metrics,
       handlers: { stop: () => this.#ctx.self.tell({ type: 'stop' }), ping: (ping) => this.#ctx.self.tell({ type: 'ping', ping }) },
     });
-    this.#cursor = await loadCursor(store, this.#cmd.queue_id, this.#range.fromMs, clock.now());
+    // A month has no fixed length: 1M slices are cut on a 31-day step and paged like any other.
+    const step = PAGE_LIMIT * (this.#interval === '1M' ? 31 * 86_400_000 : INTERVAL_MS[this.#interval]);
+    this.#cursor = await loadCursor(
+      store,
+      this.#cmd.queue_id,
+      () => splitRange(this.#range.fromMs, this.#range.toMs, settings.loaderConcurrency ?? 4, step),
+      clock.now(),
+    );
     if (this.#cursor.done) {
       this.#ctx.stopSelf();
       return;
@@ -85,7 +92,7 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
       return;
     }
     await this.#telemetry.publish('started', {
-      message: `Loading ${this.#cmd.symbol} ${this.#interval} from ${new Date(this.#cursor.next_start).toISOString()}`,
+      message: `Loading ${this.#cmd.symbol} ${this.#interval} in ${this.#cursor.segments.length} slices`,
       records_written: this.#cursor.records,
       expected_records: this.#expected(),
     });
@@ -119,37 +126,43 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
     await this.#control?.close();
   }
 
+  /** One round: the next page of every unfinished slice, fetched concurrently, produced, then the cursor saved. */
   async #page(): Promise<void> {
     const cursor = this.#cursor;
     const client = this.#client;
     if (!cursor || !client || cursor.done) return;
     const { bus, store, clock, metrics } = this.#deps;
-    let rows;
+    const active = cursor.segments.filter((s) => !s.done);
+    let pages: KlineRow[][];
     try {
-      rows = await client.klines(this.#cmd.symbol, this.#interval, cursor.next_start, this.#range.toMs - 1, PAGE_LIMIT);
+      pages = await Promise.all(active.map((s) => client.klines(this.#cmd.symbol, this.#interval, s.next_start, s.end - 1, PAGE_LIMIT)));
     } catch (err) {
       if (this.#stopped) return;
       await this.#fail(err);
       return;
     }
     const now = clock.now();
-    // The still-open candle has partial values: only closed candles are data.
-    const closed = rows.filter((r) => r[0] >= cursor.next_start && r[0] < this.#range.toMs && r[6] < now);
-    const exhausted = rows.length < PAGE_LIMIT || closed.length < rows.length;
-    if (closed.length > 0) {
-      const candles = closed.map((r) => candleFromKline(r, this.#cmd.symbol, this.#interval));
+    const candles: Candle[] = [];
+    active.forEach((segment, i) => {
+      const rows = pages[i] ?? [];
+      // The still-open candle has partial values: only closed candles are data.
+      const closed = rows.filter((r) => r[0] >= segment.next_start && r[0] < segment.end && r[6] < now);
+      for (const r of closed) candles.push(candleFromKline(r, this.#cmd.symbol, this.#interval));
+      const last = closed.at(-1);
+      if (last) segment.next_start = last[0] + 1;
+      segment.done = rows.length < PAGE_LIMIT || closed.length < rows.length;
+    });
+    if (candles.length > 0) {
       await bus.produce(
         this.#cmd.kafka_topic,
         candles.map((c) => ({ key: this.#cmd.symbol, value: JSON.stringify(c) })),
       );
       metrics.recordsFetched('api_candles', candles.length);
-      const last = closed.at(-1);
-      if (last) cursor.next_start = last[0] + 1;
-      cursor.records += closed.length;
+      cursor.records += candles.length;
     }
-    cursor.done = exhausted;
+    cursor.done = cursor.segments.every((s) => s.done);
     cursor.updated_at = now;
-    if (exhausted) await this.#finish(cursor);
+    if (cursor.done) await this.#finish(cursor);
     else {
       await saveCursor(store, cursor);
       await this.#progress(cursor);
@@ -176,7 +189,7 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
     if (now - this.#lastProgressAt < (this.#deps.settings.progressIntervalMs ?? 1000)) return;
     this.#lastProgressAt = now;
     await this.#telemetry.publish('loading', {
-      message: `Fetched ${cursor.records} candles up to ${new Date(cursor.next_start).toISOString()}`,
+      message: `Fetched ${cursor.records} candles`,
       records_written: cursor.records,
       expected_records: this.#expected(),
     });

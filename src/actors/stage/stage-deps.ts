@@ -18,6 +18,8 @@ export interface StageSettings {
   readonly exchangeMaxAttempts: number;
   readonly exchangeWeightTarget: number;
   readonly connectorBatchSize: number;
+  /** Slices of a range a loader pages concurrently. @defaultValue 4 */
+  readonly loaderConcurrency?: number;
   /** Least time between two `loading` events of one stage. @defaultValue 1000 */
   readonly progressIntervalMs?: number;
 }

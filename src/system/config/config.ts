@@ -39,6 +39,8 @@ export const ConfigSchema = z.object({
   ARANGO_USER: z.string().min(1).default('root'),
   ARANGO_PASSWORD: optionalText,
   CONNECTOR_BATCH_SIZE: positiveInt(2000),
+  /** Slices of a range one loader pages concurrently (each by the last open time returned). */
+  LOADER_CONCURRENCY: positiveInt(4),
   /** How often embedded-bus consumers look for messages other processes wrote. */
   STREAMFORGE_BUS_POLL_MS: positiveInt(50),
   STALL_TIMEOUT_MS: positiveInt(120_000),
