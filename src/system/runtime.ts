@@ -8,7 +8,7 @@ import { UndiciHttpClient } from './exchange/index.ts';
 import { InProcessLauncher, ProcessLauncher } from './launcher/index.ts';
 import { ConfigError } from '../protocol/index.ts';
 import { createLogger, PromMetrics, systemClock } from './observability/index.ts';
-import { EmbeddedStore } from './store/index.ts';
+import { createStore } from './store/index.ts';
 
 /** Seams for tests and benchmarks: a real component wrapped (e.g. with fault injection) or replaced. */
 export interface RuntimeOverrides {
@@ -41,7 +41,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const metrics = new PromMetrics();
   const clock = overrides.clock ?? systemClock;
   const bus = overrides.bus ?? createBus(config);
-  const store = overrides.store ?? new EmbeddedStore(config.STREAMFORGE_DATA_DIR);
+  const store = overrides.store ?? createStore(config);
   const http = overrides.http ?? new UndiciHttpClient({ timeoutMs: config.EXCHANGE_TIMEOUT_MS });
   const host = new NactActorHost({ logger, metrics, clock });
   const stageDeps: StageDeps = {

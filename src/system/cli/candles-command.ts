@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/index.ts';
-import { EmbeddedStore } from '../store/index.ts';
+import { createStore } from '../store/index.ts';
 import { candleCsvRow, candleJson, CANDLE_CSV_HEADER, queryCandles } from '../query/index.ts';
 import type { CliIo } from './cli-io.ts';
 import { parseCli, requireInterval, requireRange, requireSymbol } from './cli-args.ts';
@@ -33,7 +33,7 @@ export async function candlesCommand(argv: readonly string[], io: CliIo): Promis
   }
 
   const config = loadConfig({ STREAMFORGE_DATA_DIR: values['data-dir'] }, io.env);
-  const store = new EmbeddedStore(config.STREAMFORGE_DATA_DIR);
+  const store = createStore(config);
   try {
     const candles = await queryCandles(store, { symbol, interval, fromMs: range.fromMs, toMs: range.toMs });
     if (format === 'csv') {

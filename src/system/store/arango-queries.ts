@@ -1,0 +1,71 @@
+import type { AqlQuery } from 'arangojs/aql';
+import type { RangeQuery, StoredDocument } from '../../actors/ports/index.ts';
+import { StoreError } from '../../protocol/index.ts';
+
+// Every query below is built from constant text only: collection, attribute name and values all
+// travel as bind parameters (`@@collection` for a collection, `doc.@field` for an attribute), so
+// no caller-supplied string can change a query's meaning.
+
+/** What a read returns: the stored document without the server's `_id` and `_rev`. */
+const PROJECTION = 'RETURN UNSET(doc, "_id", "_rev")';
+
+/** The document with `_key`, at most one row. */
+export function getQuery(collection: string, key: string): AqlQuery<StoredDocument> {
+  return {
+    query: ['FOR doc IN @@collection', 'FILTER doc._key == @key', 'LIMIT 1', PROJECTION].join(' '),
+    bindVars: { '@collection': collection, key },
+  };
+}
+
+/** Documents with `from <= sortField < to`, ascending on the sort field (served by its persistent index). */
+export function rangeQuery(collection: string, sortField: string, range: RangeQuery = {}): AqlQuery<StoredDocument> {
+  const { filters, bindVars } = rangeFilters(collection, sortField, range);
+  const lines = ['FOR doc IN @@collection', ...filters, 'SORT doc.@sortField ASC'];
+  if (range.limit !== undefined && !(Number.isSafeInteger(range.limit) && range.limit >= 0)) {
+    throw new StoreError(`range limit must be a non-negative integer, got ${String(range.limit)}`, { retriable: false });
+  }
+  // 0 means no limit, as in the embedded store.
+  if (range.limit !== undefined && range.limit > 0) {
+    lines.push('LIMIT @limit');
+    bindVars['limit'] = range.limit;
+  }
+  lines.push(PROJECTION);
+  return { query: lines.join(' '), bindVars };
+}
+
+/**
+ * The number of documents with `from <= sortField < to`: one row, or none for an empty input on
+ * servers whose grouping-free COLLECT returns nothing then (read a missing row as 0).
+ */
+export function countQuery(collection: string, sortField: string, range: RangeQuery = {}): AqlQuery<number> {
+  const { filters, bindVars } = rangeFilters(collection, sortField, range);
+  // ArangoDB rejects a bind parameter the query does not use.
+  if (filters.length === 0) delete bindVars['sortField'];
+  return { query: ['FOR doc IN @@collection', ...filters, 'COLLECT WITH COUNT INTO n', 'RETURN n'].join(' '), bindVars };
+}
+
+function rangeFilters(collection: string, sortField: string, range: RangeQuery): { filters: string[]; bindVars: Record<string, unknown> } {
+  assertBound('from', range.from);
+  assertBound('to', range.to);
+  const filters: string[] = [];
+  const bindVars: Record<string, unknown> = { '@collection': collection, sortField };
+  if (range.from !== undefined) {
+    filters.push('FILTER doc.@sortField >= @from');
+    bindVars['from'] = range.from;
+  }
+  if (range.to !== undefined) {
+    filters.push('FILTER doc.@sortField < @to');
+    bindVars['to'] = range.to;
+  }
+  // AQL orders null and booleans below numbers and strings above them; a bounded range means
+  // numbers only, as in the embedded store, where a non-numeric sort value is stored as NULL.
+  if (filters.length > 0) filters.push('FILTER IS_NUMBER(doc.@sortField)');
+  return { filters, bindVars };
+}
+
+function assertBound(name: 'from' | 'to', value: number | undefined): void {
+  if (value !== undefined && !Number.isFinite(value)) {
+    // JSON would carry NaN or Infinity as null and silently change the range.
+    throw new StoreError(`range ${name} must be a finite number, got ${String(value)}`, { retriable: false });
+  }
+}

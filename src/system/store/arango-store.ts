@@ -1,0 +1,218 @@
+import { Database } from 'arangojs';
+import type { AqlQuery } from 'arangojs/aql';
+import type { CollectionOptions, RangeQuery, Store, StoredDocument } from '../../actors/ports/index.ts';
+import { StoreError } from '../../protocol/index.ts';
+import { assertCollectionName, assertSortField } from './arango-names.ts';
+import { countQuery, getQuery, rangeQuery } from './arango-queries.ts';
+import { isDatabaseNotFound, isDuplicateName, storeErrorFrom } from './classify-arango-error.ts';
+import { upsertBatches } from './upsert-batches.ts';
+
+/**
+ * The persistent index on a collection's sort field. Its name is fixed so that any process can
+ * learn a collection's sort field from the index itself: no side table to keep in step.
+ */
+export const SORT_INDEX_NAME = 'streamforge_sort';
+
+export interface ArangoStoreOptions {
+  /** Server URL, e.g. `http://arangodb:8529`; several for a cluster's coordinators. */
+  readonly url: string | readonly string[];
+  /** Created on demand by the first `ensureCollection`. @defaultValue `'streamforge'` */
+  readonly databaseName?: string;
+  /** @defaultValue `'root'` */
+  readonly username?: string;
+  readonly password?: string;
+  /** Documents per import request; bigger upserts are sent in several. @defaultValue 5000 */
+  readonly batchSize?: number;
+  /** Aborts a request that got no answer in time (a retriable StoreError). @defaultValue 60000 */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The production store: one ArangoDB collection per StreamForge collection, with a persistent
+ * index on its sort field. Every failure is a StoreError that says whether retrying can help;
+ * this class does not retry by itself, the caller's retrier does.
+ *
+ * The constructor does not connect: arangojs opens connections on the first request.
+ */
+export class ArangoStore implements Store {
+  readonly kind = 'arango' as const;
+  readonly #system: Database;
+  readonly #db: Database;
+  readonly #databaseName: string;
+  readonly #batchSize: number;
+  /** Sort field per collection, learnt from `ensureCollection` or read back from the sort index. */
+  readonly #sortFields = new Map<string, string>();
+  #databaseReady: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(options: ArangoStoreOptions) {
+    this.#databaseName = options.databaseName ?? 'streamforge';
+    this.#batchSize = options.batchSize ?? 5000;
+    if (!Number.isInteger(this.#batchSize) || this.#batchSize < 1) {
+      throw new StoreError(`batchSize must be a positive integer, got ${this.#batchSize}`);
+    }
+    this.#system = new Database({
+      url: typeof options.url === 'string' ? options.url : [...options.url],
+      databaseName: '_system',
+      auth: { username: options.username ?? 'root', ...(options.password !== undefined ? { password: options.password } : {}) },
+      timeout: options.requestTimeoutMs ?? 60_000,
+    });
+    // Shares the system handle's connection: `close()` on either closes both.
+    this.#db = this.#system.database(this.#databaseName);
+  }
+
+  get databaseName(): string {
+    return this.#databaseName;
+  }
+
+  async ensureCollection(name: string, options: CollectionOptions): Promise<void> {
+    assertCollectionName(name);
+    assertSortField(options.sortField);
+    if (this.#sortFields.has(name)) return;
+    try {
+      await this.#ensureDatabase();
+      await this.#createCollection(name);
+      this.#sortFields.set(name, await this.#ensureSortIndex(name, options.sortField));
+    } catch (err) {
+      throw storeErrorFrom(err, 'ensureCollection', name);
+    }
+  }
+
+  async upsert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
+    assertCollectionName(collection);
+    const target = this.#db.collection(collection);
+    for (const batch of upsertBatches(documents, this.#batchSize)) {
+      let result;
+      try {
+        // `complete`: a batch with one bad document imports nothing, so a retry or a dead letter
+        // covers the whole batch; `replace` makes a replayed batch a no-op.
+        result = await target.import(batch, { onDuplicate: 'replace', complete: true, details: true });
+      } catch (err) {
+        throw storeErrorFrom(err, 'upsert', collection);
+      }
+      if (result.errors > 0) {
+        throw new StoreError(`ArangoDB upsert on ${collection} rejected ${result.errors} of ${batch.length} documents`, {
+          retriable: false,
+          details: { failure: 'document', collection, rejected: result.errors, examples: (result.details ?? []).slice(0, 3) },
+        });
+      }
+    }
+  }
+
+  async get(collection: string, key: string): Promise<StoredDocument | undefined> {
+    assertCollectionName(collection);
+    const [doc] = await this.#all(getQuery(collection, key), 'get', collection);
+    return doc;
+  }
+
+  async range(collection: string, query: RangeQuery = {}): Promise<StoredDocument[]> {
+    assertCollectionName(collection);
+    const sortField = await this.#sortFieldOf(collection);
+    return this.#all(rangeQuery(collection, sortField, query), 'range', collection);
+  }
+
+  async count(collection: string, query: RangeQuery = {}): Promise<number> {
+    assertCollectionName(collection);
+    const sortField = await this.#sortFieldOf(collection);
+    const [n] = await this.#all(countQuery(collection, sortField, query), 'count', collection);
+    return n ?? 0;
+  }
+
+  async listCollections(prefix = ''): Promise<string[]> {
+    let collections;
+    try {
+      collections = await this.#db.listCollections(true);
+    } catch (err) {
+      // No database yet means no collections yet: it is created by the first ensureCollection.
+      if (isDatabaseNotFound(err)) return [];
+      throw storeErrorFrom(err, 'listCollections');
+    }
+    return collections
+      .map((c) => c.name)
+      .filter((name) => !name.startsWith('_') && name.startsWith(prefix))
+      .sort();
+  }
+
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#system.close();
+    }
+    return Promise.resolve();
+  }
+
+  async #all<T>(query: AqlQuery<T>, operation: string, collection: string): Promise<T[]> {
+    try {
+      const cursor = await this.#db.query(query, { batchSize: 10_000 });
+      return await cursor.all();
+    } catch (err) {
+      throw storeErrorFrom(err, operation, collection);
+    }
+  }
+
+  #ensureDatabase(): Promise<void> {
+    this.#databaseReady ??= this.#createDatabaseIfMissing().catch((err: unknown) => {
+      this.#databaseReady = undefined; // let the next call try again
+      throw err;
+    });
+    return this.#databaseReady;
+  }
+
+  async #createDatabaseIfMissing(): Promise<void> {
+    // Asking first lets a user without rights on `_system` use a database an admin created.
+    if (await this.#db.exists()) return;
+    try {
+      await this.#system.createDatabase(this.#databaseName);
+    } catch (err) {
+      if (!isDuplicateName(err)) throw err; // another process created it first
+    }
+  }
+
+  async #createCollection(name: string): Promise<void> {
+    try {
+      await this.#db.createCollection(name);
+    } catch (err) {
+      if (!isDuplicateName(err)) throw err;
+    }
+  }
+
+  /** Creates the sort index unless the collection has one; the first sort field given wins, as in the embedded store. */
+  async #ensureSortIndex(collection: string, sortField: string): Promise<string> {
+    const existing = await this.#readSortField(collection);
+    if (existing !== undefined) return existing;
+    try {
+      await this.#db.collection(collection).ensureIndex({ type: 'persistent', name: SORT_INDEX_NAME, fields: [sortField] });
+      return sortField;
+    } catch (err) {
+      // A concurrent ensureCollection with another sort field won the race: use its index.
+      const winner = await this.#readSortField(collection);
+      if (winner !== undefined) return winner;
+      throw err;
+    }
+  }
+
+  async #readSortField(collection: string): Promise<string | undefined> {
+    const indexes = await this.#db.collection(collection).indexes();
+    const field = indexes.find((index) => index.name === SORT_INDEX_NAME)?.fields[0];
+    return typeof field === 'string' ? field : undefined;
+  }
+
+  async #sortFieldOf(collection: string): Promise<string> {
+    const known = this.#sortFields.get(collection);
+    if (known !== undefined) return known;
+    let field;
+    try {
+      field = await this.#readSortField(collection);
+    } catch (err) {
+      throw storeErrorFrom(err, 'read sort field', collection);
+    }
+    if (field === undefined) {
+      throw new StoreError(`collection ${collection} has no ${SORT_INDEX_NAME} index: create it with ensureCollection first`, {
+        retriable: false,
+        details: { failure: 'not_found', collection },
+      });
+    }
+    this.#sortFields.set(collection, field);
+    return field;
+  }
+}
