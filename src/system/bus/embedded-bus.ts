@@ -15,6 +15,8 @@ export interface EmbeddedBusOptions {
   readonly pollIntervalMs?: number;
 }
 
+const ROWS_PER_INSERT = 100;
+
 interface Row {
   partition: number;
   offset: number;
@@ -38,6 +40,8 @@ export class EmbeddedBus implements Bus {
   readonly #topics = new Map<string, { id: number; partitions: number }>();
   readonly #subscriptions = new Set<EmbeddedSubscription>();
   readonly #insert: StatementSync;
+  /** Inserts {@link ROWS_PER_INSERT} rows in one statement: one native call instead of one per message. */
+  readonly #insertMany: StatementSync;
   readonly #maxOffset: StatementSync;
   readonly #fetch: StatementSync;
   readonly #getOffset: StatementSync;
@@ -59,6 +63,9 @@ export class EmbeddedBus implements Bus {
         PRIMARY KEY (group_id, topic_id, partition)) WITHOUT ROWID;
     `);
     this.#insert = this.#db.prepare('INSERT INTO messages (topic_id, partition, offset, key, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#insertMany = this.#db.prepare(
+      `INSERT INTO messages (topic_id, partition, offset, key, value, ts) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+    );
     this.#maxOffset = this.#db.prepare('SELECT MAX(offset) AS o FROM messages WHERE topic_id = ? AND partition = ?');
     this.#fetch = this.#db.prepare(
       'SELECT partition, offset, key, value, ts FROM messages WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
@@ -85,6 +92,7 @@ export class EmbeddedBus implements Bus {
       let roundRobin = 0;
       inTransaction(this.#db, () => {
         const next = new Map<number, number>();
+        const rows: Array<number | string | null> = [];
         for (const m of messages) {
           const p = m.key === null ? roundRobin++ % partitions : partitionFor(m.key, partitions);
           let offset = next.get(p);
@@ -92,9 +100,14 @@ export class EmbeddedBus implements Bus {
             const row = this.#maxOffset.get(id, p) as { o: number | null };
             offset = row.o === null ? 0 : row.o + 1;
           }
-          this.#insert.run(id, p, offset, m.key, m.value, now);
+          rows.push(id, p, offset, m.key, m.value, now);
           next.set(p, offset + 1);
+          if (rows.length === ROWS_PER_INSERT * 6) {
+            this.#insertMany.run(...rows);
+            rows.length = 0;
+          }
         }
+        for (let i = 0; i < rows.length; i += 6) this.#insert.run(...rows.slice(i, i + 6));
       });
     } catch (err) {
       return Promise.reject(err instanceof BusError ? err : new BusError(`produce to ${topic} failed`, { cause: err }));
