@@ -5,7 +5,7 @@ import { NactActorHost } from './actor-system/index.ts';
 import { createBus } from './bus/index.ts';
 import type { Config } from './config/index.ts';
 import { UndiciHttpClient } from './exchange/index.ts';
-import { InProcessLauncher, ProcessLauncher } from './launcher/index.ts';
+import { InProcessLauncher, KubernetesLauncher, ProcessLauncher } from './launcher/index.ts';
 import { ConfigError } from '../protocol/index.ts';
 import { createLogger, PromMetrics, systemClock } from './observability/index.ts';
 import { createStore } from './store/index.ts';
@@ -101,6 +101,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     async close() {
       if (closed) return;
       closed = true;
+      launcher.detach?.();
       await host.shutdown();
       await bus.close();
       await store.close();
@@ -117,7 +118,21 @@ function defaultLauncher(config: Config, deps: StageDeps, supervision: Supervisi
     case 'process':
       return new ProcessLauncher({ config, ...(supervision ? { supervision } : {}) });
     case 'kubernetes':
-      throw new ConfigError('STREAMFORGE_LAUNCHER=kubernetes is not available in this build yet; accepted: inprocess process');
+      return new KubernetesLauncher({
+        image: config.STREAMFORGE_IMAGE,
+        namespace: config.K8S_NAMESPACE,
+        ...(supervision ? { supervision } : {}),
+        stuckPodTimeoutMs: config.K8S_JOB_STUCK_POD_TIMEOUT_MS,
+        job: {
+          imagePullPolicy: config.K8S_JOB_IMAGE_PULL_POLICY,
+          activeDeadlineSeconds: config.K8S_JOB_ACTIVE_DEADLINE_SECONDS,
+          ttlSecondsAfterFinished: config.K8S_JOB_TTL_SECONDS_AFTER_FINISHED,
+          resources: {
+            requests: { cpu: config.K8S_JOB_CPU_REQUEST, memory: config.K8S_JOB_MEMORY_REQUEST },
+            limits: { cpu: config.K8S_JOB_CPU_LIMIT, memory: config.K8S_JOB_MEMORY_LIMIT },
+          },
+        },
+      });
     default: {
       const never: never = config.STREAMFORGE_LAUNCHER;
       throw new ConfigError(`unknown launcher ${String(never)}`);

@@ -18,4 +18,9 @@ export interface StageSpec {
 export interface Launcher {
   readonly kind: 'inprocess' | 'process' | 'kubernetes';
   launch<M>(spec: StageSpec, parent: ActorContext<M>): ActorRef<never>;
+  /**
+   * Leave launched stages running when this process shuts down, for the next manager to take
+   * over (Jobs outlive the manager's pod; local processes do not, so those launchers omit it).
+   */
+  detach?(): void;
 }

@@ -45,6 +45,15 @@ export const ConfigSchema = z.object({
   STREAMFORGE_BUS_POLL_MS: positiveInt(50),
   STALL_TIMEOUT_MS: positiveInt(120_000),
   K8S_NAMESPACE: z.string().default('streamforge'),
+  K8S_JOB_CPU_REQUEST: z.string().default('100m'),
+  K8S_JOB_MEMORY_REQUEST: z.string().default('128Mi'),
+  K8S_JOB_CPU_LIMIT: z.string().default('1'),
+  K8S_JOB_MEMORY_LIMIT: z.string().default('512Mi'),
+  K8S_JOB_ACTIVE_DEADLINE_SECONDS: positiveInt(86_400),
+  K8S_JOB_TTL_SECONDS_AFTER_FINISHED: positiveInt(86_400),
+  K8S_JOB_IMAGE_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('Always'),
+  /** A Job whose pod waits (image pull, crash loop) longer than this counts as failed. */
+  K8S_JOB_STUCK_POD_TIMEOUT_MS: positiveInt(120_000),
   STREAMFORGE_IMAGE: optionalText,
   // A worker's assignment, set by the launcher as the original's Jobs had it.
   QUEUE_ID: optionalText,
