@@ -11,7 +11,7 @@ import { writeLine } from './cli-io.ts';
 import { parseCli } from './cli-args.ts';
 import { UsageError } from './usage-error.ts';
 
-export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}] [--port 8080] [--data-dir DIR]
+export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}] [--port 8080] [--launcher inprocess|process|kubernetes] [--data-dir DIR]
        streamforge serve --role dummy [--queue-id X] [--simulate-loading] [--fail-after N] [--ticks N] [--tick-ms MS]
   Runs the actors of a role with the HTTP API, probes and /metrics. Role also from ROLE, port from PORT.
   Roles loader and connector run one stage of one workflow, assigned by QUEUE_ID, SYMBOL, TYPE, TIME_RANGE,
@@ -24,6 +24,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   const { values } = parseCli(argv, {
     role: { type: 'string' },
     port: { type: 'string' },
+    launcher: { type: 'string' },
     'data-dir': { type: 'string' },
     'queue-id': { type: 'string' },
     'simulate-loading': { type: 'boolean' },
@@ -34,7 +35,14 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   if (values.role !== undefined && !(Roles as readonly string[]).includes(values.role)) {
     throw new UsageError(`invalid --role ${JSON.stringify(values.role)}; accepted: ${Roles.join(' ')}`);
   }
-  const config = loadConfig({ ROLE: values.role, PORT: values.port, STREAMFORGE_DATA_DIR: values['data-dir'] }, io.env);
+  const launchers = ['inprocess', 'process', 'kubernetes'];
+  if (values.launcher !== undefined && !launchers.includes(values.launcher)) {
+    throw new UsageError(`invalid --launcher ${JSON.stringify(values.launcher)}; accepted: ${launchers.join(' ')}`);
+  }
+  const config = loadConfig(
+    { ROLE: values.role, PORT: values.port, STREAMFORGE_DATA_DIR: values['data-dir'], STREAMFORGE_LAUNCHER: values.launcher },
+    io.env,
+  );
   if (!(AVAILABLE as readonly string[]).includes(config.ROLE)) {
     throw new UsageError(`role ${config.ROLE} is not available in this build yet; accepted now: ${AVAILABLE.join(' ')}`);
   }
