@@ -1,9 +1,20 @@
-import type { Bus } from '../../actors/index.ts';
+import type { Bus, Logger } from '../../actors/index.ts';
 import type { Config } from '../config/index.ts';
 import { EmbeddedBus } from './embedded-bus.ts';
+import { KafkaBus } from './kafka-bus.ts';
+import { kafkaConnectionOptions } from './kafka-connection-options.ts';
 
 /** The bus this configuration asks for: Kafka when `KAFKA_BOOTSTRAP_SERVERS` is set, else the embedded log in the data dir. */
-export function createBus(config: Config): Bus {
+export function createBus(config: Config, logger?: Logger): Bus {
+  if (config.KAFKA_BOOTSTRAP_SERVERS !== undefined) {
+    return new KafkaBus({
+      ...kafkaConnectionOptions({ ...config, KAFKA_BOOTSTRAP_SERVERS: config.KAFKA_BOOTSTRAP_SERVERS }),
+      clientId: `streamforge-${config.ROLE}`,
+      defaultPartitions: config.KAFKA_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      ...(logger !== undefined ? { logger: logger.child({ component: 'kafka-bus' }) } : {}),
+    });
+  }
   return new EmbeddedBus({
     dataDir: config.STREAMFORGE_DATA_DIR,
     defaultPartitions: config.KAFKA_PARTITIONS,

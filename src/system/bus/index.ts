@@ -1,3 +1,5 @@
 export * from './embedded-bus.ts';
 export * from './partitioner.ts';
 export * from './create-bus.ts';
+export * from './kafka-bus.ts';
+export * from './kafka-connection-options.ts';
