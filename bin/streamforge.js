@@ -13,5 +13,12 @@ process.stdout.on('error', (err) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
+// kafkajs 2.2.4 arms a timer with a negative delay on Node 24; the warning is noise for users.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const name = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  if (name === 'TimeoutNegativeWarning' || (warning instanceof Error && warning.name === 'TimeoutNegativeWarning')) return;
+  emitWarning(warning, ...rest);
+};
 const { main } = await import('../src/system/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

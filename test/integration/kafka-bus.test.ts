@@ -2,11 +2,7 @@
 // (backpressure, the start position of a new group, close with a hung handler, a broker restart).
 // The restart test starts a broker of its own, so it never stops one another test depends on.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import type { BusMessage, Logger } from '../../src/actors/ports/index.ts';
@@ -16,10 +12,8 @@ import type { KafkaBusOptions } from '../../src/system/bus/index.ts';
 import { busContract } from '../helpers/bus-contract.ts';
 import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { freePortPair, kafkaDown, kafkaUp, stopBrokerKeepingData } from '../helpers/private-broker.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const KAFKA_UP = fileURLToPath(new URL('../../scripts/kafka/kafka-up.sh', import.meta.url));
-const KAFKA_DOWN = fileURLToPath(new URL('../../scripts/kafka/kafka-down.sh', import.meta.url));
 
 /** Keeps kafkajs's warnings and errors, to show them when a test fails. */
 class RecordingLogger implements Logger {
@@ -180,71 +174,7 @@ void describe('KafkaBus on Kafka', { timeout: 90_000 }, () => {
 
 // ---- broker restart -------------------------------------------------------------------------
 
-interface ScriptResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function runScript(script: string, env: Record<string, string>): Promise<ScriptResult> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [script], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
-  });
-}
-
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20_000 + 2 * Math.floor(Math.random() * 6_000);
-    if ((await canListen(port)) && (await canListen(port + 1))) return port;
-  }
-  throw new Error('no free pair of loopback ports for a Kafka broker');
-}
-
 const EXTRA_DOWNTIME_MS = 5_000;
-
-async function kafkaUp(port: number, keepData: boolean): Promise<string> {
-  const result = await runScript(KAFKA_UP, {
-    KAFKA_PORT: String(port),
-    KAFKA_OWNER_PID: String(process.pid),
-    ...(keepData ? { KAFKA_KEEP_DATA: '1' } : {}),
-  });
-  const line = result.stdout.split('\n').find((l) => l.startsWith('KAFKA_BOOTSTRAP_SERVERS='));
-  if (result.code !== 0 || line === undefined) throw new Error(`kafka-up on ${port} failed:\n${result.stderr.slice(-3000)}`);
-  return line.slice('KAFKA_BOOTSTRAP_SERVERS='.length).trim();
-}
-
-/** What kafka-down does to the process (SIGTERM, controlled shutdown), but keeping the data dir. */
-async function stopBrokerKeepingData(port: number): Promise<void> {
-  const pid = Number((await readFile(`${ROOT}.cache/kafka/run-${port}/kafka.pid`, 'utf8')).trim());
-  process.kill(pid, 'SIGTERM');
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return undefined;
-    } catch {
-      return true;
-    }
-  };
-  try {
-    await waitFor(`broker pid ${pid} to exit`, alive, 20_000, 100);
-  } catch {
-    process.kill(pid, 'SIGKILL');
-    await waitFor(`broker pid ${pid} to exit after SIGKILL`, alive, 10_000, 100);
-  }
-}
 
 void describe('KafkaBus across a broker restart', { timeout: 150_000 }, () => {
   let port = 0;
@@ -254,7 +184,7 @@ void describe('KafkaBus across a broker restart', { timeout: 150_000 }, () => {
     brokers = [await kafkaUp(port, false)];
   });
   after(async () => {
-    if (port !== 0) await runScript(KAFKA_DOWN, { KAFKA_PORT: String(port) });
+    if (port !== 0) await kafkaDown(port);
   });
 
   /** Stops the broker (keeping its data), keeps it away for a while, starts it again on the same port. */

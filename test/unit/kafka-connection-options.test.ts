@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../src/protocol/index.ts';
-import { kafkaConnectionOptions, KafkaBus, retriesWithin } from '../../src/system/bus/index.ts';
+import { byteSlices, kafkaConnectionOptions, KafkaBus, retriesWithin } from '../../src/system/bus/index.ts';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 
@@ -99,5 +99,20 @@ void describe('KafkaBus options', () => {
     // 300 + 600 + 1200 + 2400 + 4800 = 9300 ms, then 5 s steps.
     assert.equal(retriesWithin(9_300), 5);
     assert.equal(retriesWithin(30_000), 10);
+  });
+});
+
+void describe('byteSlices', () => {
+  void it('keeps order and puts at most maxBytes of payload in each slice', () => {
+    const messages = Array.from({ length: 1000 }, (_, i) => ({ key: 'BTCUSDT', value: 'x'.repeat(300 + (i % 7)) }));
+    const slices = byteSlices(messages, 64 * 1024);
+    assert.ok(slices.length > 1);
+    assert.deepEqual(slices.flat(), messages);
+    for (const s of slices) {
+      const bytes = s.reduce((n, m) => n + m.value.length + m.key.length + 64, 0);
+      assert.ok(bytes <= 64 * 1024, `slice of ${bytes} bytes`);
+    }
+    const huge = [{ key: null, value: 'y'.repeat(100_000) }];
+    assert.deepEqual(byteSlices(huge, 1024), [huge]);
   });
 });

@@ -26,6 +26,8 @@ export interface KafkaBusOptions {
   readonly logger?: Logger;
   /** How long produce() waits and retries (e.g. through a broker restart) before it rejects. @defaultValue 30_000 */
   readonly produceTimeoutMs?: number;
+  /** Largest payload of one send; bigger produce() calls go out as several sends, in order. @defaultValue 524_288 */
+  readonly maxBatchBytes?: number;
   /** 1..5; the idempotent producer keeps order either way. @defaultValue 1 */
   readonly maxInFlightRequests?: number;
   /** Delivered-but-unhandled messages of one subscription above which its partition is paused. @defaultValue 2_000 */
@@ -77,6 +79,7 @@ export class KafkaBus implements Bus {
   readonly #kafka: Kafka;
   readonly #log: Logger;
   readonly #produceTimeoutMs: number;
+  readonly #maxBatchBytes: number;
   readonly #maxInFlight: number;
   readonly #settings: KafkaSubscriptionSettings;
   readonly #counters: BackpressureCounters = { pauses: 0, resumes: 0 };
@@ -89,6 +92,7 @@ export class KafkaBus implements Bus {
   constructor(options: KafkaBusOptions) {
     this.#log = options.logger ?? silent;
     this.#produceTimeoutMs = options.produceTimeoutMs ?? 30_000;
+    this.#maxBatchBytes = options.maxBatchBytes ?? 524_288;
     this.#maxInFlight = options.maxInFlightRequests ?? 1;
     const highWaterMark = options.highWaterMark ?? 2_000;
     this.#settings = {
@@ -144,7 +148,8 @@ export class KafkaBus implements Bus {
     // Waiting behind earlier sends and looking the topic up both count against the timeout.
     const send = async () => {
       await withTimeout(this.#topics.assertExists(topic), remaining(), () => this.#timeout(topic));
-      await this.#send(topic, messages, remaining());
+      // The broker refuses a record batch over message.max.bytes (1 MiB by default): send in slices, in order.
+      for (const slice of byteSlices(messages, this.#maxBatchBytes)) await this.#send(topic, slice, remaining());
     };
     const run = this.#sends.then(send, send);
     this.#sends = run.catch(() => undefined);
@@ -250,4 +255,24 @@ export function retriesWithin(ms: number): number {
     retries += 1;
   }
   return Math.max(retries, 1);
+}
+
+/** Splits messages into consecutive slices whose keys and values add up to at most `maxBytes` (a bigger single message goes alone). */
+export function byteSlices(messages: readonly OutgoingMessage[], maxBytes: number): OutgoingMessage[][] {
+  const slices: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let size = 0;
+  for (const m of messages) {
+    // Record overhead (headers, varints, offsets) is a few dozen bytes; count it so slices stay under the limit.
+    const bytes = Buffer.byteLength(m.value) + (m.key === null ? 0 : Buffer.byteLength(m.key)) + 64;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      slices.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += bytes;
+  }
+  if (current.length > 0) slices.push(current);
+  return slices;
 }

@@ -15,7 +15,12 @@ export function kafkaLogCreator(log: Logger): logCreator {
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, timestamp: _timestamp, ...extra } = entry;
       const fields = { namespace, detail: message, ...extra };
-      if (level === logLevel.ERROR) log.error(fields, 'kafka client error');
+      // ensureTopics treats TOPIC_ALREADY_EXISTS as success; kafkajs logs the response as an error first.
+      const expectedError = namespace === 'Connection' && message.startsWith('Response CreateTopics');
+      if (level === logLevel.ERROR) {
+        if (expectedError) log.debug(fields, 'kafka client error');
+        else log.error(fields, 'kafka client error');
+      }
       else if (level === logLevel.WARN) {
         if (EXPECTED.has(message)) log.debug(fields, 'kafka client warning');
         else log.warn(fields, 'kafka client warning');
