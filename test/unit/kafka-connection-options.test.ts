@@ -109,7 +109,7 @@ void describe('byteSlices', () => {
     assert.ok(slices.length > 1);
     assert.deepEqual(slices.flat(), messages);
     for (const s of slices) {
-      const bytes = s.reduce((n, m) => n + m.value.length + m.key.length + 64, 0);
+      const bytes = s.reduce((n, m) => n + m.value.length + (m.key?.length ?? 0) + 64, 0);
       assert.ok(bytes <= 64 * 1024, `slice of ${bytes} bytes`);
     }
     const huge = [{ key: null, value: 'y'.repeat(100_000) }];
