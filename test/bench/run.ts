@@ -2,12 +2,14 @@ import { printSection } from './bench-report.ts';
 import type { BenchLine, BenchRatio } from './bench-report.ts';
 import { benchCandlePipeline } from './candle-pipeline.bench.ts';
 import { benchWeightBudget } from './weight-budget.bench.ts';
+import { benchKafka } from './kafka-mailbox.bench.ts';
 
 /** `npm run bench`: every benchmark, each printing what it measured side by side and its ratio against the target. */
 const only = process.argv.slice(2);
 const benches: Array<[string, () => Promise<{ lines: BenchLine[]; ratios: BenchRatio[] }>]> = [
   ['candle pipeline (embedded)', benchCandlePipeline],
   ['exchange weight budget', benchWeightBudget],
+  ['kafka mailboxes', benchKafka],
 ];
 
 console.log(`StreamForge benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
