@@ -9,7 +9,7 @@ import { makeDataDir, startTestRuntime } from '../helpers/test-runtime.ts';
 import type { BenchLine, BenchRatio } from './bench-report.ts';
 
 const FROM = Date.parse('2023-01-01T00:00:00Z');
-const CANDLES = 200_000; // 1m candles: 200 pages of 1000
+const CANDLES = 500_000; // 1m candles: 500 pages of 1000
 const TO = FROM + CANDLES * 60_000;
 const UNLIMITED = [{ rateLimitType: 'REQUEST_WEIGHT' as const, interval: 'MINUTE' as const, intervalNum: 1, limit: 10_000_000 }];
 
@@ -19,15 +19,20 @@ export async function benchCandlePipeline(): Promise<{ lines: BenchLine[]; ratio
   try {
     const fetchRate = await rawFetch(sim.url);
     const upsertRate = await rawUpsert(sim.url);
-    const e2e = await endToEnd(sim.url);
+    const e2e = await endToEnd(sim.url, 'inprocess');
+    const e2eProcess = await endToEnd(sim.url, 'process');
     const slower = Math.min(fetchRate, upsertRate);
     return {
       lines: [
         { name: 'simulator fetch alone (undici, JSON.parse, sequential pages)', value: Math.round(fetchRate), unit: 'candles/s' },
         { name: 'embedded store upsert alone (batches of 2000)', value: Math.round(upsertRate), unit: 'candles/s' },
-        { name: `end-to-end backfill, embedded bus and store (${CANDLES.toLocaleString('en-US')} candles)`, value: Math.round(e2e), unit: 'candles/s' },
+        { name: `end-to-end, embedded, stages in process (${CANDLES.toLocaleString('en-US')} candles)`, value: Math.round(e2e), unit: 'candles/s' },
+        { name: 'end-to-end, embedded, stages as OS processes', value: Math.round(e2eProcess), unit: 'candles/s' },
       ],
-      ratios: [{ name: 'end-to-end / slower of (fetch, upsert)', value: e2e / slower, target: '>= 0.5', met: e2e / slower >= 0.5 }],
+      ratios: [
+        { name: 'end-to-end (in process) / slower of (fetch, upsert)', value: e2e / slower, target: '>= 0.5', met: e2e / slower >= 0.5 },
+        { name: 'end-to-end (processes) / slower of (fetch, upsert)', value: e2eProcess / slower, target: '>= 0.5', met: e2eProcess / slower >= 0.5 },
+      ],
     };
   } finally {
     await sim.close();
@@ -75,8 +80,8 @@ async function rawUpsert(url: string): Promise<number> {
   return CANDLES / seconds;
 }
 
-async function endToEnd(url: string): Promise<number> {
-  const rt = await startTestRuntime(url, { overrides: () => ({ logger: pino({ level: 'silent' }) }) });
+async function endToEnd(url: string, launcher: 'inprocess' | 'process'): Promise<number> {
+  const rt = await startTestRuntime(url, { env: { STREAMFORGE_LAUNCHER: launcher }, overrides: () => ({ logger: pino({ level: 'silent' }) }) });
   try {
     const started = performance.now();
     const wf = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: FROM, toMs: TO } });
