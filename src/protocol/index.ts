@@ -13,3 +13,4 @@ export * from './workflow.ts';
 export * from './api.ts';
 export * from './exchange.ts';
 export * from './json-schema.ts';
+export * from './parse-json.ts';

@@ -64,11 +64,12 @@ async function rawKafkajs(bootstrap: string): Promise<number> {
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+    eachBatch: async (payload) => {
+      const { batch } = payload;
       const last = batch.messages.at(-1);
       seen += batch.messages.length;
-      if (last) resolveOffset(last.offset);
-      await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }] }] });
+      if (last) payload.resolveOffset(last.offset);
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }] }] });
       if (seen >= MESSAGES) resolveDone();
     },
   });

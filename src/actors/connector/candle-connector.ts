@@ -1,7 +1,7 @@
-import { candleKey, DataMessage, isEndOfStream, parseTimeRangeText, ErrorCodes, unixSeconds, ValidationError } from '../../protocol/index.ts';
+import { candleKey, DataMessage, isEndOfStream, parseJsonOrUndefined, parseTimeRangeText, ErrorCodes, unixSeconds, ValidationError } from '../../protocol/index.ts';
 import type { DeadLetter, EndOfStream, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, BusMessage, StoredDocument, Subscription } from '../ports/index.ts';
-import { listenForControl, safeJson } from '../stage/control-listener.ts';
+import { listenForStageControl } from '../stage/control-listener.ts';
 import { Telemetry } from '../stage/telemetry.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 
@@ -47,14 +47,14 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
     await store.ensureCollection(this.#cmd.collection_name, { sortField: 'open_time' });
     await bus.ensureTopics([{ name: this.#deadLetterTopic(), partitions: 1 }]);
     this.#written = await store.count(this.#cmd.collection_name, { from: this.#range.fromMs, to: this.#range.toMs });
-    this.#control = await listenForControl({
-      bus,
+    this.#control = await listenForStageControl({
+      bus: bus,
       topic: settings.controlTopic,
-      groupId: `streamforge-${this.#cmd.telemetry_id}-control`,
+      telemetryId: this.#cmd.telemetry_id,
       queueId: this.#cmd.queue_id,
       log: this.#ctx.log,
-      metrics,
-      handlers: { stop: () => this.#ctx.self.tell({ type: 'stop' }), ping: (ping) => this.#ctx.self.tell({ type: 'ping', ping }) },
+      metrics: metrics,
+      self: this.#ctx.self,
     });
     await this.#telemetry.publish('started', { message: `Writing to ${this.#cmd.collection_name}`, records_written: this.#written });
     this.#data = await bus.subscribe({
@@ -94,7 +94,7 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
         this.#ctx.stopSelf();
         return;
       case 'ping':
-        await this.#telemetry.publish('pong', { ping_ts: message.ping.sent_at, ponged_at: unixSeconds(this.#deps.clock.now()) });
+        await this.#telemetry.pong(message.ping);
         return;
       default: {
         const never: never = message;
@@ -115,7 +115,7 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
     const dead: DeadLetter[] = [];
     let end: EndOfStream | undefined;
     for (const m of messages) {
-      const parsed = DataMessage.safeParse(safeJson(m.value));
+      const parsed = DataMessage.safeParse(parseJsonOrUndefined(m.value));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const reason = `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`;

@@ -1,7 +1,7 @@
-import { ErrorCodes, unixSeconds } from '../../protocol/index.ts';
+import { ErrorCodes } from '../../protocol/index.ts';
 import type { PingCommand, StartCommand } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
-import { listenForControl } from '../stage/control-listener.ts';
+import { listenForStageControl } from '../stage/control-listener.ts';
 import { Telemetry } from '../stage/telemetry.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 
@@ -51,14 +51,14 @@ export class DummyService implements Behaviour<DummyMessage> {
   }
 
   async start(): Promise<void> {
-    this.#control = await listenForControl({
+    this.#control = await listenForStageControl({
       bus: this.#deps.bus,
       topic: this.#deps.settings.controlTopic,
-      groupId: `streamforge-${this.#cmd.telemetry_id}-control`,
+      telemetryId: this.#cmd.telemetry_id,
       queueId: this.#cmd.queue_id,
       log: this.#ctx.log,
       metrics: this.#deps.metrics,
-      handlers: { stop: () => this.#ctx.self.tell({ type: 'stop' }), ping: (ping) => this.#ctx.self.tell({ type: 'ping', ping }) },
+      self: this.#ctx.self,
     });
     await this.#telemetry.publish('started', { message: 'Dummy service started' });
     if (this.#options.simulateLoading) {
@@ -89,7 +89,7 @@ export class DummyService implements Behaviour<DummyMessage> {
         await this.#end('interrupted', { message: 'Stopped on request' });
         return;
       case 'ping':
-        await this.#telemetry.publish('pong', { ping_ts: message.ping.sent_at, ponged_at: unixSeconds(this.#deps.clock.now()) });
+        await this.#telemetry.pong(message.ping);
         return;
       default: {
         const never: never = message;

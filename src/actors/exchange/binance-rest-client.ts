@@ -5,6 +5,7 @@ import {
   ExchangeInfo,
   KlineRows,
   ServerTime,
+  parseJsonOrUndefined,
 } from '../../protocol/index.ts';
 import type { Interval, KlineRow } from '../../protocol/index.ts';
 import type { Clock, HttpClient, HttpResponse, Logger, Metrics } from '../ports/index.ts';
@@ -99,7 +100,7 @@ export class BinanceRestClient {
   }
 
   #errorFor(endpoint: string, res: HttpResponse): ExchangeError {
-    const body = ExchangeErrorBody.safeParse(safeJson(res.body));
+    const body = ExchangeErrorBody.safeParse(parseJsonOrUndefined(res.body));
     const detail = body.success ? `${body.data.msg} (code ${body.data.code})` : `HTTP ${res.status}`;
     const retryAfter = Number(res.headers['retry-after']);
     const retryAfterSeconds = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined;
@@ -122,13 +123,6 @@ export class BinanceRestClient {
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 function parseJson(text: string, endpoint: string): unknown {
   try {

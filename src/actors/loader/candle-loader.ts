@@ -10,7 +10,7 @@ import {
 import type { Candle, EndOfStream, Interval, KlineRow, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
 import { BinanceRestClient } from '../exchange/index.ts';
-import { listenForControl } from '../stage/control-listener.ts';
+import { listenForStageControl } from '../stage/control-listener.ts';
 import { Telemetry } from '../stage/telemetry.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import { loadCursor, saveCursor, splitRange } from './loader-cursor.ts';
@@ -54,14 +54,14 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
 
   async start(): Promise<void> {
     const { bus, store, clock, settings, metrics } = this.#deps;
-    this.#control = await listenForControl({
-      bus,
+    this.#control = await listenForStageControl({
+      bus: bus,
       topic: settings.controlTopic,
-      groupId: `streamforge-${this.#cmd.telemetry_id}-control`,
+      telemetryId: this.#cmd.telemetry_id,
       queueId: this.#cmd.queue_id,
       log: this.#ctx.log,
-      metrics,
-      handlers: { stop: () => this.#ctx.self.tell({ type: 'stop' }), ping: (ping) => this.#ctx.self.tell({ type: 'ping', ping }) },
+      metrics: metrics,
+      self: this.#ctx.self,
     });
     // A month has no fixed length: 1M slices are cut on a 31-day step and paged like any other.
     const step = PAGE_LIMIT * (this.#interval === '1M' ? 31 * 86_400_000 : INTERVAL_MS[this.#interval]);
@@ -112,7 +112,7 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
         this.#ctx.stopSelf();
         return;
       case 'ping':
-        await this.#telemetry.publish('pong', { ping_ts: message.ping.sent_at, ponged_at: this.#deps.clock.now() / 1000 });
+        await this.#telemetry.pong(message.ping);
         return;
       default: {
         const never: never = message;

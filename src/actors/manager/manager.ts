@@ -1,7 +1,6 @@
-import { TelemetryEvent, TERMINAL_STATUSES, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
+import { parseJsonOrUndefined, TelemetryEvent, TERMINAL_STATUSES, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
 import type { TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy } from '../ports/index.ts';
-import { safeJson } from '../stage/control-listener.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
 import { WorkflowSupervisor } from '../workflow/workflow-supervisor.ts';
 import type { SupervisorMessage } from '../workflow/workflow-supervisor.ts';
@@ -62,7 +61,7 @@ export class Manager implements Behaviour<ManagerMessage> {
       fromBeginning: false,
       handler: (batch) => {
         for (const m of batch) {
-          const parsed = TelemetryEvent.safeParse(safeJson(m.value));
+          const parsed = TelemetryEvent.safeParse(parseJsonOrUndefined(m.value));
           if (parsed.success) this.#ctx.self.tell({ type: 'event', event: parsed.data });
           else {
             metrics.messageRejected('event_schema');

@@ -1,4 +1,4 @@
-import { Command } from '../../protocol/index.ts';
+import { Command, parseJsonOrUndefined } from '../../protocol/index.ts';
 import type { PingCommand } from '../../protocol/index.ts';
 import type { Bus, Logger, Metrics, Subscription } from '../ports/index.ts';
 
@@ -27,7 +27,7 @@ export async function listenForControl(options: {
     fromBeginning: false,
     handler: (batch) => {
       for (const m of batch) {
-        const parsed = Command.safeParse(safeJson(m.value));
+        const parsed = Command.safeParse(parseJsonOrUndefined(m.value));
         if (!parsed.success) {
           metrics.messageRejected('control_schema');
           log.warn({ offset: m.offset, issues: parsed.error.issues.length }, 'control message rejected');
@@ -55,10 +55,23 @@ export async function listenForControl(options: {
   });
 }
 
-export function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** The control messages every stage actor handles. */
+export type StageControlMessage = { readonly type: 'stop' } | { readonly type: 'ping'; readonly ping: PingCommand };
+
+/** A stage's own control subscription: group `streamforge-<telemetry id>-control`, commands told to the actor as messages. */
+export function listenForStageControl(options: {
+  bus: Bus;
+  topic: string;
+  telemetryId: string;
+  queueId: string;
+  log: Logger;
+  metrics: Metrics;
+  self: { tell(message: StageControlMessage): void };
+}): Promise<Subscription> {
+  const { self, telemetryId, ...rest } = options;
+  return listenForControl({
+    ...rest,
+    groupId: `streamforge-${telemetryId}-control`,
+    handlers: { stop: () => self.tell({ type: 'stop' }), ping: (ping) => self.tell({ type: 'ping', ping }) },
+  });
 }

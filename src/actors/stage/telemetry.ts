@@ -1,5 +1,5 @@
 import { unixSeconds } from '../../protocol/index.ts';
-import type { EventStatus, StartCommand, TelemetryEvent } from '../../protocol/index.ts';
+import type { EventStatus, PingCommand, StartCommand, TelemetryEvent } from '../../protocol/index.ts';
 import type { Bus, Clock } from '../ports/index.ts';
 
 export type TelemetryFields = Omit<Partial<TelemetryEvent>, 'queue_id' | 'producer' | 'status' | 'timestamp'>;
@@ -29,5 +29,10 @@ export class Telemetry {
       timestamp: unixSeconds(this.#clock.now()),
     };
     await this.#bus.produce(this.#topic, [{ key: event.queue_id, value: JSON.stringify(event) }]);
+  }
+
+  /** Answers a `ping` as the contract says: `pong` with the ping's `sent_at` as `ping_ts`. */
+  async pong(ping: PingCommand): Promise<void> {
+    await this.publish('pong', { ping_ts: ping.sent_at, ponged_at: unixSeconds(this.#clock.now()) });
   }
 }

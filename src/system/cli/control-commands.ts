@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { TelemetryEvent, unixSeconds } from '../../protocol/index.ts';
+import { parseJsonOrUndefined, TelemetryEvent, unixSeconds } from '../../protocol/index.ts';
 import type { PingCommand, StopCommand } from '../../protocol/index.ts';
 import { createBus } from '../bus/index.ts';
 import { loadConfig } from '../config/index.ts';
@@ -13,13 +13,6 @@ export const PING_USAGE = `Usage: streamforge ping --queue-id X [--expect-pong] 
 export const STOP_USAGE = `Usage: streamforge stop --queue-id X
   Sends the contract's stop on queue-control: every stage of the workflow reports interrupted and exits.`;
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 /** `streamforge ping`: the original debug producer's ping, with round-trip times. Exit 1 with --expect-pong when a ping got no pong. */
 export async function pingCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -46,7 +39,7 @@ export async function pingCommand(argv: readonly string[], io: CliIo): Promise<n
       fromBeginning: false,
       handler: (batch) => {
         for (const m of batch) {
-          const event = TelemetryEvent.safeParse(safeJson(m.value));
+          const event = TelemetryEvent.safeParse(parseJsonOrUndefined(m.value));
           if (event.success && event.data.status === 'pong' && event.data.queue_id === queueId && event.data.ping_ts !== undefined) {
             pongs.get(event.data.ping_ts)?.(event.data);
           }

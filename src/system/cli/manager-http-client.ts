@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { ErrorBody, Workflow, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
+import { ErrorBody, Workflow, ErrorCodes, parseJsonOrUndefined, StreamForgeError } from '../../protocol/index.ts';
 
 /** Talks to a running manager (`--server URL`). */
 export class ManagerHttpClient {
@@ -52,7 +52,7 @@ export class ManagerHttpClient {
     }
     const text = await res.body.text();
     if (res.statusCode >= 400) {
-      const parsed = ErrorBody.safeParse(safeJson(text));
+      const parsed = ErrorBody.safeParse(parseJsonOrUndefined(text));
       const message = parsed.success ? parsed.data.message : `HTTP ${res.statusCode}`;
       const code = parsed.success ? parsed.data.code : ErrorCodes.INTERNAL;
       throw new StreamForgeError(code === ErrorCodes.VALIDATION ? ErrorCodes.USAGE : ErrorCodes.INTERNAL, message);
@@ -61,10 +61,3 @@ export class ManagerHttpClient {
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
