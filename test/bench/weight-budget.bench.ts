@@ -19,7 +19,8 @@ export async function benchWeightBudget(): Promise<{ lines: BenchLine[]; ratios:
       { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61_000 },
     ],
   });
-  const rt = await startTestRuntime(sim.url);
+  // The loader in its own process, as in production: its pacing, not a shared event loop, sets its pace.
+  const rt = await startTestRuntime(sim.url, { env: { STREAMFORGE_LAUNCHER: 'process' } });
   try {
     const from = Date.parse('2019-01-01T00:00:00Z');
     const wf = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: Date.parse('2024-01-01T00:00:00Z') } });
