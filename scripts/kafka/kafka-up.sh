@@ -14,6 +14,8 @@
 #   KAFKA_HEAP_OPTS         JVM heap                           (default -Xms256m -Xmx512m)
 #   KAFKA_JVM_OPTS          extra JVM options
 #   KAFKA_EXTRA_CONFIG      extra server.properties lines (newline separated; override defaults)
+#   KAFKA_FORMAT_ARGS       extra `kafka-storage format` arguments, one per line
+#                           (e.g. --add-scram / SCRAM-SHA-512=[name=u,password=p]); only on a fresh format
 #   KAFKA_KEEP_DATA=1       reuse an existing formatted data dir instead of wiping it
 #   KAFKA_OWNER_PID         stop the broker (kafka-down.sh) once this process is gone
 set -euo pipefail
@@ -149,8 +151,12 @@ JAVA_TOOL=(java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 if [[ ! -f "$DATA/meta.properties" ]]; then
   # Random 16-byte cluster id, base64url without padding (what `kafka-storage random-uuid` prints).
   CLUSTER_ID="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  FORMAT_ARGS=()
+  while IFS= read -r arg; do
+    if [[ -n "$arg" ]]; then FORMAT_ARGS+=("$arg"); fi
+  done <<<"${KAFKA_FORMAT_ARGS:-}"
   if ! "${JAVA_TOOL[@]}" kafka.tools.StorageTool format --standalone \
-      -t "$CLUSTER_ID" -c "$CONF" >"$RUN/format.log" 2>&1; then
+      -t "$CLUSTER_ID" -c "$CONF" "${FORMAT_ARGS[@]}" >"$RUN/format.log" 2>&1; then
     log "storage format failed:"
     cat "$RUN/format.log" >&2
     exit 1
