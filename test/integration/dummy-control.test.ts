@@ -5,7 +5,8 @@ import { TelemetryEvent } from '../../src/protocol/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { startCli } from '../helpers/cli-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { makeDataDir } from '../helpers/test-runtime.ts';
+import { makeDataDir, startTestRuntime } from '../helpers/test-runtime.ts';
+import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /** Telemetry on queue-events for one queue id, read from the beginning with a fresh group until the last one has `lastStatus`. */
@@ -84,5 +85,26 @@ describe('dummy role, ping and stop over the embedded bus', () => {
     const ping = await runCli(['ping', '--queue-id', 'wf-nobody-000000', '--expect-pong', '--timeout-ms', '500'], env);
     assert.equal(ping.code, 1);
     assert.match(ping.stdout, /no pong for wf-nobody-000000 within 500 ms/);
+  });
+});
+
+describe('stop sent on the bus (not through the manager)', () => {
+  it('ends the workflow as stopped: every stage reports interrupted and the supervisor follows', async () => {
+    const sim = await startExchangeSimulator({ latencyMs: 30 });
+    const rt = await startTestRuntime(sim.url);
+    try {
+      const from = Date.parse('2020-01-01T00:00:00Z');
+      const wf = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: from + 400 * 86_400_000 } });
+      await waitFor('the workflow to run', async () => ((await rt.registry.get(wf.queue_id))?.status === 'running' ? true : undefined));
+      const stop = await runCli(['stop', '--queue-id', wf.queue_id], { STREAMFORGE_DATA_DIR: rt.dataDir });
+      assert.equal(stop.code, 0, stop.stderr);
+      const done = await rt.settle(wf.queue_id);
+      assert.equal(done.status, 'stopped');
+      assert.equal(done.stages['loader-producer']?.status, 'stopped');
+      assert.equal(done.stages['arango-connector']?.status, 'stopped');
+    } finally {
+      await rt.close();
+      await sim.close();
+    }
   });
 });

@@ -162,8 +162,11 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       case 'interrupted':
         this.#setStage(role, { ...base, status: 'stopped', finished_at: now });
         this.#stages.delete(role);
-        if (this.#stopping && this.#stages.size === 0) await this.#terminate('stopped');
-        else await this.#save();
+        // A stop may come from the manager or straight from the bus (`streamforge stop`, the original's
+        // debug producer): once no stage is left running, the workflow is stopped either way.
+        if (Object.values(this.#wf.stages).every((s) => s.status === 'stopped' || s.status === 'finished')) {
+          await this.#terminate('stopped');
+        } else await this.#save();
         return;
       case 'pong':
         return;
