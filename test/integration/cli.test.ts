@@ -81,6 +81,19 @@ describe('the streamforge CLI', () => {
     assert.doesNotMatch(run.stderr, /\n\s+at /);
   });
 
+  it('exits 1 with the reason when serve cannot listen on its port', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '0.0.0.0', r));
+    try {
+      const { port } = taken.address() as { port: number };
+      const run = await runCli(['serve', '--port', String(port)], env, 30_000);
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, /EADDRINUSE/);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
+  });
+
   it('exits 1 after bounded retries when the exchange is unreachable', async () => {
     const port = await closedPort();
     const run = await runCli(['backfill', 'BTCUSDT', '--type', 'api_candles_1m', '--from', '2024-08-01', '--to', '2024-08-02'], {

@@ -60,3 +60,19 @@ describe('EmbeddedStore durability', () => {
     }
   });
 });
+
+describe('EmbeddedStore collection names', () => {
+  it('keeps collections apart whose names differ only in case (1m and 1M candles)', async () => {
+    const store = new EmbeddedStore(':memory:');
+    try {
+      await store.ensureCollection('btcusdt_api_candles_1m_2024_01_01', { sortField: 't' });
+      await store.ensureCollection('btcusdt_api_candles_1M_2024_01_01', { sortField: 't' });
+      await store.upsert('btcusdt_api_candles_1m_2024_01_01', [{ _key: 'a', t: 1 }, { _key: 'b', t: 2 }]);
+      await store.upsert('btcusdt_api_candles_1M_2024_01_01', [{ _key: 'a', t: 1 }]);
+      assert.equal(await store.count('btcusdt_api_candles_1m_2024_01_01'), 2);
+      assert.equal(await store.count('btcusdt_api_candles_1M_2024_01_01'), 1);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -147,7 +147,8 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
       this.#ctx.log.warn({ count: dead.length, first: dead[0]?.error.message }, 'records dead-lettered');
     }
     if (end) await this.#end(end);
-    else await this.#progress();
+    // A short batch means the connector caught up: report it now, so nobody takes a quiet connector for a stalled one.
+    else await this.#progress(messages.length < this.#deps.settings.connectorBatchSize);
   }
 
   async #end(end: EndOfStream): Promise<void> {
@@ -168,9 +169,9 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
     this.#ctx.stopSelf();
   }
 
-  async #progress(): Promise<void> {
+  async #progress(caughtUp: boolean): Promise<void> {
     const now = this.#deps.clock.now();
-    if (now - this.#lastProgressAt < (this.#deps.settings.progressIntervalMs ?? 1000)) return;
+    if (!caughtUp && now - this.#lastProgressAt < (this.#deps.settings.progressIntervalMs ?? 1000)) return;
     this.#lastProgressAt = now;
     await this.#telemetry.publish('loading', { message: `Saved ${this.#written} records`, records_written: this.#written });
   }

@@ -38,6 +38,7 @@ const WEIGHT = { exchangeInfo: 20, time: 1, klines: 2 } as const;
 export class BinanceRestClient {
   readonly #o: BinanceRestOptions;
   #pacer: WeightPacer | undefined;
+  #serverOffsetMs = 0;
 
   constructor(options: BinanceRestOptions) {
     this.#o = options;
@@ -52,7 +53,8 @@ export class BinanceRestClient {
     const before = this.#o.clock.now();
     const time = ServerTime.parse(await this.#getJson('time', '/api/v3/time', WEIGHT.time));
     const after = this.#o.clock.now();
-    this.#pacer.setServerOffset(time.serverTime - (before + after) / 2);
+    this.#serverOffsetMs = time.serverTime - (before + after) / 2;
+    this.#pacer.setServerOffset(this.#serverOffsetMs);
   }
 
   /** Klines with open time in `[startTime, endTime]` (inclusive, as the exchange defines it), oldest first. */
@@ -64,6 +66,11 @@ export class BinanceRestClient {
       throw new ExchangeError(ErrorCodes.EXCHANGE_RESPONSE_INVALID, `klines response is not in Binance's format: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
     }
     return parsed.data;
+  }
+
+  /** The exchange's clock as measured at init (local clock before that). */
+  serverNow(): number {
+    return this.#o.clock.now() + this.#serverOffsetMs;
   }
 
   /** Weight used against weight allowed, as the pacer saw it. */

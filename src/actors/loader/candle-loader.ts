@@ -72,7 +72,9 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
       clock.now(),
     );
     if (this.#cursor.done) {
-      this.#ctx.stopSelf();
+      // Already loaded (a relaunch after the end): say so again, end marker included, so a relaunched
+      // connector past the old marker can finish too. Both are idempotent.
+      await this.#finish(this.#cursor);
       return;
     }
     this.#client = new BinanceRestClient({
@@ -122,6 +124,8 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
   }
 
   async dispose(): Promise<void> {
+    // Stopped from outside (workflow stop, stall relaunch, SIGTERM): an aborted request is not a failure.
+    this.#stopped = true;
     this.#abort.abort();
     await this.#control?.close();
   }
@@ -131,17 +135,17 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
     const cursor = this.#cursor;
     const client = this.#client;
     if (!cursor || !client || cursor.done) return;
-    const { bus, store, clock, metrics } = this.#deps;
+    const { bus, store, metrics } = this.#deps;
     const active = cursor.segments.filter((s) => !s.done);
     let pages: KlineRow[][];
     try {
       pages = await Promise.all(active.map((s) => client.klines(this.#cmd.symbol, this.#interval, s.next_start, s.end - 1, PAGE_LIMIT)));
     } catch (err) {
-      if (this.#stopped) return;
+      if (this.#stopped || this.#abort.signal.aborted) return;
       await this.#fail(err);
       return;
     }
-    const now = clock.now();
+    const now = client.serverNow();
     const candles: Candle[] = [];
     active.forEach((segment, i) => {
       const rows = pages[i] ?? [];

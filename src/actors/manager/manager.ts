@@ -1,4 +1,4 @@
-import { parseJsonOrUndefined, TelemetryEvent, TERMINAL_STATUSES, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
+import { parseJsonOrUndefined, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
 import type { TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy } from '../ports/index.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
@@ -82,10 +82,10 @@ export class Manager implements Behaviour<ManagerMessage> {
   async receive(message: ManagerMessage): Promise<void> {
     switch (message.type) {
       case 'create':
-        message.reply(await this.#create(message.request));
+        message.reply(await this.#answer(() => this.#create(message.request)));
         return;
       case 'stop':
-        message.reply(await this.#stop(message.queueId));
+        message.reply(await this.#answer(() => this.#stop(message.queueId)));
         return;
       case 'event':
         this.#supervisors.get(message.event.queue_id)?.tell({ type: 'event', event: message.event });
@@ -102,6 +102,34 @@ export class Manager implements Behaviour<ManagerMessage> {
 
   async dispose(): Promise<void> {
     await this.#events?.close();
+  }
+
+  /** A supervisor that kept crashing (e.g. its topics cannot be created): the workflow fails with the reason. */
+  childFailed(childName: string, error: unknown): void {
+    this.#supervisors.delete(childName);
+    const info = toErrorInfo(error);
+    void (async () => {
+      const wf = await this.#registry.get(childName);
+      if (!wf || TERMINAL_STATUSES.has(wf.status)) return;
+      const now = this.#deps.clock.now();
+      await this.#registry.save({
+        ...wf,
+        status: 'failed',
+        finished_at: now,
+        updated_at: now,
+        error: { code: ErrorCodes.RESTART_BUDGET_EXHAUSTED, message: `workflow supervisor kept crashing: ${info.message}`, retriable: false },
+      });
+    })().catch((err: unknown) => this.#ctx.log.error({ err, queue_id: childName }, 'could not record a failed workflow'));
+  }
+
+  /** Every request gets an answer: a failure becomes the reply, not a crash that restarts every workflow. */
+  async #answer(work: () => Promise<{ ok: true; value: Workflow } | { ok: false; error: StreamForgeError }>) {
+    try {
+      return await work();
+    } catch (err) {
+      const error = err instanceof StreamForgeError ? err : new StreamForgeError(ErrorCodes.INTERNAL, toErrorInfo(err).message, { cause: err, retriable: true });
+      return { ok: false as const, error };
+    }
   }
 
   async #create(request: CreateWorkflowRequest): Promise<{ ok: true; value: Workflow }> {

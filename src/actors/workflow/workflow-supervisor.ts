@@ -9,7 +9,8 @@ export type SupervisorMessage =
   | { readonly type: 'event'; readonly event: TelemetryEvent }
   | { readonly type: 'stop' }
   | { readonly type: 'stop-deadline' }
-  | { readonly type: 'stall-check' };
+  | { readonly type: 'stall-check' }
+  | { readonly type: 'stage-restarted'; readonly role: StageRole; readonly error: ErrorInfo };
 
 export interface SupervisorDeps {
   readonly bus: Bus;
@@ -61,10 +62,18 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       this.#ctx.stopSelf();
       return;
     }
+    // Resumed after the connector had finished (the `completed` save was lost): nothing left to run.
+    if (this.#wf.stages[Targets.connector]?.status === 'finished') {
+      await this.#terminate('completed');
+      return;
+    }
     await bus.ensureTopics([{ name: this.#wf.kafka_topic, partitions: 1 }]);
     const now = clock.now();
     await this.#update({ status: 'running', started_at: this.#wf.started_at ?? now });
-    const commands = (['connector', 'loader'] as const).map((role) => this.#startCommand(role));
+    // A stage that already finished is not run again (the loader's end marker is on the topic).
+    const commands = (['connector', 'loader'] as const)
+      .filter((role) => this.#wf.stages[TARGET_OF_ROLE[role]]?.status !== 'finished')
+      .map((role) => this.#startCommand(role));
     await bus.produce(
       this.#deps.controlTopic,
       commands.map((c) => ({ key: c.queue_id, value: JSON.stringify(c) })),
@@ -97,6 +106,14 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       case 'stall-check':
         await this.#checkStalls();
         return;
+      case 'stage-restarted': {
+        if (TERMINAL_STATUSES.has(this.#wf.status)) return;
+        const stage = this.#wf.stages[TARGET_OF_ROLE[message.role]];
+        if (!stage) return;
+        this.#setStage(message.role, { status: 'restarting', restarts: stage.restarts + 1, error: message.error });
+        await this.#save();
+        return;
+      }
       default: {
         const never: never = message;
         throw new Error(`unexpected message ${JSON.stringify(never)}`);
@@ -109,11 +126,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   }
 
   childRestarted(childName: string, error: unknown): void {
-    const role = childName as StageRole;
-    const stage = this.#wf.stages[TARGET_OF_ROLE[role]];
-    if (!stage) return;
-    this.#setStage(role, { status: 'restarting', restarts: stage.restarts + 1, error: toErrorInfo(error) });
-    void this.#save().catch((err: unknown) => this.#ctx.log.error({ err }, 'registry save failed'));
+    // Through the mailbox, so the save is ordered with every other registry write.
+    this.#ctx.self.tell({ type: 'stage-restarted', role: childName as StageRole, error: toErrorInfo(error) });
   }
 
   childFailed(childName: string, error: unknown): void {
@@ -198,7 +212,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       if (!hasWork) continue;
       let budget = this.#stallBudgets.get(role);
       if (!budget) {
-        budget = new RestartBudget(this.#deps.stageSupervision ?? DEFAULT_SUPERVISION);
+        // Stalls are at least a stall timeout apart, so a per-minute window would never fill: count them all.
+        budget = new RestartBudget({ ...(this.#deps.stageSupervision ?? DEFAULT_SUPERVISION), windowMs: Number.MAX_SAFE_INTEGER });
         this.#stallBudgets.set(role, budget);
       }
       const stage = this.#wf.stages[TARGET_OF_ROLE[role]];
@@ -241,7 +256,14 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     clearInterval(this.#stallTimer);
     for (const ref of this.#stages.values()) this.#ctx.stop(ref);
     this.#stages.clear();
-    await this.#update({ status, finished_at: this.#deps.clock.now(), ...(error ? { error } : {}) });
+    const now = this.#deps.clock.now();
+    for (const role of ['loader', 'connector'] as const) {
+      const stage = this.#wf.stages[TARGET_OF_ROLE[role]];
+      if (stage && stage.status !== 'finished' && stage.status !== 'failed' && stage.status !== 'stopped') {
+        this.#setStage(role, { status: 'stopped', finished_at: now });
+      }
+    }
+    await this.#update({ status, finished_at: now, ...(error ? { error } : {}) });
     this.#ctx.log.info({ queue_id: this.#wf.queue_id, status }, 'workflow ended');
     this.#deps.ended(this.#wf.queue_id, status);
     this.#ctx.stopSelf();

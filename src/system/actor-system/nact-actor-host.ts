@@ -148,7 +148,9 @@ export class NactActorHost implements ActorHost {
           }
           await dispose();
           const delay = budget.next(clock.now());
-          if (delay === undefined || node.stopped) {
+          // A stopped actor has no parent left in nact: a late failure just ends it.
+          if (node.stopped) return sctx.stop;
+          if (delay === undefined) {
             log.error({ err: error, restarts: budget.attempts }, 'restart budget spent; escalating');
             failure = error ?? new Error('actor failed');
             if (!parent) return sctx.stop;

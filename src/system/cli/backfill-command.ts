@@ -34,7 +34,9 @@ export async function backfillCommand(argv: readonly string[], io: CliIo, overri
     const client = new ManagerHttpClient(values.server, io.env.STREAMFORGE_API_TOKEN);
     const created = await client.createQueue({ symbol, type, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString() });
     writeLine(io.err, `submitted ${created.queue_id} to ${values.server}`);
-    return follow(io, progress, () => client.getQueue(created.queue_id));
+    return withStopOnSignal(io, () => client.stopQueue(created.queue_id), () =>
+      follow(io, progress, () => retrying(() => client.getQueue(created.queue_id))),
+    );
   }
 
   const config = loadConfig({ STREAMFORGE_DATA_DIR: values['data-dir'], ROLE: 'all' }, io.env, { LOG_LEVEL: 'warn' });
@@ -45,23 +47,42 @@ export async function backfillCommand(argv: readonly string[], io: CliIo, overri
     const manager = new ManagerClient(runtime.manager);
     const created = await manager.create({ symbol, type, range });
     writeLine(io.err, `started ${created.queue_id}`);
-    let interrupted = false;
-    const onSignal = () => {
-      if (interrupted) return;
-      interrupted = true;
-      writeLine(io.err, '\nstopping…');
-      void manager.stop(created.queue_id);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    try {
-      return await follow(io, progress, async () => (await registry.get(created.queue_id)) ?? created);
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    return await withStopOnSignal(io, () => manager.stop(created.queue_id), () =>
+      follow(io, progress, async () => (await registry.get(created.queue_id)) ?? created),
+    );
   } finally {
     await runtime.close();
+  }
+}
+
+/** Ctrl-C (or SIGTERM) stops the workflow, locally or on the server, and the follow loop reports it ending. */
+async function withStopOnSignal(io: CliIo, stop: () => Promise<unknown>, run: () => Promise<number>): Promise<number> {
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    writeLine(io.err, '\nstopping…');
+    stop().catch((err: unknown) => writeLine(io.err, `could not stop: ${(err as Error).message}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** A poll that failed once is tried again a few times before the command gives up. */
+async function retrying<T>(read: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (i >= attempts) throw err;
+      await delay(500 * i);
+    }
   }
 }
 

@@ -67,7 +67,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
 
   const runtime = createRuntime(config);
   const server = new AdminServer(runtime);
-  const port = await server.listen(config.PORT);
+  const port = await listenOrClose(server, runtime, config.PORT);
   runtime.logger.info({ port, role: config.ROLE, bus: runtime.bus.kind, store: runtime.store.kind }, 'serving');
   writeLine(io.err, `streamforge ${config.ROLE} listening on http://127.0.0.1:${port}`);
   await new Promise<void>((resolve) => {
@@ -89,7 +89,7 @@ async function runStage(config: Config, role: StageRole): Promise<number> {
   const runtime: Runtime = createRuntime(config);
   const command = stageCommandFromConfig(config, role, Date.now());
   const server = new AdminServer(runtime);
-  const port = await server.listen(config.PORT);
+  const port = await listenOrClose(server, runtime, config.PORT);
   runtime.logger.info({ port, role, queue_id: command.queue_id }, 'stage serving');
   const code = await new Promise<number>((resolve) => {
     const onSignal = () => resolve(143);
@@ -128,7 +128,7 @@ async function runDummy(config: Config, io: CliIo, options: ConstructorParameter
   };
   await runtime.bus.ensureTopics([{ name: config.QUEUE_CONTROL_TOPIC }, { name: config.QUEUE_EVENTS_TOPIC }]);
   const server = new AdminServer(runtime);
-  const port = await server.listen(config.PORT);
+  const port = await listenOrClose(server, runtime, config.PORT);
   writeLine(io.err, `dummy-service for ${queueId} as ${command.telemetry_id}, http://127.0.0.1:${port}`);
   let dummy: DummyService | undefined;
   const code = await new Promise<number>((resolve) => {
@@ -146,4 +146,14 @@ async function runDummy(config: Config, io: CliIo, options: ConstructorParameter
   await server.close();
   await runtime.close();
   return code;
+}
+
+/** Listens, or closes the runtime and rethrows (a taken port must end the process, not leave it hanging). */
+async function listenOrClose(server: AdminServer, runtime: Runtime, port: number): Promise<number> {
+  try {
+    return await server.listen(port);
+  } catch (err) {
+    await runtime.close();
+    throw err;
+  }
 }

@@ -134,8 +134,9 @@ interface CollectionTable {
   readonly get: StatementSync;
 }
 
+/** SQLite table names ignore case (`…_1m_…` and `…_1M_…` would collide): hex keeps every collection apart. */
 function tableName(collection: string): string {
-  return `c_${collection}`;
+  return `c_${Buffer.from(collection, 'utf8').toString('hex')}`;
 }
 
 function rangeWhere(query: RangeQuery): { where: string; params: number[] } {
