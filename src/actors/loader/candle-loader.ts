@@ -200,6 +200,8 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
   }
 
   async #fail(err: unknown): Promise<void> {
+    // Stopped or disposed while a request ran (stop, stall relaunch, SIGTERM): the abort is no failure.
+    if (this.#stopped || this.#abort.signal.aborted) return;
     const error = toErrorInfo(err);
     this.#ctx.log.error({ err }, 'loader failed');
     await this.#telemetry.publish('error', { message: error.message, error, records_written: this.#cursor?.records ?? 0 });
