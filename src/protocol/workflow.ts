@@ -41,5 +41,8 @@ export const Workflow = z.object({
   finished_at: z.number().optional(),
   error: ErrorInfo.optional(),
   stages: z.record(z.string(), StageState),
+  /** The manager instance that supervises the workflow, and when it last said so. */
+  owner: z.string().optional(),
+  owner_heartbeat_at: z.number().optional(),
 });
 export type Workflow = z.infer<typeof Workflow>;

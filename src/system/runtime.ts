@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Manager } from '../actors/index.ts';
 import type { ActorRef, Bus, HttpClient, Launcher, ManagerMessage, StageDeps, Store, SupervisionPolicy, Clock } from '../actors/index.ts';
 import type { Logger as PinoLogger } from 'pino';
@@ -80,6 +81,8 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
               eventsTopic: config.QUEUE_EVENTS_TOPIC,
               ...(config.STREAMFORGE_IMAGE ? { image: config.STREAMFORGE_IMAGE } : {}),
               stallTimeoutMs: config.STALL_TIMEOUT_MS,
+              instanceId: config.STREAMFORGE_INSTANCE_ID ?? config.HOSTNAME ?? `manager-${randomBytes(4).toString('hex')}`,
+              ownershipLeaseMs: config.OWNERSHIP_LEASE_MS,
               ...(overrides.stageSupervision ? { stageSupervision: overrides.stageSupervision } : {}),
             },
             ctx,

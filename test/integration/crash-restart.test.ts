@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { Targets, ErrorCodes } from '../../src/protocol/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
@@ -91,7 +92,8 @@ describe('supervision: a stage that crashes mid-run is restarted and resumes exa
   });
 
   it('resumes an unfinished workflow after the whole process restarts (same data dir)', async () => {
-    const first = await startTestRuntime(sim.url, { env: { CONNECTOR_BATCH_SIZE: '300' } });
+    // The same manager name after the restart (as a pod keeps its name): it resumes its own workflows at once.
+    const first = await startTestRuntime(sim.url, { env: { CONNECTOR_BATCH_SIZE: '300', STREAMFORGE_INSTANCE_ID: 'manager-a' } });
     const dataDir = first.dataDir;
     const wf = await first.manager.create({ symbol: 'ETHUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: from + 20 * 86_400_000 } });
     // Close while it runs: a crash of the whole process, as far as the workflow can tell.
@@ -102,14 +104,38 @@ describe('supervision: a stage that crashes mid-run is restarted and resumes exa
     const interrupted = await first.registry.get(wf.queue_id);
     await first.runtime.close();
     assert.equal(interrupted?.status, 'running', 'the first process was stopped mid-run');
-    const second = await startTestRuntime(sim.url, { dataDir });
+    const second = await startTestRuntime(sim.url, { dataDir, env: { STREAMFORGE_INSTANCE_ID: 'manager-a' } });
     try {
       const done = await second.settle(wf.queue_id);
       assert.equal(done.status, 'completed', JSON.stringify(done.error));
       await assertExactCandles(second.runtime.store, wf.collection_name, 'ETHUSDT', '1m', from, from + 20 * 86_400_000);
     } finally {
       await second.close();
-      await import('node:fs/promises').then((fs) => fs.rm(dataDir, { recursive: true, force: true }));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets a second manager adopt the workflows of one that went away, once its lease ran out', async () => {
+    const a = await startTestRuntime(sim.url, { env: { CONNECTOR_BATCH_SIZE: '300', STREAMFORGE_INSTANCE_ID: 'manager-a', OWNERSHIP_LEASE_MS: '1500' } });
+    const dataDir = a.dataDir;
+    const b = await startTestRuntime(sim.url, { dataDir, env: { STREAMFORGE_INSTANCE_ID: 'manager-b', OWNERSHIP_LEASE_MS: '1500' } });
+    try {
+      const to = from + 20 * 86_400_000;
+      const wf = await a.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: to } });
+      await waitFor('some records written', async () => {
+        const w = await a.registry.get(wf.queue_id);
+        return (w?.stages[Targets.connector]?.records ?? 0) > 0 ? true : undefined;
+      });
+      const whileAlive = await b.registry.get(wf.queue_id);
+      assert.equal(whileAlive?.owner, 'manager-a', 'a live owner keeps its workflow');
+      await a.runtime.close();
+      const done = await b.settle(wf.queue_id, 60_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.error));
+      assert.equal(done.owner, 'manager-b');
+      await assertExactCandles(b.runtime.store, wf.collection_name, 'BTCUSDT', '1m', from, to);
+    } finally {
+      await b.close();
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

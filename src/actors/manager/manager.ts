@@ -1,5 +1,5 @@
-import { parseJsonOrUndefined, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
-import type { TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
+import { parseJsonOrUndefined, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, unixSeconds, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
+import type { StopCommand, TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy } from '../ports/index.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
 import { WorkflowSupervisor } from '../workflow/workflow-supervisor.ts';
@@ -18,7 +18,8 @@ export type ManagerMessage =
   | { readonly type: 'create'; readonly request: CreateWorkflowRequest; readonly reply: Reply<Workflow> }
   | { readonly type: 'stop'; readonly queueId: string; readonly reply: Reply<Workflow> }
   | { readonly type: 'event'; readonly event: TelemetryEvent }
-  | { readonly type: 'ended'; readonly queueId: string; readonly status: WorkflowStatus };
+  | { readonly type: 'ended'; readonly queueId: string; readonly status: WorkflowStatus }
+  | { readonly type: 'adopt' };
 
 export interface ManagerDeps {
   readonly bus: Bus;
@@ -31,6 +32,10 @@ export interface ManagerDeps {
   readonly image?: string;
   readonly stageSupervision?: SupervisionPolicy;
   readonly stallTimeoutMs?: number;
+  /** This manager among several (pod name): workflows are owned by one manager at a time. */
+  readonly instanceId: string;
+  /** A workflow whose owner has not heartbeat for this long is adopted by another manager. @defaultValue 30000 */
+  readonly ownershipLeaseMs?: number;
 }
 
 /**
@@ -44,6 +49,7 @@ export class Manager implements Behaviour<ManagerMessage> {
   readonly #registry: WorkflowRegistry;
   readonly #supervisors = new Map<string, ActorRef<SupervisorMessage>>();
   #events: Subscription | undefined;
+  #adoptTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: ManagerDeps, ctx: ActorContext<ManagerMessage>) {
     this.#deps = deps;
@@ -56,7 +62,8 @@ export class Manager implements Behaviour<ManagerMessage> {
     await this.#registry.init();
     await bus.ensureTopics([{ name: this.#deps.controlTopic }, { name: this.#deps.eventsTopic }]);
     this.#events = await bus.subscribe({
-      groupId: 'streamforge-manager',
+      // Every manager reads every event (its own group) and routes those of the workflows it owns.
+      groupId: `streamforge-manager-${this.#deps.instanceId}`,
       topics: [this.#deps.eventsTopic],
       fromBeginning: false,
       handler: (batch) => {
@@ -71,11 +78,37 @@ export class Manager implements Behaviour<ManagerMessage> {
         return Promise.resolve();
       },
     });
-    for (const wf of await this.#registry.list()) {
-      if (!TERMINAL_STATUSES.has(wf.status) && !this.#supervisors.has(wf.queue_id)) {
-        this.#ctx.log.info({ queue_id: wf.queue_id, status: wf.status }, 'resuming workflow');
-        this.#spawnSupervisor(wf);
-      }
+    await this.#adopt();
+    this.#adoptTimer = setInterval(() => this.#ctx.self.tell({ type: 'adopt' }), Math.max(50, Math.floor(this.#leaseMs() / 2)));
+    this.#adoptTimer.unref();
+  }
+
+  #leaseMs(): number {
+    return this.#deps.ownershipLeaseMs ?? 30_000;
+  }
+
+  /**
+   * Resumes unfinished workflows this manager owns or whose owner went quiet for a lease. A claim
+   * is written, then read back after a pause: of two managers claiming at once, the last writer wins
+   * and the other one backs off.
+   */
+  async #adopt(): Promise<void> {
+    const now = this.#deps.clock.now();
+    const me = this.#deps.instanceId;
+    const orphans = (await this.#registry.list()).filter(
+      (wf) =>
+        !TERMINAL_STATUSES.has(wf.status) &&
+        !this.#supervisors.has(wf.queue_id) &&
+        (wf.owner === undefined || wf.owner === me || now - (wf.owner_heartbeat_at ?? wf.updated_at) > this.#leaseMs()),
+    );
+    if (orphans.length === 0) return;
+    for (const wf of orphans) await this.#registry.save({ ...wf, owner: me, owner_heartbeat_at: now });
+    await this.#deps.clock.sleep(Math.min(500, this.#leaseMs() / 4));
+    for (const wf of orphans) {
+      const current = await this.#registry.get(wf.queue_id);
+      if (current?.owner !== me || this.#supervisors.has(wf.queue_id)) continue;
+      this.#ctx.log.info({ queue_id: wf.queue_id, status: wf.status, previous_owner: wf.owner }, 'resuming workflow');
+      this.#spawnSupervisor(current);
     }
   }
 
@@ -93,6 +126,9 @@ export class Manager implements Behaviour<ManagerMessage> {
       case 'ended':
         this.#supervisors.delete(message.queueId);
         return;
+      case 'adopt':
+        await this.#adopt();
+        return;
       default: {
         const never: never = message;
         throw new Error(`unexpected message ${JSON.stringify(never)}`);
@@ -101,6 +137,7 @@ export class Manager implements Behaviour<ManagerMessage> {
   }
 
   async dispose(): Promise<void> {
+    clearInterval(this.#adoptTimer);
     await this.#events?.close();
   }
 
@@ -155,6 +192,8 @@ export class Manager implements Behaviour<ManagerMessage> {
       created_at: now,
       updated_at: now,
       stages: { [Targets.loader]: stage(Targets.loader), [Targets.connector]: stage(Targets.connector) },
+      owner: this.#deps.instanceId,
+      owner_heartbeat_at: now,
     };
     await this.#registry.save(wf);
     this.#spawnSupervisor(wf);
@@ -165,8 +204,13 @@ export class Manager implements Behaviour<ManagerMessage> {
     const wf = await this.#registry.get(queueId);
     if (!wf) return { ok: false, error: new StreamForgeError(ErrorCodes.NOT_FOUND, `no workflow with queue_id ${queueId}`) };
     const supervisor = this.#supervisors.get(queueId);
+    const ownedElsewhere = wf.owner !== undefined && wf.owner !== this.#deps.instanceId && this.#deps.clock.now() - (wf.owner_heartbeat_at ?? 0) <= this.#leaseMs();
     if (supervisor) supervisor.tell({ type: 'stop' });
-    else if (!TERMINAL_STATUSES.has(wf.status)) {
+    else if (ownedElsewhere && !TERMINAL_STATUSES.has(wf.status)) {
+      // Another manager supervises it: the stop goes on the bus to every stage, and its supervisor follows.
+      const stop: StopCommand = { command: 'stop', queue_id: queueId, timestamp: unixSeconds(this.#deps.clock.now()) };
+      await this.#deps.bus.produce(this.#deps.controlTopic, [{ key: queueId, value: JSON.stringify(stop) }]);
+    } else if (!TERMINAL_STATUSES.has(wf.status)) {
       const stopped: Workflow = { ...wf, status: 'stopped', finished_at: this.#deps.clock.now(), updated_at: this.#deps.clock.now() };
       await this.#registry.save(stopped);
       return { ok: true, value: stopped };
@@ -190,6 +234,8 @@ export class Manager implements Behaviour<ManagerMessage> {
             ...(deps.image ? { image: deps.image } : {}),
             ...(deps.stallTimeoutMs ? { stallTimeoutMs: deps.stallTimeoutMs } : {}),
             ...(deps.stageSupervision ? { stageSupervision: deps.stageSupervision } : {}),
+            owner: deps.instanceId,
+            heartbeatMs: Math.max(20, Math.floor(this.#leaseMs() / 3)),
             ended: (queueId, status) => this.#ctx.self.tell({ type: 'ended', queueId, status }),
           },
           wf,

@@ -10,7 +10,8 @@ export type SupervisorMessage =
   | { readonly type: 'stop' }
   | { readonly type: 'stop-deadline' }
   | { readonly type: 'stall-check' }
-  | { readonly type: 'stage-restarted'; readonly role: StageRole; readonly error: ErrorInfo };
+  | { readonly type: 'stage-restarted'; readonly role: StageRole; readonly error: ErrorInfo }
+  | { readonly type: 'heartbeat' };
 
 export interface SupervisorDeps {
   readonly bus: Bus;
@@ -28,6 +29,10 @@ export interface SupervisorDeps {
   readonly stallTimeoutMs?: number;
   /** Restart budget for relaunching stalled stages. */
   readonly stageSupervision?: SupervisionPolicy;
+  /** The manager instance supervising; every registry write renews its claim. */
+  readonly owner?: string;
+  /** How often the claim is renewed while nothing else is written. @defaultValue 10000 */
+  readonly heartbeatMs?: number;
 }
 
 const ROLE_OF_TARGET: Readonly<Record<string, StageRole>> = { [Targets.loader]: 'loader', [Targets.connector]: 'connector' };
@@ -47,6 +52,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   #wf: Workflow;
   #stopping = false;
   #stallTimer: NodeJS.Timeout | undefined;
+  #heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: SupervisorDeps, workflow: Workflow, ctx: ActorContext<SupervisorMessage>) {
     this.#deps = deps;
@@ -89,6 +95,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     const stall = this.#stallTimeoutMs();
     this.#stallTimer = setInterval(() => this.#ctx.self.tell({ type: 'stall-check' }), Math.max(50, Math.floor(stall / 4)));
     this.#stallTimer.unref();
+    this.#heartbeatTimer = setInterval(() => this.#ctx.self.tell({ type: 'heartbeat' }), this.#deps.heartbeatMs ?? 10_000);
+    this.#heartbeatTimer.unref();
     this.#ctx.log.info({ queue_id: this.#wf.queue_id, launcher: launcher.kind }, 'workflow started');
   }
 
@@ -105,6 +113,9 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
         return;
       case 'stall-check':
         await this.#checkStalls();
+        return;
+      case 'heartbeat':
+        await this.#heartbeat();
         return;
       case 'stage-restarted': {
         if (TERMINAL_STATUSES.has(this.#wf.status)) return;
@@ -123,6 +134,24 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
 
   dispose(): void {
     clearInterval(this.#stallTimer);
+    clearInterval(this.#heartbeatTimer);
+  }
+
+  /** Renews the claim; if another manager adopted the workflow meanwhile, hands it over quietly. */
+  async #heartbeat(): Promise<void> {
+    if (TERMINAL_STATUSES.has(this.#wf.status) || this.#deps.owner === undefined) return;
+    const current = await this.#deps.registry.get(this.#wf.queue_id);
+    if (current?.owner !== undefined && current.owner !== this.#deps.owner) {
+      this.#ctx.log.warn({ queue_id: this.#wf.queue_id, owner: current.owner }, 'workflow adopted by another manager; letting go');
+      clearInterval(this.#stallTimer);
+      clearInterval(this.#heartbeatTimer);
+      for (const ref of this.#stages.values()) this.#ctx.stop(ref);
+      this.#stages.clear();
+      this.#deps.ended(this.#wf.queue_id, current.status);
+      this.#ctx.stopSelf();
+      return;
+    }
+    await this.#save();
   }
 
   childRestarted(childName: string, error: unknown): void {
@@ -254,6 +283,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
 
   async #terminate(status: WorkflowStatus, error?: ErrorInfo): Promise<void> {
     clearInterval(this.#stallTimer);
+    clearInterval(this.#heartbeatTimer);
     for (const ref of this.#stages.values()) this.#ctx.stop(ref);
     this.#stages.clear();
     const now = this.#deps.clock.now();
@@ -301,7 +331,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   }
 
   async #save(): Promise<void> {
-    this.#wf = { ...this.#wf, updated_at: this.#deps.clock.now() };
+    const now = this.#deps.clock.now();
+    this.#wf = { ...this.#wf, updated_at: now, ...(this.#deps.owner !== undefined ? { owner: this.#deps.owner, owner_heartbeat_at: now } : {}) };
     await this.#deps.registry.save(this.#wf);
   }
 

@@ -105,8 +105,17 @@ export class KafkaTopics {
       for (const { topic, partitions } of committed) {
         const missing = new Set(partitions.filter((p) => Number(p.offset) < 0).map((p) => p.partition));
         if (missing.size === 0) continue;
-        const ends = await admin.fetchTopicOffsets(topic);
-        result.set(topic, new Map(ends.filter((e) => missing.has(e.partition)).map((e) => [e.partition, e.high])));
+        const ends = (await admin.fetchTopicOffsets(topic)).filter((e) => missing.has(e.partition));
+        result.set(topic, new Map(ends.map((e) => [e.partition, e.high])));
+        // Pin the position before any member joins, so the first fetch cannot resolve "latest" past
+        // messages produced after subscribe(). A group that already has members refuses: the
+        // subscription then commits the same offsets right after its join.
+        await admin
+          .setOffsets({ groupId, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) })
+          .then(
+            () => true,
+            () => false, // refused (the group has members): the commit after the join covers it
+          );
       }
       return result;
     } catch (err) {

@@ -45,6 +45,11 @@ export const ConfigSchema = z.object({
   STREAMFORGE_BUS_POLL_MS: positiveInt(50),
   STALL_TIMEOUT_MS: positiveInt(120_000),
   K8S_NAMESPACE: z.string().default('streamforge'),
+  /** This manager's name among several (defaults to HOSTNAME: the pod name on Kubernetes). */
+  STREAMFORGE_INSTANCE_ID: optionalText,
+  HOSTNAME: optionalText,
+  /** A workflow whose manager has not renewed its claim for this long is adopted by another manager. */
+  OWNERSHIP_LEASE_MS: positiveInt(30_000),
   K8S_JOB_CPU_REQUEST: z.string().default('100m'),
   K8S_JOB_MEMORY_REQUEST: z.string().default('128Mi'),
   K8S_JOB_CPU_LIMIT: z.string().default('1'),
