@@ -24,6 +24,7 @@ export const ErrorCodes = {
   STAGE_FAILED: 'SF_ERR_STAGE_FAILED',
   RESTART_BUDGET_EXHAUSTED: 'SF_ERR_RESTART_BUDGET_EXHAUSTED',
   WORKFLOW_STOPPED: 'SF_ERR_WORKFLOW_STOPPED',
+  UNAVAILABLE: 'SF_ERR_UNAVAILABLE',
   INTERNAL: 'SF_ERR_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

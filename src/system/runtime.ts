@@ -33,6 +33,8 @@ export interface Runtime {
   readonly stageDeps: StageDeps;
   readonly host: NactActorHost;
   readonly launcher: Launcher;
+  /** True while the manager (when this process hosts one) serves requests. */
+  managerReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -65,10 +67,14 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   };
   const launcher = overrides.launcher?.(stageDeps) ?? defaultLauncher(config, stageDeps, overrides.stageSupervision);
   const hostsManager = config.ROLE === 'all' || config.ROLE === 'manager';
+  let managerReady = false;
   const manager = hostsManager
     ? host.spawn<ManagerMessage>({
         name: 'manager',
         actorType: 'manager',
+        // The manager never gives up (a broker or database still starting): it retries with a capped backoff,
+        // and /health/ready says 503 meanwhile.
+        supervision: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 60_000, initialBackoffMs: 500, maxBackoffMs: 10_000 },
         create: (ctx) =>
           new Manager(
             {
@@ -83,6 +89,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
               stallTimeoutMs: config.STALL_TIMEOUT_MS,
               instanceId: config.STREAMFORGE_INSTANCE_ID ?? config.HOSTNAME ?? `manager-${randomBytes(4).toString('hex')}`,
               ownershipLeaseMs: config.OWNERSHIP_LEASE_MS,
+              readiness: (ready) => (managerReady = ready),
               ...(overrides.stageSupervision ? { stageSupervision: overrides.stageSupervision } : {}),
             },
             ctx,
@@ -101,6 +108,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     stageDeps,
     host,
     launcher,
+    managerReady: () => managerReady,
     async close() {
       if (closed) return;
       closed = true;

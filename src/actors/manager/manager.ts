@@ -36,6 +36,8 @@ export interface ManagerDeps {
   readonly instanceId: string;
   /** A workflow whose owner has not heartbeat for this long is adopted by another manager. @defaultValue 30000 */
   readonly ownershipLeaseMs?: number;
+  /** Told true once the manager serves (topics, subscription, adoption done), false when it stops or crashes. */
+  readonly readiness?: (ready: boolean) => void;
 }
 
 /**
@@ -81,6 +83,7 @@ export class Manager implements Behaviour<ManagerMessage> {
     await this.#adopt();
     this.#adoptTimer = setInterval(() => this.#ctx.self.tell({ type: 'adopt' }), Math.max(50, Math.floor(this.#leaseMs() / 2)));
     this.#adoptTimer.unref();
+    this.#deps.readiness?.(true);
   }
 
   #leaseMs(): number {
@@ -137,6 +140,7 @@ export class Manager implements Behaviour<ManagerMessage> {
   }
 
   async dispose(): Promise<void> {
+    this.#deps.readiness?.(false);
     clearInterval(this.#adoptTimer);
     await this.#events?.close();
   }

@@ -103,7 +103,11 @@ export class AdminServer {
       r('GET', '/candles', '/candles', true, (_req, url) => this.#candles(url)),
       r('GET', '/health/live', '/health/live', false, () => Promise.resolve({ status: 200, body: { status: 'ok' } })),
       r('GET', '/health/ready', '/health/ready', false, () =>
-        Promise.resolve(this.#ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' } }),
+        Promise.resolve(
+          this.#ready && (!this.#manager || this.#runtime.managerReady())
+            ? { status: 200, body: { status: 'ready' } }
+            : { status: 503, body: { status: this.#ready ? 'manager not running' : 'starting' } },
+        ),
       ),
       r('GET', '/health/startup', '/health/startup', false, () =>
         Promise.resolve(this.#ready ? { status: 200, body: { status: 'started' } } : { status: 503, body: { status: 'starting' } }),
@@ -166,6 +170,7 @@ export class AdminServer {
 
   #requireManager(): ManagerClient {
     if (!this.#manager) throw new StreamForgeError(ErrorCodes.NOT_FOUND, 'this process does not host the manager (role manager or all)');
+
     return this.#manager;
   }
 

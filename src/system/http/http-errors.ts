@@ -9,6 +9,7 @@ const STATUS_OF: Readonly<Record<string, number>> = {
   [ErrorCodes.NOT_FOUND]: 404,
   [ErrorCodes.CONFLICT]: 409,
   [ErrorCodes.STORE]: 503,
+  [ErrorCodes.UNAVAILABLE]: 503,
   [ErrorCodes.BUS]: 503,
 };
 

@@ -23,7 +23,7 @@ export class ManagerClient {
   #ask(build: (reply: (r: { ok: true; value: Workflow } | { ok: false; error: StreamForgeError }) => void) => ManagerMessage): Promise<Workflow> {
     return new Promise<Workflow>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new StreamForgeError(ErrorCodes.INTERNAL, 'the manager did not answer in time', { retriable: true })),
+        () => reject(new StreamForgeError(ErrorCodes.UNAVAILABLE, 'the manager did not answer in time (is its bus or store reachable?); try again shortly', { retriable: true })),
         this.#timeoutMs,
       );
       this.#manager.tell(
