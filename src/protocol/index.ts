@@ -14,3 +14,4 @@ export * from './api.ts';
 export * from './exchange.ts';
 export * from './json-schema.ts';
 export * from './parse-json.ts';
+export * from './assert-never.ts';

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { BusError, ErrorCodes } from '../../src/protocol/index.ts';
 import type { Bus, BusMessage, OutgoingMessage, SubscribeOptions, Subscription } from '../../src/actors/ports/index.ts';
 import { waitFor } from './wait-for.ts';
+import { rejectionOf } from './rejection-of.ts';
 
 export interface BusUnderTest {
   readonly bus: Bus;
@@ -22,19 +23,6 @@ function freshName(label: string): string {
   return `sf-bct-${label}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
-/** Calls `call` and returns what its promise rejected with; a synchronous throw breaks the Promise contract. */
-async function rejectionOf(what: string, call: () => Promise<unknown>): Promise<unknown> {
-  let pending: Promise<unknown>;
-  try {
-    pending = call();
-  } catch (err) {
-    assert.fail(`${what} threw synchronously instead of returning a rejected promise: ${String(err)}`);
-  }
-  return pending.then(
-    () => assert.fail(`${what} resolved; expected it to reject`),
-    (err: unknown) => err,
-  );
-}
 
 function isOrCausedBy(err: unknown, cause: unknown): boolean {
   for (let e = err, depth = 0; e !== undefined && depth < 5; depth++) {

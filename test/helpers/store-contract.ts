@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ErrorCodes, StoreError } from '../../src/protocol/index.ts';
 import type { Store, StoredDocument } from '../../src/actors/ports/index.ts';
+import { rejectionOf } from './rejection-of.ts';
 
 export interface StoreUnderTest {
   readonly store: Store;
@@ -17,19 +18,6 @@ function freshName(label: string): string {
   return `sfct_${label}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
 }
 
-/** Calls `call` and returns what its promise rejected with; a synchronous throw breaks the Promise contract. */
-async function rejectionOf(what: string, call: () => Promise<unknown>): Promise<unknown> {
-  let pending: Promise<unknown>;
-  try {
-    pending = call();
-  } catch (err) {
-    assert.fail(`${what} threw synchronously instead of returning a rejected promise: ${String(err)}`);
-  }
-  return pending.then(
-    () => assert.fail(`${what} resolved; expected it to reject`),
-    (err: unknown) => err,
-  );
-}
 
 function assertStoreError(err: unknown): void {
   assert.ok(err instanceof StoreError, `expected a StoreError, got ${String(err)}`);

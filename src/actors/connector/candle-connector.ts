@@ -1,4 +1,4 @@
-import { candleKey, DataMessage, isEndOfStream, parseJsonOrUndefined, parseTimeRangeText, ErrorCodes, unixSeconds, ValidationError } from '../../protocol/index.ts';
+import { candleKey, DataMessage, isEndOfStream, parseJsonOrUndefined, parseTimeRangeText, ErrorCodes, unixSeconds, ValidationError, assertNever } from '../../protocol/index.ts';
 import type { DeadLetter, EndOfStream, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, BusMessage, StoredDocument, Subscription } from '../ports/index.ts';
 import { listenForStageControl } from '../stage/control-listener.ts';
@@ -96,10 +96,8 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
       case 'ping':
         await this.#telemetry.pong(message.ping);
         return;
-      default: {
-        const never: never = message;
-        throw new Error(`unexpected message ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(message, 'message');
     }
   }
 

@@ -1,4 +1,4 @@
-import { ErrorCodes } from '../../protocol/index.ts';
+import { ErrorCodes, assertNever } from '../../protocol/index.ts';
 import type { PingCommand, StartCommand } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
 import { listenForStageControl } from '../stage/control-listener.ts';
@@ -91,10 +91,8 @@ export class DummyService implements Behaviour<DummyMessage> {
       case 'ping':
         await this.#telemetry.pong(message.ping);
         return;
-      default: {
-        const never: never = message;
-        throw new Error(`unexpected message ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(message, 'message');
     }
   }
 

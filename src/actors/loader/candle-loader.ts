@@ -5,8 +5,7 @@ import {
   toErrorInfo,
   ValidationError,
   INTERVAL_MS,
-  approximateIntervalCount,
-} from '../../protocol/index.ts';
+  approximateIntervalCount, assertNever } from '../../protocol/index.ts';
 import type { Candle, EndOfStream, Interval, KlineRow, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
 import { BinanceRestClient } from '../exchange/index.ts';
@@ -116,10 +115,8 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
       case 'ping':
         await this.#telemetry.pong(message.ping);
         return;
-      default: {
-        const never: never = message;
-        throw new Error(`unexpected message ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(message, 'message');
     }
   }
 

@@ -1,4 +1,4 @@
-import { parseJsonOrUndefined, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, unixSeconds, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
+import { parseJsonOrUndefined, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, unixSeconds, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError, assertNever } from '../../protocol/index.ts';
 import type { StopCommand, TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy } from '../ports/index.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
@@ -132,10 +132,8 @@ export class Manager implements Behaviour<ManagerMessage> {
       case 'adopt':
         await this.#adopt();
         return;
-      default: {
-        const never: never = message;
-        throw new Error(`unexpected message ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(message, 'message');
     }
   }
 

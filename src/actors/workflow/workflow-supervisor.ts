@@ -1,4 +1,4 @@
-import { ErrorCodes, TERMINAL_STATUSES, Targets, toErrorInfo, unixSeconds } from '../../protocol/index.ts';
+import { ErrorCodes, TERMINAL_STATUSES, Targets, toErrorInfo, unixSeconds, assertNever } from '../../protocol/index.ts';
 import type { ErrorInfo, StartCommand, StopCommand, TelemetryEvent, Workflow, WorkflowStatus } from '../../protocol/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, SupervisionPolicy } from '../ports/index.ts';
 import { DEFAULT_SUPERVISION, RestartBudget } from '../supervision/index.ts';
@@ -125,10 +125,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
         await this.#save();
         return;
       }
-      default: {
-        const never: never = message;
-        throw new Error(`unexpected message ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(message, 'message');
     }
   }
 
@@ -213,10 +211,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
         return;
       case 'pong':
         return;
-      default: {
-        const never: never = event.status;
-        throw new Error(`unexpected status ${String(never)}`);
-      }
+      default:
+        assertNever(event.status, 'status');
     }
   }
 

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
+import { ErrorCodes, StreamForgeError, assertNever } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, StageSpec } from '../../actors/index.ts';
 import { JobAnnotations, JobLabels, jobManifest, stageSelector } from './job-manifest.ts';
 import type { JobSettings } from './job-manifest.ts';
@@ -110,10 +110,8 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
         return this.#sync(message.rewatch);
       case 'stuck-check':
         return this.#checkStuck();
-      default: {
-        const never: never = message;
-        throw new Error(`unexpected message ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(message, 'message');
     }
   }
 
@@ -182,10 +180,8 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
       case 'ADDED':
       case 'MODIFIED':
         return this.#observeJob(job);
-      default: {
-        const never: never = event;
-        throw new Error(`unexpected watch event ${String(never)}`);
-      }
+      default:
+        assertNever(event, 'watch event');
     }
   }
 
@@ -207,10 +203,8 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
           { job: this.#name, reason: state.reason },
         );
       }
-      default: {
-        const never: never = state;
-        throw new Error(`unexpected Job state ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(state, 'Job state');
     }
   }
 
@@ -260,10 +254,8 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
         this.#after(this.#timings.stuckPodTimeoutMs, { type: 'stuck-check', token: this.#token });
         return;
       }
-      default: {
-        const never: never = state;
-        throw new Error(`unexpected pod state ${JSON.stringify(never)}`);
-      }
+      default:
+        assertNever(state, 'pod state');
     }
   }
 
