@@ -5,7 +5,7 @@ export * from './stage/stage-factory.ts';
 export * from './stage/stage-deps.ts';
 export * from './stage/telemetry.ts';
 export * from './loader/candle-loader.ts';
-export * from './connector/candle-connector.ts';
+export * from './connector/series-connector.ts';
 export * from './exchange/index.ts';
 export * from './supervision/index.ts';
 export type * from './ports/index.ts';

@@ -19,7 +19,7 @@ export type EndOfStream = z.infer<typeof EndOfStream>;
 export const DataMessage = z.union([Candle, EndOfStream]);
 export type DataMessage = z.infer<typeof DataMessage>;
 
-export function isEndOfStream(m: DataMessage): m is EndOfStream {
+export function isEndOfStream(m: object): m is EndOfStream {
   return 'end_of_stream' in m;
 }
 

@@ -19,6 +19,12 @@ export const TelemetryEvent = z.looseObject({
   /** Records the stage expects in all (progress and ETA); approximate for loaders. */
   expected_records: z.number().int().nonnegative().optional(),
   error: ErrorInfo.optional(),
+  /** Live streams: reconnections, REST repairs of what a disconnect missed, records those repairs fetched. */
+  reconnects: z.number().int().nonnegative().optional(),
+  repairs: z.number().int().nonnegative().optional(),
+  repaired_records: z.number().int().nonnegative().optional(),
+  /** `ws_depth`: books rebuilt after a sequence gap. */
+  resyncs: z.number().int().nonnegative().optional(),
   ping_ts: z.number().optional(),
   ponged_at: z.number().optional(),
 });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Manager } from '../actors/index.ts';
-import type { ActorRef, Bus, HttpClient, Launcher, ManagerMessage, StageDeps, Store, SupervisionPolicy, Clock } from '../actors/index.ts';
+import type { ActorRef, Bus, HttpClient, WebSocketConnector, Launcher, ManagerMessage, StageDeps, Store, SupervisionPolicy, Clock } from '../actors/index.ts';
 import type { Logger as PinoLogger } from 'pino';
 import { NactActorHost } from './actor-system/index.ts';
 import { createBus } from './bus/index.ts';
 import type { Config } from './config/index.ts';
-import { UndiciHttpClient } from './exchange/index.ts';
+import { UndiciHttpClient, WsWebSocketConnector } from './exchange/index.ts';
 import { InProcessLauncher, KubernetesLauncher, ProcessLauncher } from './launcher/index.ts';
 import { ConfigError } from '../protocol/index.ts';
 import { createLogger, PromMetrics, systemClock } from './observability/index.ts';
@@ -16,6 +16,7 @@ export interface RuntimeOverrides {
   readonly bus?: Bus;
   readonly store?: Store;
   readonly http?: HttpClient;
+  readonly ws?: WebSocketConnector;
   readonly clock?: Clock;
   readonly logger?: PinoLogger;
   readonly stageSupervision?: SupervisionPolicy;
@@ -52,12 +53,19 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     store,
     clock,
     http,
+    ws: overrides.ws ?? new WsWebSocketConnector(),
     metrics,
     log: logger,
     settings: {
       controlTopic: config.QUEUE_CONTROL_TOPIC,
       eventsTopic: config.QUEUE_EVENTS_TOPIC,
       binanceApiUrl: config.BINANCE_API_URL.replace(/\/+$/, ''),
+      binanceWsUrl: config.BINANCE_WS_URL.replace(/\/+$/, ''),
+      binanceArchiveUrl: config.BINANCE_ARCHIVE_URL.replace(/\/+$/, ''),
+      wsRotateMs: config.WS_ROTATE_MS,
+      wsStaleMs: config.WS_STALE_MS,
+      bookSnapshotIntervalMs: config.BOOK_SNAPSHOT_INTERVAL_MS,
+      bookTopLevels: config.BOOK_TOP_LEVELS,
       exchangeMaxAttempts: config.EXCHANGE_MAX_ATTEMPTS,
       exchangeWeightTarget: config.EXCHANGE_WEIGHT_TARGET,
       connectorBatchSize: config.CONNECTOR_BATCH_SIZE,

@@ -81,14 +81,24 @@ describe('TimeRangeText', () => {
 describe('parseStreamType', () => {
   const binanceIntervals = ['1s', '1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w', '1M'];
 
-  it('accepts api_candles_<interval> for every Binance interval', () => {
-    for (const interval of binanceIntervals) {
-      assert.deepEqual(parseStreamType(`api_candles_${interval}`), { source: 'api', kind: 'candles', interval });
+  it('accepts <api|ws|archive>_candles_<interval> for every Binance interval', () => {
+    for (const source of ['api', 'ws', 'archive'] as const) {
+      for (const interval of binanceIntervals) {
+        assert.deepEqual(parseStreamType(`${source}_candles_${interval}`), { source, record: 'candle', interval });
+      }
     }
   });
 
+  it('accepts the trade, live and depth types with the record each produces', () => {
+    assert.deepEqual(parseStreamType('api_trades'), { source: 'api', record: 'agg_trade' });
+    assert.deepEqual(parseStreamType('archive_trades'), { source: 'archive', record: 'agg_trade' });
+    assert.deepEqual(parseStreamType('ws_trades'), { source: 'ws', record: 'trade' });
+    assert.deepEqual(parseStreamType('ws_aggtrades'), { source: 'ws', record: 'agg_trade' });
+    assert.deepEqual(parseStreamType('ws_depth'), { source: 'ws', record: 'depth' });
+  });
+
   it('rejects unknown types and intervals', () => {
-    for (const type of ['api_candles_2m', 'api_candles_1mo', 'api_candles_', 'api_candles', 'candles_1m', 'api_trades_1m', 'API_CANDLES_1m', 'api_candles_1m ', '']) {
+    for (const type of ['api_candles_2m', 'api_candles_1mo', 'api_candles_', 'api_candles', 'candles_1m', 'api_trades_1m', 'API_CANDLES_1m', 'api_candles_1m ', '', 'ws_depth_5', 'archive_depth', 'rest_candles_1m', 'ws_candles_1mo']) {
       assert.equal(parseStreamType(type), undefined, JSON.stringify(type));
     }
   });

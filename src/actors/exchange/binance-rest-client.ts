@@ -4,10 +4,14 @@ import {
   ExchangeErrorBody,
   ExchangeInfo,
   KlineRows,
+  AggTradeRows,
+  TradeRows,
+  DepthSnapshotBody,
   ServerTime,
   parseJsonOrUndefined,
 } from '../../protocol/index.ts';
-import type { Interval, KlineRow } from '../../protocol/index.ts';
+import type { AggTradeRow, DepthSnapshotBody as DepthSnapshot, Interval, KlineRow, TradeRow } from '../../protocol/index.ts';
+import type { z } from 'zod';
 import type { Clock, HttpClient, HttpResponse, Logger, Metrics } from '../ports/index.ts';
 import { retry } from './retry.ts';
 import { WeightPacer } from './weight-pacer.ts';
@@ -28,7 +32,20 @@ export interface BinanceRestOptions {
 }
 
 /** Endpoint weights from Binance's documentation (limit-dependent ones at our limits). */
-const WEIGHT = { exchangeInfo: 20, time: 1, klines: 2 } as const;
+const WEIGHT = { exchangeInfo: 20, time: 1, klines: 2, aggTrades: 4, historicalTrades: 25 } as const;
+
+/** `GET /api/v3/depth` weight by limit. */
+export function depthWeight(limit: number): number {
+  if (limit <= 100) return 5;
+  if (limit <= 500) return 25;
+  if (limit <= 1000) return 50;
+  return 250;
+}
+
+/** Which aggregate trades to ask for: from an id (paging), or the first ones at or after a time. */
+export type AggTradesQuery =
+  | { readonly fromId: number; readonly limit?: number }
+  | { readonly startTime: number; readonly endTime: number; readonly limit?: number };
 
 /**
  * Binance spot REST market data: paced to the advertised weight limits, `Retry-After` honoured
@@ -60,12 +77,28 @@ export class BinanceRestClient {
   /** Klines with open time in `[startTime, endTime]` (inclusive, as the exchange defines it), oldest first. */
   async klines(symbol: string, interval: Interval, startTime: number, endTime: number, limit = 1000): Promise<KlineRow[]> {
     const q = `symbol=${encodeURIComponent(symbol)}&interval=${interval}&startTime=${startTime}&endTime=${endTime}&limit=${limit}`;
-    const body = await this.#getJson('klines', `/api/v3/klines?${q}`, WEIGHT.klines);
-    const parsed = KlineRows.safeParse(body);
-    if (!parsed.success) {
-      throw new ExchangeError(ErrorCodes.EXCHANGE_RESPONSE_INVALID, `klines response is not in Binance's format: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-    }
-    return parsed.data;
+    return this.#getParsed('klines', `/api/v3/klines?${q}`, WEIGHT.klines, KlineRows);
+  }
+
+  /**
+   * Aggregate trades, oldest first. Page with `fromId = last a + 1`: paging by time loses trades
+   * sharing a millisecond. A time window (at most an hour, as the exchange requires) finds where to start.
+   */
+  async aggTrades(symbol: string, query: AggTradesQuery): Promise<AggTradeRow[]> {
+    const limit = query.limit ?? 1000;
+    const where = 'fromId' in query ? `fromId=${query.fromId}` : `startTime=${query.startTime}&endTime=${query.endTime}`;
+    return this.#getParsed('aggTrades', `/api/v3/aggTrades?symbol=${encodeURIComponent(symbol)}&${where}&limit=${limit}`, WEIGHT.aggTrades, AggTradeRows);
+  }
+
+  /** Single trades from `fromId`, oldest first (weight 25). */
+  async historicalTrades(symbol: string, fromId: number, limit = 1000): Promise<TradeRow[]> {
+    const q = `symbol=${encodeURIComponent(symbol)}&fromId=${fromId}&limit=${limit}`;
+    return this.#getParsed('historicalTrades', `/api/v3/historicalTrades?${q}`, WEIGHT.historicalTrades, TradeRows);
+  }
+
+  /** An order book snapshot with its `lastUpdateId`. */
+  async depth(symbol: string, limit = 1000): Promise<DepthSnapshot> {
+    return this.#getParsed('depth', `/api/v3/depth?symbol=${encodeURIComponent(symbol)}&limit=${limit}`, depthWeight(limit), DepthSnapshotBody);
   }
 
   /** The exchange's clock as measured at init (local clock before that). */
@@ -76,6 +109,18 @@ export class BinanceRestClient {
   /** Weight used against weight allowed, as the pacer saw it. */
   pacerStats() {
     return this.#pacer?.stats();
+  }
+
+  async #getParsed<T>(endpoint: string, path: string, weight: number, schema: z.ZodType<T>): Promise<T> {
+    const parsed = schema.safeParse(await this.#getJson(endpoint, path, weight));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ExchangeError(
+        ErrorCodes.EXCHANGE_RESPONSE_INVALID,
+        `${endpoint} response is not in Binance's format: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim(),
+      );
+    }
+    return parsed.data;
   }
 
   async #getJson(endpoint: string, path: string, weight: number): Promise<unknown> {

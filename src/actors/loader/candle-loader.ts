@@ -45,7 +45,7 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
     this.#ctx = ctx;
     const type = parseStreamType(command.type);
     const range = parseTimeRangeText(command.time_range);
-    if (!type || !range) throw new ValidationError(`cannot load type ${command.type} over ${command.time_range}`);
+    if (type?.record !== 'candle' || !range) throw new ValidationError(`cannot load type ${command.type} over ${command.time_range}`);
     this.#interval = type.interval;
     this.#range = range;
     this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);

@@ -11,7 +11,16 @@ export interface HttpRequestOptions {
   readonly timeoutMs?: number;
 }
 
+export interface HttpBytesResponse {
+  readonly status: number;
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Uint8Array;
+}
+
 /** Plain HTTP GET; network failures reject with a retriable `SF_ERR_EXCHANGE_UNREACHABLE`. */
 export interface HttpClient {
   get(url: string, options?: HttpRequestOptions): Promise<HttpResponse>;
+  /** The body as bytes (archive files). */
+  getBytes(url: string, options?: HttpRequestOptions): Promise<HttpBytesResponse>;
 }

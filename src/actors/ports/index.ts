@@ -6,3 +6,4 @@ export type * from './logger.ts';
 export type * from './metrics.ts';
 export type * from './actor.ts';
 export type * from './launcher.ts';
+export type * from './websocket.ts';

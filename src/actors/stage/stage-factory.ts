@@ -1,8 +1,8 @@
 import type { StartCommand } from '../../protocol/index.ts';
 import type { ActorRef, ActorSpec, SupervisionPolicy } from '../ports/index.ts';
 import type { StageRole } from '../ports/launcher.ts';
-import { CandleConnector } from '../connector/candle-connector.ts';
-import type { ConnectorMessage } from '../connector/candle-connector.ts';
+import { SeriesConnector } from '../connector/series-connector.ts';
+import type { ConnectorMessage } from '../connector/series-connector.ts';
 import { CandleLoader } from '../loader/candle-loader.ts';
 import type { LoaderMessage } from '../loader/candle-loader.ts';
 import type { StageDeps } from './stage-deps.ts';
@@ -29,5 +29,5 @@ export function spawnStage(
   if (role === 'loader') {
     return spawner.spawn<LoaderMessage>({ ...base, create: (ctx) => new CandleLoader(deps, command, ctx) });
   }
-  return spawner.spawn<ConnectorMessage>({ ...base, create: (ctx) => new CandleConnector(deps, command, ctx) });
+  return spawner.spawn<ConnectorMessage>({ ...base, create: (ctx) => new SeriesConnector(deps, command, ctx) });
 }

@@ -19,7 +19,17 @@ export const ConfigSchema = z.object({
   STREAMFORGE_LAUNCHER: z.enum(['inprocess', 'process', 'kubernetes']).default('inprocess'),
   STREAMFORGE_API_TOKEN: optionalText,
   BINANCE_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.binance.com'),
-  BINANCE_WS_URL: z.string().default('wss://stream.binance.com:9443'),
+  BINANCE_WS_URL: z.url({ protocol: /^wss?$/ }).default('wss://stream.binance.com:9443'),
+  /** The public bulk archive (data.binance.vision layout). */
+  BINANCE_ARCHIVE_URL: z.url({ protocol: /^https?$/ }).default('https://data.binance.vision'),
+  /** A live connection is replaced (overlapping) this long after it opened: Binance drops them at 24 h. */
+  WS_ROTATE_MS: positiveInt(23 * 3_600_000),
+  /** A live connection silent (no event, no ping) for this long is taken for dead and replaced. */
+  WS_STALE_MS: positiveInt(60_000),
+  /** How often `ws_depth` stores its book's top levels. */
+  BOOK_SNAPSHOT_INTERVAL_MS: positiveInt(60_000),
+  /** Levels per side in a stored book snapshot. */
+  BOOK_TOP_LEVELS: positiveInt(20),
   /** Attempts for one exchange request on retriable failures (network, 5xx, 429). */
   EXCHANGE_MAX_ATTEMPTS: positiveInt(6),
   EXCHANGE_TIMEOUT_MS: positiveInt(10_000),

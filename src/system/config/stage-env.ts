@@ -18,7 +18,7 @@ export function stageEnv(config: Config, role: StageRole, command: StartCommand)
     SYMBOL: command.symbol,
     TYPE: command.type,
     TIME_RANGE: command.time_range,
-    ...(type ? { INTERVAL: type.interval } : {}),
+    ...(type?.record === 'candle' ? { INTERVAL: type.interval } : {}),
     KAFKA_TOPIC: command.kafka_topic,
     COLLECTION_NAME: command.collection_name,
     TELEMETRY_PRODUCER_ID: command.telemetry_id,

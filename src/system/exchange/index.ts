@@ -1,1 +1,2 @@
 export * from './undici-http-client.ts';
+export * from './ws-websocket-connector.ts';

@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ErrorCodes, ExchangeError } from '../../protocol/index.ts';
-import type { HttpClient, HttpRequestOptions, HttpResponse } from '../../actors/ports/index.ts';
+import type { HttpBytesResponse, HttpClient, HttpRequestOptions, HttpResponse } from '../../actors/ports/index.ts';
 
 /** Keep-alive HTTP GET over undici; network failures become retriable `SF_ERR_EXCHANGE_UNREACHABLE`. */
 export class UndiciHttpClient implements HttpClient {
@@ -17,6 +18,14 @@ export class UndiciHttpClient implements HttpClient {
   }
 
   async get(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
+    return this.#request(url, options, async (body) => body.text());
+  }
+
+  async getBytes(url: string, options: HttpRequestOptions = {}): Promise<HttpBytesResponse> {
+    return this.#request(url, options, async (body) => new Uint8Array(await body.arrayBuffer()));
+  }
+
+  async #request<B>(url: string, options: HttpRequestOptions, read: (body: Dispatcher.ResponseData['body']) => Promise<B>): Promise<{ status: number; headers: Record<string, string | undefined>; body: B }> {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     try {
       const res = await request(url, {
@@ -26,7 +35,7 @@ export class UndiciHttpClient implements HttpClient {
         bodyTimeout: timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
-      const body = await res.body.text();
+      const body = await read(res.body);
       const headers: Record<string, string | undefined> = {};
       for (const [k, v] of Object.entries(res.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
       return { status: res.statusCode, headers, body };

@@ -97,7 +97,7 @@ export function assignmentEnv(role: StageRole, command: StartCommand): V1EnvVar[
     ['SYMBOL', command.symbol],
     ['TYPE', command.type],
     ['TIME_RANGE', command.time_range],
-    ...(type ? [['INTERVAL', type.interval] as [string, string]] : []),
+    ...(type?.record === 'candle' ? [['INTERVAL', type.interval] as [string, string]] : []),
     ['KAFKA_TOPIC', command.kafka_topic],
     ['COLLECTION_NAME', command.collection_name],
     ['TELEMETRY_PRODUCER_ID', command.telemetry_id],

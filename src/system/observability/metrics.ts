@@ -46,6 +46,36 @@ export class PromMetrics implements Metrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly #reconnects = new Counter({
+    name: 'streamforge_stream_reconnects_total',
+    help: 'Live WebSocket stream reconnections by reason',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly #repaired = new Counter({
+    name: 'streamforge_stream_repaired_records_total',
+    help: 'Records fetched over REST to fill what a live stream missed',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly #resyncs = new Counter({
+    name: 'streamforge_book_resyncs_total',
+    help: 'Local order books rebuilt from a new snapshot after a sequence gap',
+    labelNames: ['symbol'],
+    registers: [this.registry],
+  });
+  readonly #liveLatency = new Histogram({
+    name: 'streamforge_live_event_latency_seconds',
+    help: 'From the exchange event time to the record handed to the bus',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly #archiveFiles = new Counter({
+    name: 'streamforge_archive_files_total',
+    help: 'Bulk archive files by outcome (ok, missing, corrupt)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
   readonly workflows = new Gauge({
     name: 'streamforge_workflows',
     help: 'Workflows known to this manager by status',
@@ -96,5 +126,20 @@ export class PromMetrics implements Metrics {
   }
   deadLettered(reason: string): void {
     this.#deadLettered.inc({ reason });
+  }
+  streamReconnected(reason: string): void {
+    this.#reconnects.inc({ reason });
+  }
+  streamRepaired(type: string, records: number): void {
+    this.#repaired.inc({ type }, records);
+  }
+  bookResynced(symbol: string): void {
+    this.#resyncs.inc({ symbol });
+  }
+  liveEventLatency(seconds: number): void {
+    this.#liveLatency.observe(seconds);
+  }
+  archiveFile(outcome: string): void {
+    this.#archiveFiles.inc({ outcome });
   }
 }

@@ -1,5 +1,5 @@
-import { candleKey, DataMessage, isEndOfStream, parseJsonOrUndefined, parseTimeRangeText, ErrorCodes, unixSeconds, ValidationError, assertNever } from '../../protocol/index.ts';
-import type { DeadLetter, EndOfStream, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
+import { isEndOfStream, parseJsonOrUndefined, parseStreamType, parseTimeRangeText, seriesOf, ErrorCodes, unixSeconds, ValidationError, assertNever } from '../../protocol/index.ts';
+import type { DeadLetter, EndOfStream, PingCommand, SeriesSpec, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, BusMessage, StoredDocument, Subscription } from '../ports/index.ts';
 import { listenForStageControl } from '../stage/control-listener.ts';
 import { Telemetry } from '../stage/telemetry.ts';
@@ -13,17 +13,18 @@ export type ConnectorMessage =
 let incarnations = 0;
 
 /**
- * Writes a workflow's data topic into its collection: batched idempotent upserts keyed by
- * (symbol, interval, open_time), offsets committed by the bus only after the batch is durable,
+ * Writes a workflow's data topic into its collection: batched idempotent upserts under each record
+ * kind's deterministic key (candles by open time, trades by id, depth by update id), offsets committed by the bus only after the batch is durable,
  * schema rejects to the dead-letter topic with the reason. Reports `finished` only after the end
  * marker arrived and the collection holds every record the loader sent.
  */
-export class CandleConnector implements Behaviour<ConnectorMessage> {
+export class SeriesConnector implements Behaviour<ConnectorMessage> {
   readonly #deps: StageDeps;
   readonly #cmd: StartCommand;
   readonly #ctx: ActorContext<ConnectorMessage>;
   readonly #telemetry: Telemetry;
   readonly #range: TimeRange;
+  readonly #series: SeriesSpec;
   readonly #incarnation = ++incarnations;
   readonly #pending = new Set<(err?: unknown) => void>();
   #data: Subscription | undefined;
@@ -38,13 +39,16 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
     this.#ctx = ctx;
     const range = parseTimeRangeText(command.time_range);
     if (!range) throw new ValidationError(`invalid time_range ${command.time_range}`);
+    const type = parseStreamType(command.type);
+    if (!type) throw new ValidationError(`unknown type ${command.type}`);
     this.#range = range;
+    this.#series = seriesOf(type);
     this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);
   }
 
   async start(): Promise<void> {
     const { bus, store, settings, metrics } = this.#deps;
-    await store.ensureCollection(this.#cmd.collection_name, { sortField: 'open_time' });
+    await store.ensureCollection(this.#cmd.collection_name, { sortField: this.#series.sortField });
     await bus.ensureTopics([{ name: this.#deadLetterTopic(), partitions: 1 }]);
     this.#written = await store.count(this.#cmd.collection_name, { from: this.#range.fromMs, to: this.#range.toMs });
     this.#control = await listenForStageControl({
@@ -113,7 +117,7 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
     const dead: DeadLetter[] = [];
     let end: EndOfStream | undefined;
     for (const m of messages) {
-      const parsed = DataMessage.safeParse(parseJsonOrUndefined(m.value));
+      const parsed = this.#series.message.safeParse(parseJsonOrUndefined(m.value));
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const reason = `${issue?.path.join('.') || 'message'}: ${issue?.message ?? 'invalid'}`;
@@ -131,7 +135,7 @@ export class CandleConnector implements Behaviour<ConnectorMessage> {
       }
       const record = parsed.data;
       if (isEndOfStream(record)) end = record;
-      else docs.push({ _key: candleKey(record), ...record });
+      else docs.push({ _key: this.#series.key(record), ...record });
     }
     if (docs.length > 0) {
       await store.upsert(this.#cmd.collection_name, docs);
