@@ -44,3 +44,14 @@ export const CandlesQuery = z.object({
   limit: z.coerce.number().int().positive().max(1_000_000).optional(),
 });
 export type CandlesQuery = z.infer<typeof CandlesQuery>;
+
+/** `GET /records`: any stored series (candles, trades, depth) by type. */
+export const RecordsQuery = z.object({
+  symbol: MarketSymbol,
+  type: StreamType,
+  from: Instant,
+  to: Instant,
+  format: z.enum(['json', 'csv']).default('json'),
+  limit: z.coerce.number().int().positive().max(1_000_000).optional(),
+});
+export type RecordsQuery = z.infer<typeof RecordsQuery>;

@@ -25,7 +25,7 @@ export interface SeriesSpec<R extends SeriesRecord = SeriesRecord> {
 
 function spec<R extends SeriesRecord>(s: Omit<SeriesSpec<R>, 'message'>): SeriesSpec<R> {
   // Records first: nearly every message is one, so the common case takes a single parse.
-  return { ...s, message: z.union([s.schema, EndOfStream]) as unknown as z.ZodType<R | EndOfStream> };
+  return { ...s, message: z.union([s.schema, EndOfStream]) };
 }
 
 export const CANDLE_SERIES = spec<Candle>({
@@ -57,7 +57,7 @@ export const TRADE_SERIES = spec<Trade>({
 
 export const DEPTH_SERIES = spec<DepthRecord>({
   record: 'depth',
-  schema: DepthRecord as z.ZodType<DepthRecord>,
+  schema: DepthRecord,
   sortField: 'event_time',
   key: (r) => (r.record === 'depth_update' ? `${r.symbol}_u${r.final_update_id}` : `${r.symbol}_s${r.last_update_id}_${r.reason}`),
   time: (r) => r.event_time,
@@ -65,10 +65,10 @@ export const DEPTH_SERIES = spec<DepthRecord>({
 });
 
 const BY_RECORD: Readonly<Record<RecordKind, SeriesSpec>> = {
-  candle: CANDLE_SERIES as unknown as SeriesSpec,
-  agg_trade: AGG_TRADE_SERIES as unknown as SeriesSpec,
-  trade: TRADE_SERIES as unknown as SeriesSpec,
-  depth: DEPTH_SERIES as unknown as SeriesSpec,
+  candle: CANDLE_SERIES,
+  agg_trade: AGG_TRADE_SERIES,
+  trade: TRADE_SERIES,
+  depth: DEPTH_SERIES,
 };
 
 export function seriesOf(type: ParsedStreamType): SeriesSpec {

@@ -45,6 +45,24 @@ export function parseStreamType(type: string): ParsedStreamType | undefined {
   return interval.success ? { source: match[1] as StreamSource, record: 'candle', interval: interval.data } : undefined;
 }
 
+/**
+ * Every type whose records form the same series as `type`'s: 1m candles from REST, the live stream and
+ * the archive are one series (same records, same keys); so are aggregate trades from REST, the archive
+ * and `ws_aggtrades`.
+ */
+export function sameSeriesTypes(type: ParsedStreamType): string[] {
+  switch (type.record) {
+    case 'candle':
+      return [`api_candles_${type.interval}`, `ws_candles_${type.interval}`, `archive_candles_${type.interval}`];
+    case 'agg_trade':
+      return ['api_trades', 'archive_trades', 'ws_aggtrades'];
+    case 'trade':
+      return ['ws_trades'];
+    case 'depth':
+      return ['ws_depth'];
+  }
+}
+
 export function describeAcceptedTypes(): string {
   return `${STREAM_TYPE_PATTERNS.join(', ')} (interval one of ${INTERVALS.join(' ')})`;
 }

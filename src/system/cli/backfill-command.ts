@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { TERMINAL_STATUSES, Targets } from '../../protocol/index.ts';
+import { parseStreamType, TERMINAL_STATUSES, Targets } from '../../protocol/index.ts';
 import type { Workflow } from '../../protocol/index.ts';
 import { WorkflowRegistry } from '../../actors/index.ts';
 import { loadConfig } from '../config/index.ts';
@@ -12,8 +12,11 @@ import { parseCli, requireRange, requireSymbol, requireType } from './cli-args.t
 import { ManagerHttpClient } from './manager-http-client.ts';
 import { ProgressReporter } from './progress-reporter.ts';
 
-export const BACKFILL_USAGE = `Usage: streamforge backfill <SYMBOL> --type api_candles_<interval> --from <date|ISO> --to <date|ISO> [--server URL] [--data-dir DIR] [--no-progress]
-  Loads [from, to) (UTC, half-open) into the store. Exit 0 completed, 1 failed or stopped, 2 usage error.`;
+export const BACKFILL_USAGE = `Usage: streamforge backfill <SYMBOL> --type <type> --from <date|ISO> --to <date|ISO> [--server URL] [--data-dir DIR] [--no-progress]
+  Loads [from, to) (UTC, half-open) into the store. Exit 0 completed, 1 failed or stopped, 2 usage error.
+  Types: api_candles_<interval>, api_trades (REST history); archive_candles_<interval>, archive_trades (bulk
+  archive, recent tail over REST); ws_candles_<interval>, ws_trades, ws_aggtrades, ws_depth (live until --to,
+  the past part over REST, disconnects repaired over REST).`;
 
 /** `streamforge backfill`: runs a workflow in this process (or on `--server`) and follows it to the end. */
 export async function backfillCommand(argv: readonly string[], io: CliIo, overrides: RuntimeOverrides = {}): Promise<number> {
@@ -102,10 +105,26 @@ function report(io: CliIo, wf: Workflow, seconds: number): number {
   const records = wf.stages[Targets.connector]?.records ?? 0;
   if (wf.status === 'completed') {
     const rate = seconds > 0 ? Math.round(records / seconds) : records;
-    writeLine(io.out, `completed ${wf.queue_id}: ${records} candles in ${seconds.toFixed(1)}s (${rate}/s) into ${wf.collection_name}`);
+    writeLine(io.out, `completed ${wf.queue_id}: ${records} ${recordNoun(wf.type)} in ${seconds.toFixed(1)}s (${rate}/s) into ${wf.collection_name}`);
     return 0;
   }
   const why = wf.error ? `: ${wf.error.message} [${wf.error.code}]` : '';
   writeLine(io.err, `${wf.status} ${wf.queue_id}${why}`);
   return 1;
+}
+
+function recordNoun(type: string): string {
+  const parsed = parseStreamType(type);
+  switch (parsed?.record) {
+    case 'candle':
+      return 'candles';
+    case 'agg_trade':
+      return 'aggregate trades';
+    case 'trade':
+      return 'trades';
+    case 'depth':
+      return 'depth records';
+    case undefined:
+      return 'records';
+  }
 }

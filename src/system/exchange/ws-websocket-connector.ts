@@ -20,7 +20,7 @@ export class WsWebSocketConnector implements WebSocketConnector {
     socket.on('open', () => handlers.onOpen());
     socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (isBinary) return;
-      handlers.onMessage(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : data.toString('utf8'));
+      handlers.onMessage(textOf(data));
     });
     socket.on('ping', () => handlers.onPing?.());
     socket.on('error', (err) => {
@@ -44,4 +44,10 @@ export class WsWebSocketConnector implements WebSocketConnector {
       terminate: () => socket.terminate(),
     };
   }
+}
+
+function textOf(data: WebSocket.RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
 }

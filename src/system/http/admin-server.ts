@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import {
   CandlesQuery,
+  RecordsQuery,
+  describeAcceptedTypes,
   CreateQueueBody,
   ErrorCodes,
   parseStreamType,
@@ -17,7 +19,7 @@ import type { Workflow } from '../../protocol/index.ts';
 import { WorkflowRegistry } from '../../actors/index.ts';
 import type { Logger } from '../../actors/index.ts';
 import type { Runtime } from '../runtime.ts';
-import { candleCsvRow, candleJson, CANDLE_CSV_HEADER, queryCandles } from '../query/index.ts';
+import { candleCsvRow, candleJson, CANDLE_CSV_HEADER, queryCandles, querySeries, seriesCsv, seriesJson } from '../query/index.ts';
 import { errorBody, httpStatusOf } from './http-errors.ts';
 import { ManagerClient } from './manager-client.ts';
 import { openApiDocument } from './open-api.ts';
@@ -101,6 +103,7 @@ export class AdminServer {
       r('GET', '/queues/{queue_id}', '/queues/{queue_id}', true, (_req, _url, p) => this.#get(p.queue_id ?? '')),
       r('POST', '/queues/{queue_id}/stop', '/queues/{queue_id}/stop', true, (_req, _url, p) => this.#stop(p.queue_id ?? '')),
       r('GET', '/candles', '/candles', true, (_req, url) => this.#candles(url)),
+      r('GET', '/records', '/records', true, (_req, url) => this.#records(url)),
       r('GET', '/health/live', '/health/live', false, () => Promise.resolve({ status: 200, body: { status: 'ok' } })),
       r('GET', '/health/ready', '/health/ready', false, () =>
         Promise.resolve(
@@ -200,6 +203,20 @@ export class AdminServer {
     return { status: 202, body: wf };
   }
 
+  async #records(url: URL): Promise<Reply> {
+    const q = parseOrThrow(RecordsQuery, Object.fromEntries(url.searchParams), 'query');
+    if (q.from >= q.to) throw new ValidationError('invalid query: from must be before to (the range is half-open: [from, to))');
+    const { spec, records } = await querySeries(this.#runtime.store, {
+      symbol: q.symbol,
+      type: q.type,
+      fromMs: q.from,
+      toMs: q.to,
+      ...(q.limit ? { limit: q.limit } : {}),
+    });
+    if (q.format === 'csv') return { status: 200, body: seriesCsv(spec, records), contentType: 'text/csv; charset=utf-8' };
+    return { status: 200, body: { symbol: q.symbol, type: q.type, count: records.length, records: records.map((r) => seriesJson(spec, r)) } };
+  }
+
   async #candles(url: URL): Promise<Reply> {
     const q = parseOrThrow(CandlesQuery, Object.fromEntries(url.searchParams), 'query');
     if (q.from >= q.to) throw new ValidationError('invalid query: from must be before to (the range is half-open: [from, to))');
@@ -228,11 +245,19 @@ function fromStartPipeline(raw: unknown) {
   const body = parseOrThrow(StartPipelineBody, raw, 'body');
   const loader = body.microservices.find((m) => m.target === Targets.loader) ?? body.microservices[0];
   const type = loader?.type ?? '';
-  if (!parseStreamType(type)) {
-    throw new ValidationError(`invalid body: microservices type ${JSON.stringify(type)} is not supported; accepted: api_candles_<interval> (1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M)`);
+  const parsed = parseStreamType(type);
+  if (!parsed) {
+    throw new ValidationError(`invalid body: microservices type ${JSON.stringify(type)} is not supported; accepted: ${describeAcceptedTypes()}`);
   }
-  if (!body.time_range) throw new ValidationError('invalid body: time_range is required for api_* types; accepted: "YYYY-MM-DD:YYYY-MM-DD"');
-  return { symbol: body.symbol, type, range: body.time_range };
+  if (body.time_range) return { symbol: body.symbol, type, range: body.time_range };
+  // The original started live streams without a range: live from now until stopped.
+  if (parsed.source === 'ws') return { symbol: body.symbol, type, range: openLiveRange(Date.now()) };
+  throw new ValidationError(`invalid body: time_range is required for ${parsed.source}_* types; accepted: "YYYY-MM-DD:YYYY-MM-DD"`);
+}
+
+/** A live stream started without a range runs from now until stopped (its range ends in 10 years). */
+function openLiveRange(nowMs: number): { fromMs: number; toMs: number } {
+  return { fromMs: nowMs, toMs: nowMs + 10 * 365 * 86_400_000 };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

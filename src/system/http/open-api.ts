@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateQueueBody, ErrorBody, QueueListResponse, StartPipelineBody, StopQueueBody, Workflow, CreateQueueResponse, INTERVALS } from '../../protocol/index.ts';
+import { CreateQueueBody, ErrorBody, QueueListResponse, StartPipelineBody, StopQueueBody, Workflow, CreateQueueResponse, INTERVALS, STREAM_TYPE_EXAMPLES } from '../../protocol/index.ts';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'openapi-3.0' });
 
@@ -68,6 +68,26 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': {
               description: 'Candles, decimals as the exchange sent them',
+              content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/records': {
+        get: {
+          operationId: 'getRecords',
+          parameters: [
+            { name: 'symbol', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,20}$' } },
+            { name: 'type', in: 'query', required: true, schema: { type: 'string', enum: STREAM_TYPE_EXAMPLES }, description: 'any type of the series; types of one series read the same records' },
+            { name: 'from', in: 'query', required: true, schema: { type: 'string' }, description: 'YYYY-MM-DD or ISO 8601, UTC' },
+            { name: 'to', in: 'query', required: true, schema: { type: 'string' }, description: 'exclusive' },
+            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000000 } },
+          ],
+          responses: {
+            '200': {
+              description: 'Records of the series in [from, to), decimals as the exchange sent them',
               content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
             },
             ...errors,

@@ -1,4 +1,6 @@
-import { CANDLE_COLUMNS, Candle, seriesCollectionPrefix } from '../../protocol/index.ts';
+import { CANDLE_COLUMNS } from '../../protocol/index.ts';
+import type { Candle } from '../../protocol/index.ts';
+import { querySeries } from './series-query.ts';
 import type { Interval } from '../../protocol/index.ts';
 import type { Store } from '../../actors/index.ts';
 
@@ -11,24 +13,12 @@ export interface CandleQuery {
 }
 
 /**
- * Stored candles of one series over `[fromMs, toMs)`, whichever workflows wrote them: every
- * collection of the series is read and merged by open time (keys are deterministic, so overlapping
- * workflows hold identical documents).
+ * Stored candles of one series over `[fromMs, toMs)`, whichever workflows and sources (REST, live
+ * stream, archive) wrote them, ordered by open time.
  */
 export async function queryCandles(store: Store, q: CandleQuery): Promise<Candle[]> {
-  const collections = await store.listCollections(seriesCollectionPrefix(q.symbol, `api_candles_${q.interval}`));
-  const byOpenTime = new Map<number, Candle>();
-  for (const name of collections) {
-    const docs = await store.range(name, { from: q.fromMs, to: q.toMs, ...(q.limit ? { limit: q.limit } : {}) });
-    for (const doc of docs) {
-      const parsed = Candle.safeParse(doc);
-      if (parsed.success && parsed.data.symbol === q.symbol && parsed.data.interval === q.interval) {
-        byOpenTime.set(parsed.data.open_time, parsed.data);
-      }
-    }
-  }
-  const candles = [...byOpenTime.values()].sort((a, b) => a.open_time - b.open_time);
-  return q.limit ? candles.slice(0, q.limit) : candles;
+  const { records } = await querySeries(store, { symbol: q.symbol, type: `api_candles_${q.interval}`, fromMs: q.fromMs, toMs: q.toMs, ...(q.limit ? { limit: q.limit } : {}) });
+  return records as Candle[];
 }
 
 export const CANDLE_CSV_HEADER = CANDLE_COLUMNS.join(',');

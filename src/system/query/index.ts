@@ -1,1 +1,2 @@
 export * from './candle-query.ts';
+export * from './series-query.ts';
