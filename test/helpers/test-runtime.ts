@@ -33,6 +33,9 @@ export async function startTestRuntime(
   const dataDir = options.dataDir ?? (await makeDataDir());
   const config = loadConfig({}, {
     BINANCE_API_URL: exchangeUrl,
+    // The simulator serves REST, WebSocket streams and the archive on one port.
+    BINANCE_WS_URL: exchangeUrl.replace(/^http/, 'ws'),
+    BINANCE_ARCHIVE_URL: exchangeUrl,
     STREAMFORGE_DATA_DIR: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     EXCHANGE_MAX_ATTEMPTS: '4',
