@@ -6,6 +6,8 @@ export * from './stage/stage-deps.ts';
 export * from './stage/telemetry.ts';
 export * from './loader/candle-loader.ts';
 export * from './connector/series-connector.ts';
+export * from './connector/series-writer.ts';
+export * from './connector/connector-pool.ts';
 export * from './exchange/index.ts';
 export * from './supervision/index.ts';
 export type * from './ports/index.ts';

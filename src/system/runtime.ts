@@ -6,7 +6,7 @@ import { NactActorHost } from './actor-system/index.ts';
 import { createBus } from './bus/index.ts';
 import type { Config } from './config/index.ts';
 import { UndiciHttpClient, WsWebSocketConnector } from './exchange/index.ts';
-import { InProcessLauncher, KubernetesLauncher, ProcessLauncher } from './launcher/index.ts';
+import { InProcessLauncher, KubernetesLauncher, ProcessLauncher, PooledConnectorLauncher } from './launcher/index.ts';
 import { ConfigError } from '../protocol/index.ts';
 import { createLogger, PromMetrics, systemClock } from './observability/index.ts';
 import { createStore } from './store/index.ts';
@@ -131,6 +131,11 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
 }
 
 function defaultLauncher(config: Config, deps: StageDeps, supervision: SupervisionPolicy | undefined): Launcher {
+  const launcher = stageLauncher(config, deps, supervision);
+  return config.CONNECTOR_POOL ? new PooledConnectorLauncher(launcher) : launcher;
+}
+
+function stageLauncher(config: Config, deps: StageDeps, supervision: SupervisionPolicy | undefined): Launcher {
   switch (config.STREAMFORGE_LAUNCHER) {
     case 'inprocess':
       return new InProcessLauncher(deps, supervision);

@@ -1,7 +1,7 @@
 import { loadConfig, Roles, stageCommandFromConfig } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
-import { DummyService, spawnStage } from '../../actors/index.ts';
-import type { DummyMessage, StageRole } from '../../actors/index.ts';
+import { ConnectorPool, DummyService, spawnStage } from '../../actors/index.ts';
+import type { DummyMessage, PoolMessage, StageRole } from '../../actors/index.ts';
 import { newShortId, telemetryId, unixSeconds } from '../../protocol/index.ts';
 import { AdminServer } from '../http/index.ts';
 import { createRuntime } from '../runtime.ts';
@@ -15,7 +15,9 @@ export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}]
        streamforge serve --role dummy [--queue-id X] [--simulate-loading] [--fail-after N] [--ticks N] [--tick-ms MS]
   Runs the actors of a role with the HTTP API, probes and /metrics. Role also from ROLE, port from PORT.
   Roles loader and connector run one stage of one workflow, assigned by QUEUE_ID, SYMBOL, TYPE, TIME_RANGE,
-  KAFKA_TOPIC, COLLECTION_NAME, TELEMETRY_PRODUCER_ID (what the process and Kubernetes launchers set).`;
+  KAFKA_TOPIC, COLLECTION_NAME, TELEMETRY_PRODUCER_ID (what the process and Kubernetes launchers set).
+  Role connector without QUEUE_ID is the connector pool: it writes every workflow's data (for managers run
+  with CONNECTOR_POOL=true), in consumer group streamforge-connector, scaled by KEDA on its lag.`;
 
 const AVAILABLE = ['all', 'manager', 'loader', 'connector', 'dummy'] as const;
 
@@ -46,6 +48,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   if (!(AVAILABLE as readonly string[]).includes(config.ROLE)) {
     throw new UsageError(`role ${config.ROLE} is not available in this build yet; accepted now: ${AVAILABLE.join(' ')}`);
   }
+  if (config.ROLE === 'connector' && config.QUEUE_ID === undefined) return runConnectorPool(config, io);
   if (config.ROLE === 'loader' || config.ROLE === 'connector') return runStage(config, config.ROLE);
   if (config.ROLE === 'dummy') {
     const count = (name: string, v: string | undefined) => {
@@ -102,6 +105,35 @@ async function runStage(config: Config, role: StageRole): Promise<number> {
         if (failure !== undefined) runtime.logger.error({ err: failure }, 'stage crashed');
         resolve(failure === undefined ? 0 : 1);
       },
+    });
+  });
+  await server.close();
+  await runtime.close();
+  return code;
+}
+
+/**
+ * The connector pool: `ROLE=connector` without a `QUEUE_ID` serves the connectors of every workflow
+ * (managers with `CONNECTOR_POOL=true` launch none), in one consumer group KEDA scales on lag.
+ */
+async function runConnectorPool(config: Config, io: CliIo): Promise<number> {
+  const runtime = createRuntime(config);
+  const instanceId = config.STREAMFORGE_INSTANCE_ID ?? config.HOSTNAME ?? `pool-${newShortId()}`;
+  const server = new AdminServer(runtime);
+  const port = await listenOrClose(server, runtime, config.PORT);
+  runtime.logger.info({ port, instance: instanceId }, 'connector pool serving');
+  writeLine(io.err, `streamforge connector pool ${instanceId} listening on http://127.0.0.1:${port}`);
+  const code = await new Promise<number>((resolve) => {
+    const onSignal = () => resolve(0);
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+    runtime.host.spawn<PoolMessage>({
+      name: 'connector-pool',
+      actorType: 'connector-pool',
+      // A registry or bus still starting: keep retrying, like the manager.
+      supervision: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 60_000, initialBackoffMs: 500, maxBackoffMs: 10_000 },
+      create: (ctx) => new ConnectorPool(runtime.stageDeps, { instanceId, pollMs: config.CONNECTOR_POOL_POLL_MS }, ctx),
+      onStop: (failure) => resolve(failure === undefined ? 0 : 1),
     });
   });
   await server.close();

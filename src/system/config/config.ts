@@ -49,6 +49,9 @@ export const ConfigSchema = z.object({
   ARANGO_USER: z.string().min(1).default('root'),
   ARANGO_PASSWORD: optionalText,
   CONNECTOR_BATCH_SIZE: positiveInt(2000),
+  /** Connectors are served by the connector pool (a Deployment of `ROLE=connector` without assignment), not launched per workflow. */
+  CONNECTOR_POOL: z.stringbool().default(false),
+  CONNECTOR_POOL_POLL_MS: positiveInt(2000),
   /** Slices of a range one loader pages concurrently (each by the last open time returned). */
   LOADER_CONCURRENCY: positiveInt(4),
   /** How often embedded-bus consumers look for messages other processes wrote. */

@@ -5,3 +5,4 @@ export { jobManifest, assignmentEnv, JobLabels, JobAnnotations, DEFAULT_JOB_SETT
 export type { JobSettings, JobResources, SecretKeyRef } from './job-manifest.ts';
 export { jobName, labelValue, isDns1123Label, isLabelValue } from './job-names.ts';
 export { resolveJobSettings } from './job-settings.ts';
+export * from './pooled-connector-launcher.ts';

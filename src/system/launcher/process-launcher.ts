@@ -28,12 +28,15 @@ export class ProcessLauncher implements Launcher {
   readonly #options: ProcessLauncherOptions;
   /** Live stage processes by `<queue_id>/<role>`, for chaos tests and diagnostics. */
   readonly processes = new Map<string, ChildProcess>();
+  /** Every stage launched, by `<queue_id>/<role>`. */
+  readonly launched = new Set<string>();
 
   constructor(options: ProcessLauncherOptions) {
     this.#options = options;
   }
 
   launch<M>(spec: StageSpec, parent: ActorContext<M>): ActorRef<never> {
+    this.launched.add(`${spec.command.queue_id}/${spec.role}`);
     return parent.spawn<WatcherMessage>({
       name: spec.role,
       actorType: spec.role,
