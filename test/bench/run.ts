@@ -3,6 +3,7 @@ import type { BenchLine, BenchRatio } from './bench-report.ts';
 import { benchCandlePipeline } from './candle-pipeline.bench.ts';
 import { benchWeightBudget } from './weight-budget.bench.ts';
 import { benchKafka } from './kafka-mailbox.bench.ts';
+import { benchArchiveVsRest } from './archive-vs-rest.bench.ts';
 
 /** `npm run bench`: every benchmark, each printing what it measured side by side and its ratio against the target. */
 const only = process.argv.slice(2);
@@ -10,6 +11,7 @@ const benches: Array<[string, () => Promise<{ lines: BenchLine[]; ratios: BenchR
   ['candle pipeline (embedded)', benchCandlePipeline],
   ['exchange weight budget', benchWeightBudget],
   ['kafka mailboxes', benchKafka],
+  ['archive against REST, one month of 1m candles', benchArchiveVsRest],
 ];
 
 console.log(`StreamForge benchmarks — Node ${process.version}, ${new Date().toISOString()}`);

@@ -1,3 +1,4 @@
+import { assertNever, describeAcceptedTypes, parseStreamType, ValidationError } from '../../protocol/index.ts';
 import type { StartCommand } from '../../protocol/index.ts';
 import type { ActorRef, ActorSpec, SupervisionPolicy } from '../ports/index.ts';
 import type { StageRole } from '../ports/launcher.ts';
@@ -5,6 +6,13 @@ import { SeriesConnector } from '../connector/series-connector.ts';
 import type { ConnectorMessage } from '../connector/series-connector.ts';
 import { CandleLoader } from '../loader/candle-loader.ts';
 import type { LoaderMessage } from '../loader/candle-loader.ts';
+import { TradeLoader } from '../loader/trade-loader.ts';
+import { LiveLoader } from '../live/live-loader.ts';
+import type { LiveLoaderMessage } from '../live/live-loader.ts';
+import { ArchiveLoader } from '../archive/archive-loader.ts';
+import type { ArchiveLoaderMessage } from '../archive/archive-loader.ts';
+import { DepthLoader } from '../live/depth-loader.ts';
+import type { DepthLoaderMessage } from '../live/depth-loader.ts';
 import type { StageDeps } from './stage-deps.ts';
 
 /** Anything that can spawn an actor: a parent's context, or the host for a top-level actor. */
@@ -26,8 +34,24 @@ export function spawnStage(
     ...(options.supervision ? { supervision: options.supervision } : {}),
     ...(options.onStop ? { onStop: options.onStop } : {}),
   };
-  if (role === 'loader') {
-    return spawner.spawn<LoaderMessage>({ ...base, create: (ctx) => new CandleLoader(deps, command, ctx) });
+  if (role === 'connector') {
+    return spawner.spawn<ConnectorMessage>({ ...base, create: (ctx) => new SeriesConnector(deps, command, ctx) });
   }
-  return spawner.spawn<ConnectorMessage>({ ...base, create: (ctx) => new SeriesConnector(deps, command, ctx) });
+  const type = parseStreamType(command.type);
+  if (!type) throw new ValidationError(`unknown type ${command.type}; accepted: ${describeAcceptedTypes()}`);
+  switch (type.source) {
+    case 'archive':
+      // archive_candles_<interval>, archive_trades: bulk files, the recent tail over REST.
+      return spawner.spawn<ArchiveLoaderMessage>({ ...base, create: (ctx) => new ArchiveLoader(deps, command, ctx) });
+    case 'ws':
+      // ws_depth keeps a local book; the other live types are gap-repaired series.
+      if (type.record === 'depth') return spawner.spawn<DepthLoaderMessage>({ ...base, create: (ctx) => new DepthLoader(deps, command, ctx) });
+      return spawner.spawn<LiveLoaderMessage>({ ...base, create: (ctx) => new LiveLoader(deps, command, ctx) });
+    case 'api':
+      // api_trades pages aggregate trades by id; api_candles_<interval> pages klines by open time.
+      if (type.record === 'candle') return spawner.spawn<LoaderMessage>({ ...base, create: (ctx) => new CandleLoader(deps, command, ctx) });
+      return spawner.spawn<LoaderMessage>({ ...base, create: (ctx) => new TradeLoader(deps, command, ctx) });
+    default:
+      return assertNever(type.source, 'source');
+  }
 }

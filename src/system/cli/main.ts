@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { StreamForgeError, ErrorCodes } from '../../protocol/index.ts';
 import { BACKFILL_USAGE, backfillCommand } from './backfill-command.ts';
 import { CANDLES_USAGE, candlesCommand } from './candles-command.ts';
+import { GAPS_USAGE, gapsCommand } from './gaps-command.ts';
 import { RECORDS_USAGE, recordsCommand } from './records-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
@@ -15,6 +16,7 @@ const USAGE = `streamforge — crypto market-data workflows on an actor runtime
 Commands:
   backfill <SYMBOL> --type api_candles_<interval> --from <date|ISO> --to <date|ISO>
   candles <SYMBOL> --interval <i> --from <date|ISO> --to <date|ISO> [--format csv|json]
+  gaps <SYMBOL> --type <type> --from <date|ISO> --to <date|ISO> [--repair] [--json]
   records <SYMBOL> --type <type> --from <date|ISO> --to <date|ISO> [--format csv|json]
   serve [--role all|manager|loader|connector|dummy] [--port 8080]
   ping --queue-id X [--expect-pong] [--repeat N]
@@ -25,6 +27,8 @@ ${BACKFILL_USAGE}
 
 ${CANDLES_USAGE}
 
+${GAPS_USAGE}
+
 ${RECORDS_USAGE}
 
 ${SERVE_USAGE}`;
@@ -32,6 +36,7 @@ ${SERVE_USAGE}`;
 const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: CliIo) => Promise<number>; usage: string }>> = {
   backfill: { run: backfillCommand, usage: BACKFILL_USAGE },
   candles: { run: candlesCommand, usage: CANDLES_USAGE },
+  gaps: { run: gapsCommand, usage: GAPS_USAGE },
   records: { run: recordsCommand, usage: RECORDS_USAGE },
   serve: { run: serveCommand, usage: SERVE_USAGE },
   schemas: { run: schemasCommand, usage: 'Usage: streamforge schemas [--out DIR]' },

@@ -1,4 +1,4 @@
-import { BUCKET_MS, countRawTrades, tradeStream } from './agg-trade-generator.ts';
+import { AGGS_PER_BUCKET, BUCKET_MS, countRawTrades, tradeStream } from './agg-trade-generator.ts';
 import type { AggTradeRow, TradeStream } from './agg-trade-generator.ts';
 import { holeAt, holesFor } from './holes.ts';
 import type { SymbolHoles } from './holes.ts';
@@ -61,16 +61,16 @@ function collect(scan: Scan, fromMs: number, toMs: number, minId: number, limit:
   return rows;
 }
 
-/** Start of the bucket holding live aggregate trade `aggId`, or undefined if it does not exist yet. */
-function bucketStartOfId(scan: Scan, aggId: number): number | undefined {
+/** Start of the bucket holding the live aggregate trade (or trade) numbered `id`, or undefined if it does not exist yet. */
+function bucketStartOfId(scan: Scan, id: number, counted: 'aggs' | 'trades' = 'aggs'): number | undefined {
   const { q } = scan;
   const horizon = q.nowMs + 1;
-  if (liveBefore(scan, horizon).aggs <= aggId) return undefined;
+  if (liveBefore(scan, horizon)[counted] <= id) return undefined;
   let lo = Math.floor(q.listedAtMs / BUCKET_MS);
   let hi = Math.floor(q.nowMs / BUCKET_MS);
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
-    if (liveBefore(scan, Math.min((mid + 1) * BUCKET_MS, horizon)).aggs > aggId) hi = mid;
+    if (liveBefore(scan, Math.min((mid + 1) * BUCKET_MS, horizon))[counted] > id) hi = mid;
     else lo = mid + 1;
   }
   return lo * BUCKET_MS;
@@ -90,6 +90,27 @@ export function queryAggTrades(q: AggTradeQuery): AggTradeRow[] {
   const fromMs = bucketStartOfId(scan, fromId);
   if (fromMs === undefined) return [];
   return collect(scan, Math.max(fromMs, q.startTime ?? fromMs), toMs, fromId, q.limit);
+}
+
+/**
+ * The live aggregate trades from the one holding single trade `tradeId` on (the ones before it are
+ * dropped), up to `limit` of them; or, without `tradeId`, the ones holding the most recent `limit`
+ * trades. Time bounds of `q` are ignored.
+ */
+export function queryAggTradesOfTrades(q: AggTradeQuery, tradeId: number | undefined): AggTradeRow[] {
+  const scan: Scan = { stream: tradeStream(q.seed, q.symbol), q };
+  const fromTrade = tradeId ?? Math.max(0, liveBefore(scan, q.nowMs + 1).trades - q.limit);
+  const fromMs = bucketStartOfId(scan, fromTrade, 'trades');
+  if (fromMs === undefined) return [];
+  // The bucket may start with aggregates ending before fromTrade: ask for that many more.
+  const rows = collect(scan, fromMs, Number.POSITIVE_INFINITY, 0, q.limit + AGGS_PER_BUCKET);
+  const first = rows.findIndex((row) => row.l >= fromTrade);
+  return first === -1 ? [] : rows.slice(first, first + q.limit);
+}
+
+/** Live aggregate trades and trades with a time before `timeMs` (the next ids at `timeMs`). */
+export function liveCountsBefore(q: AggTradeQuery, timeMs: number): { aggs: number; trades: number } {
+  return liveBefore({ stream: tradeStream(q.seed, q.symbol), q }, Math.max(timeMs, q.listedAtMs));
 }
 
 /**

@@ -8,6 +8,16 @@ import {
   DEFAULT_SEED,
   DEFAULT_SYMBOLS,
 } from './simulator-defaults.ts';
+import { resolveWsOptions } from './ws-options.ts';
+import type { ResolvedWsOptions, WsOptions } from './ws-options.ts';
+
+/** Faults of the archive file server (`/data/...`). */
+export interface ArchiveOptions {
+  /** File names (e.g. `BTCUSDT-1m-2024-07.zip`) answered with 404, their `.CHECKSUM` too. */
+  readonly missing?: readonly string[];
+  /** File names served with bytes that do not match their `.CHECKSUM`. */
+  readonly corrupt?: readonly string[];
+}
 
 /** How to start an exchange simulator. */
 export interface SimulatorOptions {
@@ -15,11 +25,11 @@ export interface SimulatorOptions {
   readonly symbols?: Record<string, { listedAtMs?: number }>;
   /** Data seed: same seed, same klines and trades. @defaultValue 1 */
   readonly seed?: number;
-  /** The exchange's clock: the still-open candle and the rate-limit windows follow it. @defaultValue Date.now */
+  /** The exchange's clock: the still-open candle, rate-limit windows, live events and book steps follow it. @defaultValue Date.now */
   readonly nowMs?: () => number;
   /** Advertised and enforced (REQUEST_WEIGHT, RAW_REQUESTS) limits. @defaultValue 6000 weight/1 MINUTE, 61000 raw/5 MINUTE, 100 orders/10 SECOND */
   readonly rateLimits?: readonly RateLimitRule[];
-  /** Probability of a random 500/502/503 (-1001) on klines and aggTrades. @defaultValue 0 */
+  /** Probability of a random 500/502/503 (-1001) on klines, aggTrades, historicalTrades and depth. @defaultValue 0 */
   readonly serverErrorRate?: number;
   /** Delay before each response. @defaultValue 0 */
   readonly latencyMs?: number;
@@ -32,6 +42,10 @@ export interface SimulatorOptions {
    * 429s, not a ban. Set 0 to ban the very next request sent during the back-off. @defaultValue 100
    */
   readonly banGraceMs?: number;
+  /** The WebSocket server on the same port (`/ws/<stream>`, `/stream?streams=a/b`). */
+  readonly ws?: WsOptions;
+  /** The archive file server on the same port (`/data/spot/...`). */
+  readonly archive?: ArchiveOptions;
 }
 
 /** Options with defaults applied, checked once. */
@@ -45,6 +59,9 @@ export interface ResolvedOptions {
   readonly holes: readonly Hole[];
   readonly port: number;
   readonly banGraceMs: number;
+  readonly ws: ResolvedWsOptions;
+  readonly archiveMissing: ReadonlySet<string>;
+  readonly archiveCorrupt: ReadonlySet<string>;
 }
 
 /** Applies defaults and reports every invalid option in one RangeError. */
@@ -72,6 +89,7 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
   for (const hole of opts.holes ?? []) {
     if (!(hole.toMs > hole.fromMs)) problems.push(`hole ${JSON.stringify(hole)} must have toMs > fromMs`);
   }
+  const ws = resolveWsOptions(opts.ws ?? {}, listedAtMs, problems);
   if (problems.length > 0) throw new RangeError(`invalid exchange simulator options:\n- ${problems.join('\n- ')}`);
   return {
     listedAtMs,
@@ -83,6 +101,9 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
     holes: opts.holes ?? [],
     port: opts.port ?? 0,
     banGraceMs,
+    ws,
+    archiveMissing: new Set(opts.archive?.missing ?? []),
+    archiveCorrupt: new Set(opts.archive?.corrupt ?? []),
   };
 }
 

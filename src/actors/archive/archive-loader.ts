@@ -1,0 +1,340 @@
+import { approximateIntervalCount, assertNever, INTERVAL_MS, parseStreamType, parseTimeRangeText, toErrorInfo, ValidationError } from '../../protocol/index.ts';
+import type { EndOfStream, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
+import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
+import { BinanceRestClient } from '../exchange/index.ts';
+import { loadCursor, saveCursor } from '../loader/loader-cursor.ts';
+import type { LoaderCursor } from '../loader/loader-cursor.ts';
+import { listenForStageControl } from '../stage/control-listener.ts';
+import { Telemetry } from '../stage/telemetry.ts';
+import type { StageDeps } from '../stage/stage-deps.ts';
+import { CsvRowError } from './archive-csv.ts';
+import { readArchiveFile } from './archive-file.ts';
+import { ArchiveFileCorruptError } from './archive-file-corrupt-error.ts';
+import type { ArchiveFileResult } from './archive-file.ts';
+import { archiveFileName } from './archive-paths.ts';
+import type { ArchiveFileRef } from './archive-paths.ts';
+import { periodBounds } from './archive-period.ts';
+import { archiveSeriesFor } from './archive-series.ts';
+import type { ArchiveRecord, ArchiveSeries } from './archive-series.ts';
+import { batchesOf } from './batches-of.ts';
+import { FilePrefetcher } from './file-prefetcher.ts';
+import { fallbackFor, planRange } from './range-planner.ts';
+import type { FilePiece, RangePiece, RestPiece } from './range-planner.ts';
+
+export type ArchiveLoaderMessage = { readonly type: 'step' } | { readonly type: 'stop' } | { readonly type: 'ping'; readonly ping: PingCommand };
+
+/** Records per produce call and per actor message: a stop waits at most one batch. */
+const BATCH_RECORDS = 5_000;
+
+/** The piece being read: its records come a batch per message. */
+interface ActivePiece {
+  readonly piece: RangePiece;
+  readonly batches: Iterator<ArchiveRecord[]> | AsyncIterator<ArchiveRecord[]>;
+  /** The zip's name, for a file piece. */
+  readonly file: string | undefined;
+  records: number;
+}
+
+const isoMinute = (ms: number): string => new Date(ms).toISOString().slice(0, 16);
+
+/**
+ * `archive_candles_<interval>` and `archive_trades`: reads the range from the exchange's bulk archive
+ * (monthly zips for whole months, daily zips for other whole days, each checked against its
+ * `.CHECKSUM`) and REST for partial days and the recent tail. A missing or corrupt month falls back
+ * to its days, a missing or corrupt day to REST, so the range still ends up exact. Records go to
+ * the data topic keyed by symbol, the cursor is saved after each piece, and the stream ends with a
+ * marker carrying the count, exactly as the REST loaders do. Only final records (closed candles)
+ * with a time inside the range are produced.
+ */
+export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
+  readonly #deps: StageDeps;
+  readonly #cmd: StartCommand;
+  readonly #ctx: ActorContext<ArchiveLoaderMessage>;
+  readonly #telemetry: Telemetry;
+  readonly #abort = new AbortController();
+  readonly #range: TimeRange;
+  readonly #series: ArchiveSeries;
+  readonly #files: FilePrefetcher;
+  #client: BinanceRestClient | undefined;
+  #cursor: LoaderCursor | undefined;
+  #control: Subscription | undefined;
+  #pieces: RangePiece[] = [];
+  #active: ActivePiece | undefined;
+  #listedAtMs: number | undefined;
+  #lastProgressAt = 0;
+  #stopped = false;
+
+  constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<ArchiveLoaderMessage>) {
+    this.#deps = deps;
+    this.#cmd = command;
+    this.#ctx = ctx;
+    const type = parseStreamType(command.type);
+    const range = parseTimeRangeText(command.time_range);
+    const series = type ? archiveSeriesFor(type, command.symbol) : undefined;
+    if (!series || !range) throw new ValidationError(`cannot load type ${command.type} over ${command.time_range} from the archive`);
+    this.#series = series;
+    this.#range = range;
+    this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);
+    const ahead = Math.min(series.prefetchFiles, (deps.settings.loaderConcurrency ?? 4) - 1);
+    this.#files = new FilePrefetcher((piece) => this.#startDownload(piece), ahead, ctx.log);
+  }
+
+  async start(): Promise<void> {
+    const { bus, store, clock, settings, metrics } = this.#deps;
+    this.#control = await listenForStageControl({
+      bus,
+      topic: settings.controlTopic,
+      telemetryId: this.#cmd.telemetry_id,
+      queueId: this.#cmd.queue_id,
+      log: this.#ctx.log,
+      metrics,
+      self: this.#ctx.self,
+    });
+    // One segment: where the first unfinished piece starts. Pieces end on day boundaries (or at the
+    // range's end), so planning again from there after a restart gives the same remaining pieces.
+    const cursor = await loadCursor(store, this.#cmd.queue_id, () => [{ next_start: this.#range.fromMs, end: this.#range.toMs, done: false }], clock.now());
+    this.#cursor = cursor;
+    if (cursor.done) {
+      // Already loaded (a relaunch after the end): say so again, end marker included. Both are idempotent.
+      await this.#finish(cursor);
+      return;
+    }
+    const client = new BinanceRestClient({
+      baseUrl: settings.binanceApiUrl,
+      http: this.#deps.http,
+      clock,
+      metrics,
+      log: this.#ctx.log,
+      maxAttempts: settings.exchangeMaxAttempts,
+      weightTarget: settings.exchangeWeightTarget,
+      signal: this.#abort.signal,
+    });
+    this.#client = client;
+    try {
+      await client.init(this.#cmd.symbol);
+      // Before the first record there are no files: knowing where it is spares a 404 per month and day.
+      this.#listedAtMs = await this.#series.firstDataTime(client, this.#range.toMs);
+    } catch (err) {
+      await this.#fail(err);
+      return;
+    }
+    const plan = {
+      fromMs: cursor.segments[0]?.next_start ?? this.#range.fromMs,
+      toMs: this.#range.toMs,
+      nowMs: client.serverNow(),
+      listedAtMs: this.#listedAtMs,
+      monthly: this.#series.monthlyFiles,
+    };
+    // No first record before the range's end: nothing to read.
+    this.#pieces = this.#listedAtMs === undefined ? [] : planRange(plan);
+    const count = (source: RangePiece['source']) => this.#pieces.filter((p) => p.source === source).length;
+    await this.#telemetry.publish('started', {
+      message: `Loading ${this.#cmd.symbol} ${this.#series.noun}: ${count('monthly')} monthly and ${count('daily')} daily archive files, ${count('rest')} REST ranges`,
+      records_written: cursor.records,
+      ...this.#expected(),
+    });
+    this.#ctx.self.tell({ type: 'step' });
+  }
+
+  async receive(message: ArchiveLoaderMessage): Promise<void> {
+    switch (message.type) {
+      case 'step':
+        if (!this.#stopped) await this.#step();
+        return;
+      case 'stop':
+        if (this.#stopped) return;
+        this.#stopped = true;
+        this.#abort.abort();
+        await this.#telemetry.publish('interrupted', { message: 'Stopped on request', records_written: this.#cursor?.records ?? 0 });
+        this.#ctx.stopSelf();
+        return;
+      case 'ping':
+        await this.#telemetry.pong(message.ping);
+        return;
+      default:
+        assertNever(message, 'message');
+    }
+  }
+
+  async dispose(): Promise<void> {
+    // Stopped from outside (workflow stop, stall relaunch, SIGTERM): an aborted request is not a failure.
+    this.#stopped = true;
+    this.#abort.abort();
+    this.#files.clear();
+    await this.#control?.close();
+  }
+
+  /** One batch of the current piece (starting the next piece first if none is open). */
+  async #step(): Promise<void> {
+    const cursor = this.#cursor;
+    if (!cursor || cursor.done) return;
+    if (!this.#active) {
+      const piece = this.#pieces[0];
+      if (!piece) {
+        cursor.done = true;
+        await this.#finish(cursor);
+        return;
+      }
+      this.#active = piece.source === 'rest' ? this.#openRest(piece) : await this.#openFile(piece);
+      if (this.#stopped) return;
+      if (!this.#active) {
+        this.#ctx.self.tell({ type: 'step' });
+        return;
+      }
+    }
+    const active = this.#active;
+    let next: IteratorResult<ArchiveRecord[]>;
+    try {
+      next = await active.batches.next();
+    } catch (err) {
+      if (err instanceof CsvRowError && active.file !== undefined && active.piece.source !== 'rest') {
+        this.#fallBack(active.piece, 'corrupt', active.file, new ArchiveFileCorruptError(active.file, err.message, { cause: err }));
+        this.#ctx.self.tell({ type: 'step' });
+        return;
+      }
+      await this.#fail(err);
+      return;
+    }
+    if (next.done) await this.#completePiece(active, cursor);
+    else await this.#produce(active, next.value);
+    if (!cursor.done) this.#ctx.self.tell({ type: 'step' });
+  }
+
+  #openRest(piece: RestPiece): ActivePiece {
+    const client = this.#requireClient();
+    return { piece, batches: this.#series.restPages(client, piece)[Symbol.asyncIterator](), file: undefined, records: 0 };
+  }
+
+  /** Downloads and verifies the file; if it is missing or corrupt, its fallback pieces take its place. */
+  async #openFile(piece: FilePiece): Promise<ActivePiece | undefined> {
+    const file = archiveFileName(this.#fileRef(piece));
+    await this.#progress(`Reading ${file}`);
+    let result: ArchiveFileResult;
+    try {
+      result = await this.#files.take(piece);
+    } catch (err) {
+      await this.#fail(err);
+      return undefined;
+    }
+    this.#files.prefetch(this.#pieces.slice(1));
+    if (result.outcome === 'missing') {
+      this.#fallBack(piece, 'missing', file, result.reason);
+      return undefined;
+    }
+    if (result.outcome === 'corrupt') {
+      this.#fallBack(piece, 'corrupt', file, result.error);
+      return undefined;
+    }
+    this.#deps.metrics.archiveFile('ok');
+    this.#ctx.log.debug({ file, zip_bytes: result.zipBytes }, 'archive file verified');
+    return { piece, batches: batchesOf(this.#series.fileRecords(result.csv, periodBounds(piece)), BATCH_RECORDS), file, records: 0 };
+  }
+
+  #fallBack(piece: FilePiece, outcome: 'missing' | 'corrupt', file: string, reason: unknown): void {
+    this.#deps.metrics.archiveFile(outcome);
+    if (outcome === 'corrupt') this.#ctx.log.warn({ file, err: reason }, 'archive file corrupt: falling back');
+    else this.#ctx.log.info({ file, reason }, 'archive file missing: falling back');
+    const replacement = fallbackFor(piece, { nowMs: this.#requireClient().serverNow(), listedAtMs: this.#listedAtMs });
+    const at = this.#pieces.indexOf(piece);
+    this.#pieces.splice(at === -1 ? 0 : at, 1, ...replacement);
+    this.#active = undefined;
+  }
+
+  async #produce(active: ActivePiece, records: readonly ArchiveRecord[]): Promise<void> {
+    const now = this.#requireClient().serverNow();
+    const { fromMs, toMs } = active.piece;
+    const data = records.filter((r) => {
+      const t = this.#series.time(r);
+      return t >= fromMs && t < toMs && this.#series.isFinal(r, now);
+    });
+    if (data.length === 0) return;
+    await this.#deps.bus.produce(
+      this.#cmd.kafka_topic,
+      data.map((r) => ({ key: this.#cmd.symbol, value: JSON.stringify(r) })),
+    );
+    this.#deps.metrics.recordsFetched(active.file === undefined ? this.#series.sources.rest : this.#series.sources.file, data.length);
+    active.records += data.length;
+    const where = active.file ?? `${isoMinute(fromMs)}…${isoMinute(toMs)} over REST`;
+    await this.#progress(`Reading ${where}`, active.records);
+  }
+
+  /** Its records are durable: count them once and move the cursor past the piece. */
+  async #completePiece(active: ActivePiece, cursor: LoaderCursor): Promise<void> {
+    this.#active = undefined;
+    this.#pieces.shift();
+    cursor.records += active.records;
+    const segment = cursor.segments[0];
+    if (segment) segment.next_start = active.piece.toMs;
+    cursor.updated_at = this.#deps.clock.now();
+    if (this.#pieces.length === 0) {
+      cursor.done = true;
+      if (segment) segment.done = true;
+      await this.#finish(cursor);
+      return;
+    }
+    await saveCursor(this.#deps.store, cursor);
+  }
+
+  #fileRef(piece: FilePiece): ArchiveFileRef {
+    return { symbol: this.#cmd.symbol, kind: this.#series.kind, interval: this.#series.interval, period: piece };
+  }
+
+  #startDownload(piece: FilePiece): Promise<ArchiveFileResult> {
+    const { http, clock, settings } = this.#deps;
+    return readArchiveFile(this.#fileRef(piece), {
+      http,
+      clock,
+      log: this.#ctx.log,
+      baseUrl: settings.binanceArchiveUrl,
+      maxAttempts: settings.exchangeMaxAttempts,
+      signal: this.#abort.signal,
+    });
+  }
+
+  async #finish(cursor: LoaderCursor): Promise<void> {
+    const { bus, store, clock } = this.#deps;
+    const marker: EndOfStream = { end_of_stream: true, queue_id: this.#cmd.queue_id, records: cursor.records, timestamp: clock.now() / 1000 };
+    await bus.produce(this.#cmd.kafka_topic, [{ key: this.#cmd.symbol, value: JSON.stringify(marker) }]);
+    await saveCursor(store, cursor);
+    await this.#telemetry.publish('finished', {
+      message: `Loaded ${cursor.records} ${this.#series.noun}`,
+      records_written: cursor.records,
+      expected_records: cursor.records,
+      finished: true,
+    });
+    this.#ctx.stopSelf();
+  }
+
+  async #progress(message: string, pieceRecords = 0): Promise<void> {
+    const now = this.#deps.clock.now();
+    if (now - this.#lastProgressAt < (this.#deps.settings.progressIntervalMs ?? 1000)) return;
+    this.#lastProgressAt = now;
+    await this.#telemetry.publish('loading', {
+      message,
+      records_written: (this.#cursor?.records ?? 0) + pieceRecords,
+      ...this.#expected(),
+    });
+  }
+
+  async #fail(err: unknown): Promise<void> {
+    // Stopped or disposed while a request ran (stop, stall relaunch, SIGTERM): the abort is no failure.
+    if (this.#stopped || this.#abort.signal.aborted) return;
+    const error = toErrorInfo(err);
+    this.#ctx.log.error({ err }, 'loader failed');
+    await this.#telemetry.publish('error', { message: error.message, error, records_written: this.#cursor?.records ?? 0 });
+    this.#stopped = true;
+    this.#ctx.stopSelf();
+  }
+
+  #expected(): { expected_records?: number } {
+    const interval = this.#series.interval;
+    if (interval === undefined) return {};
+    const lastClosed = (this.#client?.serverNow() ?? this.#deps.clock.now()) - INTERVAL_MS[interval] + 1;
+    return { expected_records: approximateIntervalCount(interval, this.#range.fromMs, Math.min(this.#range.toMs, lastClosed)) };
+  }
+
+  #requireClient(): BinanceRestClient {
+    if (!this.#client) throw new Error('archive loader used before start');
+    return this.#client;
+  }
+}

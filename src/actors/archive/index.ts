@@ -1,0 +1,12 @@
+export { ArchiveLoader } from './archive-loader.ts';
+export type { ArchiveLoaderMessage } from './archive-loader.ts';
+export { planRange, fallbackFor } from './range-planner.ts';
+export type { FilePiece, PlanOptions, RangePiece, RestPiece } from './range-planner.ts';
+export { readArchiveFile } from './archive-file.ts';
+export type { ArchiveFileOptions, ArchiveFileResult } from './archive-file.ts';
+export { ArchiveFileCorruptError } from './archive-file-corrupt-error.ts';
+export { archiveChecksumUrl, archiveFileName, archiveFileUrl, archiveIntervalName } from './archive-paths.ts';
+export type { ArchiveFileRef, ArchiveKind } from './archive-paths.ts';
+export type { ArchivePeriod } from './archive-period.ts';
+export { csvLines, readAggTradesCsv, readKlinesCsv, toMillis, CsvRowError, MICROSECOND_THRESHOLD } from './archive-csv.ts';
+export type { CsvBounds } from './archive-csv.ts';

@@ -1,0 +1,118 @@
+import type { AggTradeRow, Interval, KlineRow, TradeRow } from '../../protocol/index.ts';
+import type { BinanceRestClient } from '../exchange/index.ts';
+import type { TradeBounds } from './find-holes.ts';
+
+const PAGE_LIMIT = 1000;
+/** The exchange refuses `startTime`/`endTime` windows longer than an hour. */
+const WINDOW_MS = 3_600_000;
+/** How far past a range's end the first later trade is searched for by time before paging by id instead. */
+const MAX_FORWARD_WINDOWS = 24;
+
+/** The trade records an audit knows: aggregate trades (ids `a`) and single trades (ids `f..l` of the aggregates). */
+export type TradeRecordKind = 'agg_trade' | 'trade';
+
+function firstIdOf(row: AggTradeRow, record: TradeRecordKind): number {
+  return record === 'agg_trade' ? row.a : row.f;
+}
+
+function idAfter(row: AggTradeRow, record: TradeRecordKind): number {
+  return record === 'agg_trade' ? row.a + 1 : row.l + 1;
+}
+
+/** The oldest aggregate trade with a time in `[fromMs, untilMs)`, searched hour by hour (across holes). */
+export async function firstAggTradeIn(client: BinanceRestClient, symbol: string, fromMs: number, untilMs: number, maxWindows = Infinity): Promise<AggTradeRow | undefined> {
+  let windows = 0;
+  for (let t = fromMs; t < untilMs && windows < maxWindows; t += WINDOW_MS, windows++) {
+    const rows = await client.aggTrades(symbol, { startTime: t, endTime: Math.min(t + WINDOW_MS, untilMs) - 1, limit: 1 });
+    if (rows[0]) return rows[0];
+  }
+  return undefined;
+}
+
+/**
+ * The exchange's ids for `[fromMs, toMs)`: the first trade at or after `fromMs`, and the first at or
+ * after `toMs` (or one past the newest). `knownUpTo` is the time of the newest trade we hold: when
+ * nothing follows the range yet, the end is found by paging ids from there, not from the range's start.
+ * Undefined when the exchange has no trade in the range.
+ */
+export async function exchangeTradeBounds(
+  client: BinanceRestClient,
+  symbol: string,
+  record: TradeRecordKind,
+  range: { readonly fromMs: number; readonly toMs: number; readonly nowMs: number; readonly knownUpTo?: number | undefined },
+): Promise<TradeBounds | undefined> {
+  const { fromMs, toMs, nowMs } = range;
+  const first = await firstAggTradeIn(client, symbol, fromMs, toMs);
+  if (!first) return undefined;
+  const bounds = { firstId: firstIdOf(first, record), fromMs, toMs };
+  const after = await firstAggTradeIn(client, symbol, toMs, nowMs + 1, MAX_FORWARD_WINDOWS);
+  if (after) return { ...bounds, endId: firstIdOf(after, record) };
+  const known = range.knownUpTo !== undefined && range.knownUpTo > first.T ? await firstAggTradeIn(client, symbol, range.knownUpTo, toMs) : undefined;
+  let endId = idAfter(first, record);
+  let next = (known ?? first).a;
+  for (;;) {
+    const rows = await client.aggTrades(symbol, { fromId: next, limit: PAGE_LIMIT });
+    for (const row of rows) {
+      if (row.T >= toMs) return { ...bounds, endId: firstIdOf(row, record) };
+      endId = idAfter(row, record);
+    }
+    const last = rows.at(-1);
+    if (!last || rows.length < PAGE_LIMIT) return { ...bounds, endId };
+    next = last.a + 1;
+  }
+}
+
+/** Closed klines with an open time in `[fromMs, toMs)`, page by page, paged by the last open time returned. */
+export async function forEachKlinePage(
+  client: BinanceRestClient,
+  symbol: string,
+  interval: Interval,
+  range: { readonly fromMs: number; readonly toMs: number; readonly nowMs: number },
+  onPage: (rows: KlineRow[]) => Promise<void> | void,
+): Promise<void> {
+  let start = range.fromMs;
+  while (start < range.toMs) {
+    const rows = await client.klines(symbol, interval, start, range.toMs - 1, PAGE_LIMIT);
+    const closed = rows.filter((r) => r[0] >= start && r[0] < range.toMs && r[6] < range.nowMs);
+    if (closed.length > 0) await onPage(closed);
+    const last = rows.at(-1);
+    if (!last || rows.length < PAGE_LIMIT) return;
+    start = last[0] + 1;
+  }
+}
+
+/** Aggregate trades with ids `fromId..toId`, page by page. */
+export async function forEachAggTradePage(
+  client: BinanceRestClient,
+  symbol: string,
+  ids: { readonly fromId: number; readonly toId: number },
+  onPage: (rows: AggTradeRow[]) => Promise<void> | void,
+): Promise<void> {
+  let next = ids.fromId;
+  while (next <= ids.toId) {
+    const rows = await client.aggTrades(symbol, { fromId: next, limit: Math.min(PAGE_LIMIT, ids.toId - next + 1) });
+    const wanted = rows.filter((r) => r.a >= next && r.a <= ids.toId);
+    if (wanted.length > 0) await onPage(wanted);
+    const last = rows.at(-1);
+    if (!last) return;
+    next = last.a + 1;
+  }
+}
+
+/** Single trades with ids `fromId..toId`, page by page (`historicalTrades`, weight 25). */
+export async function forEachTradePage(
+  client: BinanceRestClient,
+  symbol: string,
+  ids: { readonly fromId: number; readonly toId: number },
+  onPage: (rows: TradeRow[]) => Promise<void> | void,
+): Promise<void> {
+  let next = ids.fromId;
+  while (next <= ids.toId) {
+    const rows = await client.historicalTrades(symbol, next, Math.min(PAGE_LIMIT, ids.toId - next + 1));
+    const wanted = rows.filter((r) => r.id >= next && r.id <= ids.toId);
+    if (wanted.length > 0) await onPage(wanted);
+    const last = rows.at(-1);
+    if (!last) return;
+    next = last.id + 1;
+  }
+}

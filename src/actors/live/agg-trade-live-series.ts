@@ -1,0 +1,31 @@
+import { aggTradeFromRow } from '../../protocol/index.ts';
+import type { AggTrade } from '../../protocol/index.ts';
+import type { BinanceRestClient } from '../exchange/index.ts';
+import { firstAggTradeAt } from './first-agg-trade.ts';
+import { pageLimit, restPage } from './id-paging.ts';
+import type { FetchBounds, KeyedRecord, LiveSeries, RestPage } from './live-series.ts';
+import { AggTradeEvent } from './market-stream-events.ts';
+
+/** `ws_aggtrades` from `<symbol>@aggTrade`, keyed by the aggregate id (consecutive: any jump is a gap). */
+export function aggTradeLiveSeries(symbol: string): LiveSeries {
+  const keyed = (t: AggTrade, eventTime?: number): KeyedRecord => ({ key: t.trade_id, time: t.timestamp, doneBefore: t.timestamp, record: t, ...(eventTime === undefined ? {} : { eventTime }) });
+  return {
+    stream: `${symbol.toLowerCase()}@aggTrade`,
+    fromEvent(data) {
+      const parsed = AggTradeEvent.safeParse(data);
+      if (!parsed.success) return undefined;
+      const e = parsed.data;
+      return keyed(aggTradeFromRow({ a: e.a, p: e.p, q: e.q, f: e.f, l: e.l, T: e.T, m: e.m, M: e.M }, symbol), e.E);
+    },
+    follows: (last, key) => key === last + 1,
+    async keyBefore(client, fromMs) {
+      const first = await firstAggTradeAt(client, symbol, fromMs);
+      return first === undefined ? undefined : first.a - 1;
+    },
+    async fetchAfter(client: BinanceRestClient, afterKey: number, bounds: FetchBounds): Promise<RestPage> {
+      const limit = pageLimit(afterKey, bounds);
+      const rows = await client.aggTrades(symbol, { fromId: afterKey + 1, limit });
+      return restPage(rows.map((r) => keyed(aggTradeFromRow(r, symbol))), afterKey, limit, bounds);
+    },
+  };
+}

@@ -1,0 +1,155 @@
+import type { TimeRange } from '../../protocol/index.ts';
+import type { BinanceRestClient } from '../exchange/index.ts';
+import type { Clock, Logger } from '../ports/index.ts';
+import type { KeyedRecord, LiveSeries } from './live-series.ts';
+import type { RecordSequence } from './record-sequence.ts';
+
+/** Why REST is asked: the range's past, a restart, a reconnect, a gap in the live keys, the range's tail. */
+export type FillReason = 'backfill' | 'resume' | 'reconnect' | 'gap' | 'end';
+
+/** A finished fill: the interval it covered and what it found. */
+export interface FillReport {
+  readonly reason: FillReason;
+  readonly after_key: number;
+  /** The first live event held back, if any. */
+  readonly until_key: number | null;
+  readonly records: number;
+  readonly ms: number;
+}
+
+export interface GapFillerOptions {
+  readonly series: LiveSeries;
+  readonly range: TimeRange;
+  readonly sequence: RecordSequence;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+/** Live events handled per step. */
+const MAX_DRAIN = 5_000;
+/** How often the range's tail is asked for again while its last candle is still open. */
+const END_RETRY_MS = 1_000;
+/** A gap REST cannot fill (the exchange lagging) is retried this many times, then accepted and reported. */
+const MAX_FRUITLESS = 5;
+
+interface Fill {
+  readonly reason: FillReason;
+  readonly afterKey: number;
+  readonly startedAt: number;
+  records: number;
+}
+
+/**
+ * Keeps a live series whole: hands on held live events while they follow on, and fills over REST,
+ * one page per step, whatever lies before the next one (or before the range's end): the range's past
+ * at the start, what a restart or a disconnect missed, any jump in the keys.
+ */
+export class GapFiller {
+  readonly #o: GapFillerOptions;
+  #fill: Fill | undefined;
+  #requested: FillReason | undefined;
+  #fruitless = 0;
+  #nextStartProbeAt = 0;
+  /** How long to wait before the next step (0: at once or at the usual pace). */
+  delayMs = 0;
+
+  constructor(options: GapFillerOptions) {
+    this.#o = options;
+  }
+
+  /** What is being filled, if anything. */
+  get filling(): FillReason | undefined {
+    return this.#fill?.reason;
+  }
+
+  /** Asks for a fill up to the live data as soon as possible (the first asked for wins). */
+  request(reason: FillReason): void {
+    this.#requested ??= reason;
+  }
+
+  /**
+   * One step: a REST page, or held live events handed on (then a fill started if one is due). `ending`:
+   * the range's end has passed, so REST is asked up to it. Reports a finished fill to `onFilled`.
+   */
+  async step(client: BinanceRestClient, ending: boolean, handOn: (r: KeyedRecord) => void, onFilled: (report: FillReport) => void): Promise<void> {
+    const seq = this.#o.sequence;
+    this.delayMs = 0;
+    if (seq.lastKey === null) {
+      await this.#findStart(client, ending);
+      return;
+    }
+    if (!this.#fill) {
+      seq.drain(MAX_DRAIN, handOn);
+      const reason = this.#due(ending);
+      if (!reason) return;
+      this.#requested = undefined;
+      this.#fill = { reason, afterKey: seq.lastKey, startedAt: this.#o.clock.now(), records: 0 };
+    }
+    await this.#page(client, this.#fill, ending, handOn, onFilled);
+  }
+
+  /** The key before the range's first record: from live data that began earlier, or over REST. */
+  async #findStart(client: BinanceRestClient, ending: boolean): Promise<void> {
+    const seq = this.#o.sequence;
+    if (seq.startFromLive()) {
+      this.#requested = undefined;
+      return;
+    }
+    const now = client.serverNow();
+    if (now < this.#nextStartProbeAt) return;
+    const key = await this.#o.series.keyBefore(client, this.#o.range.fromMs);
+    if (key !== undefined) {
+      seq.lastKey = key;
+      return;
+    }
+    // Nothing at or after the start yet: look again soon, or, past the end, there is nothing to load.
+    this.#nextStartProbeAt = now + 1_000;
+    if (ending) seq.complete = true;
+  }
+
+  #due(ending: boolean): FillReason | undefined {
+    const seq = this.#o.sequence;
+    // Live events wait (more than a step's worth) and follow on: there is nothing to fill yet.
+    if (seq.next() !== undefined) return seq.gapAhead() ? (this.#requested ?? 'gap') : undefined;
+    return this.#requested ?? (ending && !seq.complete ? 'end' : undefined);
+  }
+
+  async #page(client: BinanceRestClient, fill: Fill, ending: boolean, handOn: (r: KeyedRecord) => void, onFilled: (report: FillReport) => void): Promise<void> {
+    const seq = this.#o.sequence;
+    const after = seq.lastKey;
+    if (after === null) return;
+    const untilKey = seq.next()?.key;
+    // Nothing between the last record and the next live event: nothing to ask.
+    if (untilKey === undefined || seq.gapAhead()) {
+      const page = await this.#o.series.fetchAfter(client, after, { untilKey, toMs: ending ? this.#o.range.toMs : undefined });
+      for (const r of page.records) {
+        if (seq.lastKey !== null && r.key <= seq.lastKey) continue;
+        if (seq.accept(r)) {
+          handOn(r);
+          fill.records++;
+        }
+      }
+      if (page.reachedEnd) seq.complete = true;
+      if (page.more) return;
+      seq.coveredTo(page.coveredTo);
+    }
+    this.#fill = undefined;
+    this.#settle(fill, untilKey);
+    onFilled({ reason: fill.reason, after_key: fill.afterKey, until_key: untilKey ?? null, records: fill.records, ms: this.#o.clock.now() - fill.startedAt });
+  }
+
+  /** A fill that left the gap open is tried again a little later, then given up on (and said so). */
+  #settle(fill: Fill, untilKey: number | undefined): void {
+    const seq = this.#o.sequence;
+    const open = untilKey !== undefined && seq.gapAhead() && fill.records === 0;
+    if (!open) this.#fruitless = 0;
+    else if (++this.#fruitless < MAX_FRUITLESS) this.delayMs = 250 * this.#fruitless;
+    else {
+      this.#o.log.error({ after_key: seq.lastKey, until_key: untilKey }, 'the exchange does not serve this gap over REST; going on without it');
+      seq.lastKey = untilKey - 1;
+      this.#fruitless = 0;
+    }
+    // The range's last candle is still open: ask again shortly (or it arrives live first).
+    if (fill.reason === 'end' && !seq.complete) this.delayMs = Math.max(this.delayMs, END_RETRY_MS);
+  }
+}

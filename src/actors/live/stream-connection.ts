@@ -1,0 +1,321 @@
+import type { Clock, Logger, Metrics, WebSocketConnector } from '../ports/index.ts';
+import { SlidingWindowLimit } from './sliding-window-limit.ts';
+import { StreamSocket } from './stream-socket.ts';
+import type { StreamSocketEvents } from './stream-socket.ts';
+
+/** What a stream connection tells its owner. */
+export interface StreamConnectionListener {
+  onEvent(stream: string, data: unknown, receivedAtMs: number): void;
+  /** No socket carries the streams any more: events from now until `onUp` may be missing. */
+  onDown(reason: string): void;
+  /** A socket carries the streams (first time, and again after each `onDown`). */
+  onUp(): void;
+}
+
+export interface StreamConnectionOptions {
+  /** e.g. `wss://stream.binance.com:9443`, without a trailing slash. */
+  readonly baseUrl: string;
+  readonly connector: WebSocketConnector;
+  /** Times (`now`); timers are Node timers, unref'd. */
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** Connection attempts, shared by every connection to the same exchange. @defaultValue 300 per 5 minutes, of this connection alone */
+  readonly attempts?: SlidingWindowLimit;
+  /** A socket this old is replaced by an overlapping one (the exchange cuts them at 24 h). @defaultValue 23 hours */
+  readonly rotateMs?: number;
+  /** A socket that has heard nothing (no message, no ping) this long is dropped and replaced. @defaultValue 60000 */
+  readonly staleMs?: number;
+  /** First reconnect delay cap; doubles per failed attempt (full jitter). @defaultValue 250 */
+  readonly backoffInitialMs?: number;
+  /** @defaultValue 30000 */
+  readonly backoffMaxMs?: number;
+  /** Outgoing SUBSCRIBE/UNSUBSCRIBE messages per second; the exchange allows 5, pongs included. @defaultValue 4 */
+  readonly messagesPerSecond?: number;
+  /** Both sockets stay open this long after the new one is settled, so the old one's last events arrive. @defaultValue 250 */
+  readonly handoverOverlapMs?: number;
+  /** The old socket is closed this long after the new one opened even when the new one has sent nothing yet. @defaultValue 5000 */
+  readonly handoverGraceMs?: number;
+  /** @defaultValue Math.random */
+  readonly random?: () => number;
+}
+
+/** Held events of a replacement socket are capped; past this the handover happens at once. */
+const MAX_HELD_EVENTS = 100_000;
+
+interface HeldEvent {
+  readonly stream: string;
+  readonly data: unknown;
+  readonly receivedAtMs: number;
+}
+
+/**
+ * One resilient combined-stream connection (`/stream?streams=a/b/c`) carrying a changing set of
+ * streams. A lost socket is replaced with jittered exponential backoff within the connection-attempt
+ * budget; a socket silent for `staleMs` is dropped; on `serverShutdown` and when a socket reaches
+ * `rotateMs`, a new socket is opened first and the old one closed only once the new one delivers,
+ * so nothing is missed (events of the overlap may arrive twice, in order: the new socket's events are
+ * held until the old one is closed).
+ */
+export class StreamConnection {
+  readonly #o: StreamConnectionOptions;
+  readonly #listener: StreamConnectionListener;
+  readonly #attempts: SlidingWindowLimit;
+  readonly #streams = new Set<string>();
+  readonly #socketEvents: StreamSocketEvents;
+  #primary: StreamSocket | undefined;
+  #successor: StreamSocket | undefined;
+  #held: HeldEvent[] = [];
+  #up = false;
+  #closed = false;
+  #failures = 0;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #rotateTimer: NodeJS.Timeout | undefined;
+  #successorTimer: NodeJS.Timeout | undefined;
+  #handoverTimer: NodeJS.Timeout | undefined;
+  readonly #staleTimer: NodeJS.Timeout;
+
+  constructor(options: StreamConnectionOptions, listener: StreamConnectionListener) {
+    this.#o = options;
+    this.#listener = listener;
+    this.#attempts = options.attempts ?? new SlidingWindowLimit(300, 300_000);
+    this.#socketEvents = {
+      onOpen: (s) => this.#opened(s),
+      onEvent: (s, stream, data, at) => this.#event(s, stream, data, at),
+      onShutdownNotice: (s) => this.#shutdownNotice(s),
+      onSettled: (s) => this.#settled(s),
+      onEnd: (s, reason) => this.#ended(s, reason),
+    };
+    const stale = this.#staleMs();
+    this.#staleTimer = setInterval(() => this.#checkStale(), Math.max(10, Math.min(5000, Math.floor(stale / 4))));
+    this.#staleTimer.unref();
+  }
+
+  /** Streams carried. */
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  /** True while a socket carries the streams. */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  has(stream: string): boolean {
+    return this.#streams.has(stream);
+  }
+
+  add(streams: readonly string[]): void {
+    if (this.#closed) throw new Error('stream connection is closed');
+    const fresh = streams.filter((s) => !this.#streams.has(s));
+    if (fresh.length === 0) return;
+    for (const s of fresh) this.#streams.add(s);
+    this.#primary?.subscribe(fresh);
+    this.#successor?.subscribe(fresh);
+    // Batch the streams added in this turn into the first URL.
+    if (!this.#primary && this.#connectTimer === undefined) this.#schedule('connect', 0);
+  }
+
+  remove(streams: readonly string[]): void {
+    const gone = streams.filter((s) => this.#streams.delete(s));
+    if (gone.length === 0) return;
+    this.#primary?.unsubscribe(gone);
+    this.#successor?.unsubscribe(gone);
+  }
+
+  /** Closes every socket; no `onDown` follows. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of [this.#connectTimer, this.#rotateTimer, this.#successorTimer, this.#handoverTimer]) clearTimeout(t);
+    clearInterval(this.#staleTimer);
+    this.#successor?.close('closed_by_owner');
+    this.#primary?.close('closed_by_owner');
+    this.#successor = undefined;
+    this.#primary = undefined;
+    this.#held = [];
+    this.#up = false;
+  }
+
+  #connect(): void {
+    this.#connectTimer = undefined;
+    if (this.#closed || this.#primary || this.#streams.size === 0) return;
+    const wait = this.#attempts.take(this.#o.clock.now());
+    if (wait > 0) {
+      this.#o.log.warn({ wait_ms: wait }, 'connection attempt budget spent; waiting');
+      this.#schedule('connect', wait);
+      return;
+    }
+    this.#primary = this.#socket();
+  }
+
+  /** Opens a replacement next to the primary (rotation, shutdown notice, or a failed replacement retried). */
+  #startSuccessor(): void {
+    this.#successorTimer = undefined;
+    if (this.#closed || this.#successor || this.#primary?.state !== 'open') return;
+    const wait = this.#attempts.take(this.#o.clock.now());
+    if (wait > 0) {
+      this.#schedule('successor', wait);
+      return;
+    }
+    this.#held = [];
+    this.#successor = this.#socket();
+  }
+
+  #socket(): StreamSocket {
+    return new StreamSocket(
+      {
+        baseUrl: this.#o.baseUrl,
+        streams: this.#streams,
+        connector: this.#o.connector,
+        clock: this.#o.clock,
+        log: this.#o.log,
+        messagesPerSecond: this.#o.messagesPerSecond ?? 4,
+      },
+      this.#socketEvents,
+    );
+  }
+
+  #opened(s: StreamSocket): void {
+    if (s === this.#primary) {
+      this.#scheduleRotation(s);
+      if (!this.#up) {
+        this.#up = true;
+        this.#listener.onUp();
+      }
+    } else if (s === this.#successor) {
+      clearTimeout(this.#handoverTimer);
+      this.#handoverTimer = setTimeout(() => this.#handover(), this.#o.handoverGraceMs ?? 5000);
+      this.#handoverTimer.unref();
+    }
+  }
+
+  #event(s: StreamSocket, stream: string, data: unknown, receivedAtMs: number): void {
+    if (s === this.#primary) {
+      this.#failures = 0;
+      if (this.#streams.has(stream)) this.#listener.onEvent(stream, data, receivedAtMs);
+    } else if (s === this.#successor) {
+      this.#held.push({ stream, data, receivedAtMs });
+      if (this.#held.length >= MAX_HELD_EVENTS) this.#handover();
+    }
+  }
+
+  #settled(s: StreamSocket): void {
+    if (s !== this.#successor) return;
+    clearTimeout(this.#handoverTimer);
+    this.#handoverTimer = setTimeout(() => this.#handover(), this.#o.handoverOverlapMs ?? 250);
+    this.#handoverTimer.unref();
+  }
+
+  #shutdownNotice(s: StreamSocket): void {
+    if (s !== this.#primary || this.#successor) return;
+    this.#o.log.info({ streams: this.#streams.size }, 'server shutdown announced; opening a replacement');
+    this.#o.metrics.streamReconnected('server_shutdown');
+    clearTimeout(this.#successorTimer);
+    this.#startSuccessor();
+  }
+
+  /** The replacement takes over: its held events are delivered, then the old socket is closed. */
+  #handover(): void {
+    clearTimeout(this.#handoverTimer);
+    this.#handoverTimer = undefined;
+    const next = this.#successor;
+    if (this.#closed || next?.state !== 'open') return;
+    const old = this.#primary;
+    this.#successor = undefined;
+    this.#primary = next;
+    this.#failures = 0;
+    old?.close('replaced');
+    const held = this.#held;
+    this.#held = [];
+    for (const e of held) if (this.#streams.has(e.stream)) this.#listener.onEvent(e.stream, e.data, e.receivedAtMs);
+    this.#scheduleRotation(next);
+    if (!this.#up) {
+      this.#up = true;
+      this.#listener.onUp();
+    }
+  }
+
+  #ended(s: StreamSocket, reason: string): void {
+    if (s === this.#successor) {
+      this.#successor = undefined;
+      this.#held = [];
+      clearTimeout(this.#handoverTimer);
+      if (this.#closed) return;
+      this.#o.log.warn({ reason }, 'replacement stream socket ended before taking over; retrying');
+      this.#schedule('successor', this.#backoff());
+      return;
+    }
+    if (s !== this.#primary) return;
+    this.#primary = undefined;
+    clearTimeout(this.#rotateTimer);
+    if (this.#closed) return;
+    if (this.#successor?.state === 'open') {
+      // The replacement is already receiving: it takes over without a gap.
+      this.#handover();
+      return;
+    }
+    if (this.#up) {
+      this.#up = false;
+      this.#o.log.warn({ reason, streams: this.#streams.size }, 'stream connection lost');
+      this.#o.metrics.streamReconnected(reason);
+      this.#listener.onDown(reason);
+    } else this.#o.log.warn({ reason, failures: this.#failures }, 'stream connection attempt failed');
+    if (this.#successor) {
+      // Still connecting: it becomes the primary, and says `onUp` when it opens.
+      this.#primary = this.#successor;
+      this.#successor = undefined;
+      this.#held = [];
+      clearTimeout(this.#handoverTimer);
+      return;
+    }
+    if (this.#connectTimer === undefined) this.#schedule('connect', this.#backoff());
+  }
+
+  #checkStale(): void {
+    const now = this.#o.clock.now();
+    const stale = this.#staleMs();
+    for (const s of [this.#primary, this.#successor]) {
+      if (s?.state === 'open' && now - s.lastHeardAt > stale) {
+        this.#o.log.warn({ silent_ms: now - s.lastHeardAt }, 'stream socket stale; dropping it');
+        s.terminate('stale');
+      }
+    }
+  }
+
+  #scheduleRotation(s: StreamSocket): void {
+    clearTimeout(this.#rotateTimer);
+    const rotateMs = this.#o.rotateMs ?? 23 * 3_600_000;
+    const age = this.#o.clock.now() - (s.openedAt ?? this.#o.clock.now());
+    this.#rotateTimer = setTimeout(() => {
+      if (s !== this.#primary || this.#successor) return;
+      this.#o.log.info({ age_ms: this.#o.clock.now() - (s.openedAt ?? 0) }, 'rotating stream connection');
+      this.#o.metrics.streamReconnected('rotation');
+      this.#startSuccessor();
+    }, Math.max(0, rotateMs - age));
+    this.#rotateTimer.unref();
+  }
+
+  #schedule(what: 'connect' | 'successor', delayMs: number): void {
+    if (what === 'connect') {
+      clearTimeout(this.#connectTimer);
+      this.#connectTimer = setTimeout(() => this.#connect(), delayMs);
+      this.#connectTimer.unref();
+    } else {
+      clearTimeout(this.#successorTimer);
+      this.#successorTimer = setTimeout(() => this.#startSuccessor(), delayMs);
+      this.#successorTimer.unref();
+    }
+  }
+
+  /** Full jitter: uniform in [0, min(max, initial·2^failures)). */
+  #backoff(): number {
+    const cap = Math.min(this.#o.backoffMaxMs ?? 30_000, (this.#o.backoffInitialMs ?? 250) * 2 ** Math.min(this.#failures, 30));
+    this.#failures++;
+    return Math.floor((this.#o.random ?? Math.random)() * cap);
+  }
+
+  #staleMs(): number {
+    return this.#o.staleMs ?? 60_000;
+  }
+}

@@ -1,0 +1,75 @@
+// Issue: market data breadth. Every new type across processes on a real Kafka broker: REST trades,
+// the bulk archive (with a missing and a corrupt file) and a live stream broken by a forced disconnect.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Targets } from '../../src/protocol/index.ts';
+import { ProcessLauncher } from '../../src/system/launcher/index.ts';
+import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
+import { startTestRuntime } from '../helpers/test-runtime.ts';
+import { assertExactAggTrades, assertExactCandles } from './exact-data.ts';
+
+function kafkaEnv(bootstrap: string): Record<string, string> {
+  return {
+    KAFKA_BOOTSTRAP_SERVERS: bootstrap,
+    STREAMFORGE_LAUNCHER: 'process',
+    QUEUE_CONTROL_TOPIC: uniqueName('queue-control'),
+    QUEUE_EVENTS_TOPIC: uniqueName('queue-events'),
+    CONNECTOR_BATCH_SIZE: '1000',
+    LOG_LEVEL: 'silent',
+  };
+}
+
+describe('trades, archives and live streams over a real Kafka broker, each stage its own process', { timeout: 600_000 }, () => {
+  let bootstrap: string;
+  let sim: ExchangeSimulator;
+  before(async () => {
+    bootstrap = await requireKafka();
+    sim = await startExchangeSimulator({
+      latencyMs: 5,
+      archive: { missing: ['ETHUSDT-1m-2024-03.zip'], corrupt: ['ETHUSDT-1m-2024-04-10.zip'] },
+      ws: { pingIntervalMs: 1_000 },
+    });
+  });
+  after(async () => {
+    await sim?.close();
+    await releaseKafka();
+  });
+
+  it('loads api_trades, archive_candles_1m and ws_aggtrades exactly, all at once', async () => {
+    const rt = await startTestRuntime(sim.url, { env: kafkaEnv(bootstrap) });
+    try {
+      assert.ok(rt.runtime.launcher instanceof ProcessLauncher);
+      assert.equal(rt.runtime.bus.kind, 'kafka');
+      const tradesFrom = Date.parse('2024-06-01T00:00:00Z');
+      const tradesTo = tradesFrom + 6 * 3_600_000; // 64,800 aggregate trades
+      const archiveFrom = Date.parse('2024-02-20T00:00:00Z');
+      const archiveTo = Date.parse('2024-05-03T06:00:00Z'); // months, a missing month's days, a corrupt day, REST edges
+      const liveFrom = Date.now() - 5_000;
+      const liveTo = liveFrom + 20_000;
+
+      const trades = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_trades', range: { fromMs: tradesFrom, toMs: tradesTo } });
+      const archive = await rt.manager.create({ symbol: 'ETHUSDT', type: 'archive_candles_1m', range: { fromMs: archiveFrom, toMs: archiveTo } });
+      const live = await rt.manager.create({ symbol: 'PEPEUSDT', type: 'ws_aggtrades', range: { fromMs: liveFrom, toMs: liveTo } });
+
+      // A forced disconnect mid-stream: the loader's process must fetch what it missed over REST.
+      await delay(Math.max(0, liveFrom + 12_000 - Date.now()));
+      assert.ok(sim.dropConnections() >= 1, 'the live loader was connected');
+
+      for (const wf of [trades, archive, live]) {
+        const done = await rt.settle(wf.queue_id, 240_000);
+        assert.equal(done.status, 'completed', `${wf.type}: ${JSON.stringify(done.error)}`);
+      }
+      assert.equal(await assertExactAggTrades(rt.runtime.store, 'BTCUSDT', tradesFrom, tradesTo), 64_800);
+      await assertExactCandles(rt.runtime.store, archive.collection_name, 'ETHUSDT', '1m', archiveFrom, archiveTo);
+      const n = await assertExactAggTrades(rt.runtime.store, 'PEPEUSDT', liveFrom, liveTo);
+      assert.ok(n > 40, `live aggregate trades stored: ${n}`);
+      const liveDone = await rt.registry.get(live.queue_id);
+      assert.equal(liveDone?.stages[Targets.connector]?.records, n);
+    } finally {
+      await rt.close();
+    }
+  });
+});

@@ -1,0 +1,331 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, afterEach, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import type { Metrics } from '../../src/actors/ports/index.ts';
+import { SlidingWindowLimit } from '../../src/actors/live/sliding-window-limit.ts';
+import { StreamConnection } from '../../src/actors/live/stream-connection.ts';
+import type { StreamConnectionOptions } from '../../src/actors/live/stream-connection.ts';
+import { StreamHub } from '../../src/actors/live/stream-hub.ts';
+import { WsWebSocketConnector } from '../../src/system/exchange/ws-websocket-connector.ts';
+import { systemClock } from '../../src/system/observability/index.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+/** A socket the test server accepted, with what it was asked for. */
+interface ServerSocket {
+  readonly ws: WebSocket;
+  readonly openedAt: number;
+  readonly streams: Set<string>;
+  readonly messages: Array<{ at: number; text: string }>;
+  closedAt?: number;
+}
+
+/**
+ * A tiny combined-stream server: `/stream?streams=a/b`, SUBSCRIBE/UNSUBSCRIBE answered, and a ticker
+ * that sends the same numbered event to every socket carrying `tick@trade` (the exchange's fan-out).
+ */
+class TinyStreamServer {
+  readonly wss: WebSocketServer;
+  readonly sockets: ServerSocket[] = [];
+  refuse = 0;
+  attempts: number[] = [];
+  #seq = 0;
+  #ticker: NodeJS.Timeout | undefined;
+
+  constructor() {
+    this.wss = new WebSocketServer({
+      port: 0,
+      host: '127.0.0.1',
+      verifyClient: (_info, done) => {
+        this.attempts.push(Date.now());
+        if (this.refuse > 0) {
+          this.refuse--;
+          done(false, 503);
+        } else done(true);
+      },
+    });
+    this.wss.on('connection', (ws, req) => {
+      const url = new URL(req.url ?? '/', 'ws://x');
+      const socket: ServerSocket = { ws, openedAt: Date.now(), streams: new Set((url.searchParams.get('streams') ?? '').split('/').filter(Boolean)), messages: [] };
+      this.sockets.push(socket);
+      ws.on('message', (raw: Buffer) => {
+        const text = raw.toString('utf8');
+        socket.messages.push({ at: Date.now(), text });
+        const req = JSON.parse(text) as { method: string; params: string[]; id: number };
+        for (const p of req.params) {
+          if (req.method === 'SUBSCRIBE') socket.streams.add(p);
+          else socket.streams.delete(p);
+        }
+        ws.send(JSON.stringify({ result: null, id: req.id }));
+      });
+      ws.on('close', () => (socket.closedAt = Date.now()));
+    });
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${(this.wss.address() as AddressInfo).port}`;
+  }
+
+  open(): ServerSocket[] {
+    return this.sockets.filter((s) => s.closedAt === undefined);
+  }
+
+  startTicker(everyMs: number): void {
+    this.#ticker = setInterval(() => {
+      const n = this.#seq++;
+      for (const s of this.open()) {
+        if (s.streams.has('tick@trade')) s.ws.send(JSON.stringify({ stream: 'tick@trade', data: { e: 'trade', t: n } }));
+      }
+    }, everyMs);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#ticker);
+    for (const s of this.sockets) s.ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+class RecordingMetrics implements Metrics {
+  readonly reconnects: string[] = [];
+  recordsWritten(): void {}
+  recordsFetched(): void {}
+  exchangeRequest(): void {}
+  exchangeWeightUsedRatio(): void {}
+  actorRestarted(): void {}
+  messageRejected(): void {}
+  deadLettered(): void {}
+  streamReconnected(reason: string): void {
+    this.reconnects.push(reason);
+  }
+  streamRepaired(): void {}
+  bookResynced(): void {}
+  liveEventLatency(): void {}
+  archiveFile(): void {}
+}
+
+interface Recorder {
+  readonly ids: number[];
+  readonly log: string[];
+}
+
+function recorder(): Recorder & { onEvent(stream: string, data: unknown): void; onDown(reason: string): void; onUp(): void } {
+  const ids: number[] = [];
+  const log: string[] = [];
+  return {
+    ids,
+    log,
+    onEvent: (_stream, data) => ids.push((data as { t: number }).t),
+    onDown: (reason) => log.push(`down:${reason}`),
+    onUp: () => log.push('up'),
+  };
+}
+
+/** Events in order, duplicates of the overlap dropped, must be consecutive. */
+function assertNoGap(ids: readonly number[]): void {
+  let last: number | undefined;
+  for (const id of ids) {
+    if (last !== undefined && id <= last) continue;
+    if (last !== undefined) assert.equal(id, last + 1, `event ${last + 1} missing (got ${id})`);
+    last = id;
+  }
+}
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+describe('stream connection', () => {
+  const servers: TinyStreamServer[] = [];
+  const connections: Array<{ close(): void }> = [];
+  const server = async (): Promise<TinyStreamServer> => {
+    const s = new TinyStreamServer();
+    servers.push(s);
+    await new Promise<void>((resolve) => s.wss.once('listening', () => resolve()));
+    return s;
+  };
+  const connect = (srv: TinyStreamServer, rec: ReturnType<typeof recorder>, metrics: Metrics, options: Partial<StreamConnectionOptions> = {}): StreamConnection => {
+    const conn = new StreamConnection(
+      { baseUrl: srv.url, connector: new WsWebSocketConnector(), clock: systemClock, metrics, log: logger, ...options },
+      rec,
+    );
+    connections.push(conn);
+    return conn;
+  };
+  afterEach(() => {
+    for (const c of connections.splice(0)) c.close();
+  });
+  after(async () => {
+    for (const s of servers) await s.close();
+  });
+
+  it('opens one combined stream with the streams in the URL and routes events', async () => {
+    const srv = await server();
+    const rec = recorder();
+    const conn = connect(srv, rec, new RecordingMetrics());
+    conn.add(['tick@trade', 'btcusdt@kline_1m']);
+    await waitFor('socket', () => srv.open()[0]);
+    assert.deepEqual([...(srv.sockets[0]?.streams ?? [])], ['tick@trade', 'btcusdt@kline_1m']);
+    srv.startTicker(5);
+    await waitFor('events', () => (rec.ids.length >= 10 ? true : undefined));
+    assert.deepEqual(rec.log, ['up']);
+    assertNoGap(rec.ids);
+  });
+
+  it('reconnects after a drop with jittered exponential backoff, and says so', async () => {
+    const srv = await server();
+    const rec = recorder();
+    const metrics = new RecordingMetrics();
+    const conn = connect(srv, rec, metrics, { backoffInitialMs: 40, random: () => 1 });
+    conn.add(['tick@trade']);
+    const first = await waitFor('first socket', () => srv.open()[0]);
+    srv.refuse = 3;
+    const droppedAt = Date.now();
+    first.ws.terminate();
+    await waitFor('second socket', () => srv.sockets[1], 10_000);
+    // random() = 1: the full cap each time, doubling: 40, 80, 160, 320 ms.
+    const gaps = srv.attempts.slice(1).map((t, i) => t - (i === 0 ? droppedAt : (srv.attempts[i] ?? 0)));
+    assert.equal(gaps.length, 4);
+    for (const [i, expected] of [40, 80, 160, 320].entries()) {
+      // Timers fire late on a busy machine, never early.
+      assert.ok((gaps[i] ?? 0) >= expected - 5 && (gaps[i] ?? 0) < expected + 300, `attempt ${i + 1} after ${gaps[i]} ms, expected ~${expected}`);
+    }
+    await waitFor(`up again (${rec.log.join()})`, () => (rec.log.length === 3 ? true : undefined), 3000);
+    assert.equal(rec.log[0], 'up');
+    assert.match(rec.log[1] ?? '', /^down:(closed|error)$/);
+    assert.equal(rec.log[2], 'up');
+    assert.equal(metrics.reconnects.length, 1);
+  });
+
+  it('keeps within the connection attempt budget, waiting when it is spent', async () => {
+    const srv = await server();
+    const rec = recorder();
+    const attempts = new SlidingWindowLimit(2, 1000);
+    const conn = connect(srv, rec, new RecordingMetrics(), { attempts, backoffInitialMs: 1, random: () => 0 });
+    conn.add(['tick@trade']);
+    srv.refuse = 4;
+    await waitFor('a socket after the refusals', () => srv.open()[0], 10_000);
+    assert.equal(srv.attempts.length, 5);
+    for (let i = 2; i < srv.attempts.length; i++) {
+      assert.ok((srv.attempts[i] ?? 0) - (srv.attempts[i - 2] ?? 0) >= 995, 'never more than 2 attempts in a second');
+    }
+  });
+
+  it('rotates with an overlapping socket: no event missed, no disconnect', async () => {
+    const srv = await server();
+    const rec = recorder();
+    const metrics = new RecordingMetrics();
+    const conn = connect(srv, rec, metrics, { rotateMs: 300 });
+    conn.add(['tick@trade']);
+    srv.startTicker(3);
+    await waitFor('four rotations', () => (srv.sockets.length >= 5 ? true : undefined), 10_000);
+    const seen = rec.ids.length;
+    await waitFor('more events', () => (rec.ids.length > seen + 20 ? true : undefined));
+    assert.deepEqual(rec.log, ['up']);
+    assert.ok(metrics.reconnects.filter((r) => r === 'rotation').length >= 4);
+    assertNoGap(rec.ids);
+    // Old sockets were closed only after their replacement had opened.
+    for (let i = 1; i < 4; i++) {
+      const old = srv.sockets[i - 1];
+      const next = srv.sockets[i];
+      assert.ok(old?.closedAt !== undefined && next !== undefined && old.closedAt >= next.openedAt, `socket ${i - 1} closed before ${i} opened`);
+    }
+  });
+
+  it('opens a replacement at once on serverShutdown, then lets the old one go', async () => {
+    const srv = await server();
+    const rec = recorder();
+    const metrics = new RecordingMetrics();
+    const conn = connect(srv, rec, metrics);
+    conn.add(['tick@trade']);
+    srv.startTicker(3);
+    const first = await waitFor('socket', () => srv.open()[0]);
+    await waitFor('events', () => (rec.ids.length > 10 ? true : undefined));
+    first.ws.send(JSON.stringify({ e: 'serverShutdown', E: Date.now() }));
+    const second = await waitFor('replacement', () => srv.sockets[1], 2000);
+    assert.equal(first.closedAt, undefined, 'the old socket is still open when the new one connects');
+    setTimeout(() => first.ws.close(), 300).unref();
+    await waitFor('old closed', () => first.closedAt);
+    const seen = rec.ids.length;
+    await waitFor('more events', () => (rec.ids.length > seen + 20 ? true : undefined));
+    assert.equal(second.closedAt, undefined);
+    assert.deepEqual(rec.log, ['up']);
+    assert.deepEqual(metrics.reconnects, ['server_shutdown']);
+    assertNoGap(rec.ids);
+  });
+
+  it('drops a socket that hears nothing (no message, no ping) for staleMs and reconnects', async () => {
+    const srv = await server();
+    const rec = recorder();
+    const metrics = new RecordingMetrics();
+    const conn = connect(srv, rec, metrics, { staleMs: 200, backoffInitialMs: 10 });
+    conn.add(['quiet@trade']);
+    const first = await waitFor('socket', () => srv.open()[0]);
+    // Pings keep it alive past staleMs.
+    const pinger = setInterval(() => first.ws.ping(), 50);
+    await new Promise((r) => setTimeout(r, 500));
+    clearInterval(pinger);
+    assert.equal(first.closedAt, undefined, 'pings count as activity');
+    await waitFor('stale socket dropped', () => first.closedAt, 2000);
+    await waitFor('reconnected', () => srv.open()[0]);
+    await waitFor('up again', () => (rec.log.length === 3 ? true : undefined));
+    assert.deepEqual(rec.log, ['up', 'down:stale', 'up']);
+    assert.deepEqual(metrics.reconnects, ['stale']);
+  });
+
+  it('paces SUBSCRIBE/UNSUBSCRIBE to at most 5 messages a second and ends up with the right streams', async () => {
+    const srv = await server();
+    const rec = recorder();
+    const conn = connect(srv, rec, new RecordingMetrics(), { messagesPerSecond: 5 });
+    conn.add(['s0@trade']);
+    const socket = await waitFor('socket', () => srv.open()[0]);
+    const expected = new Set(['s0@trade']);
+    for (let i = 1; i <= 40; i++) {
+      conn.add([`s${i}@trade`]);
+      expected.add(`s${i}@trade`);
+      if (i % 3 === 0) {
+        conn.remove([`s${i - 1}@trade`]);
+        expected.delete(`s${i - 1}@trade`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    await waitFor('server has the final set', () => (sameSet(socket.streams, expected) ? true : undefined), 10_000);
+    assert.ok(socket.messages.length >= 6, `paced but not starved: ${socket.messages.length} messages`);
+    for (const m of socket.messages) {
+      const inWindow = socket.messages.filter((o) => o.at >= m.at && o.at < m.at + 1000).length;
+      assert.ok(inWindow <= 5, `${inWindow} messages within one second`);
+    }
+  });
+
+  it('spreads streams over connections of at most maxStreamsPerConnection and closes them with the last subscriber', async () => {
+    const srv = await server();
+    const hub = new StreamHub({ baseUrl: srv.url, connector: new WsWebSocketConnector(), clock: systemClock, metrics: new RecordingMetrics(), log: logger, maxStreamsPerConnection: 3 });
+    const a: string[] = [];
+    const b: string[] = [];
+    const live: string[] = [];
+    const subA = hub.subscribe(['tick@trade', 'x1@trade', 'x2@trade', 'x3@trade'], {
+      onEvent: (_s, d) => a.push(String((d as { t: number }).t)),
+      onDisconnect: (r) => live.push(`a:down:${r}`),
+      onLive: () => live.push('a:live'),
+    });
+    const subB = hub.subscribe(['tick@trade'], {
+      onEvent: (_s, d) => b.push(String((d as { t: number }).t)),
+      onDisconnect: (r) => live.push(`b:down:${r}`),
+      onLive: () => live.push('b:live'),
+    });
+    await waitFor('two sockets', () => (srv.open().length === 2 ? true : undefined));
+    assert.equal(hub.connections, 2);
+    assert.equal(srv.open().filter((s) => s.streams.has('tick@trade')).length, 1, 'a shared stream is subscribed once');
+    srv.startTicker(5);
+    await waitFor('both live, both fed', () => (live.length === 2 && a.length > 5 && b.length > 5 ? true : undefined));
+    subA.close();
+    await waitFor('one socket left', () => (srv.open().length === 1 ? true : undefined));
+    subB.close();
+    await waitFor('no socket left', () => (srv.open().length === 0 ? true : undefined));
+    assert.equal(hub.connections, 0);
+  });
+});
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
+}
