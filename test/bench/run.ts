@@ -4,6 +4,7 @@ import { benchCandlePipeline } from './candle-pipeline.bench.ts';
 import { benchWeightBudget } from './weight-budget.bench.ts';
 import { benchKafka } from './kafka-mailbox.bench.ts';
 import { benchArchiveVsRest } from './archive-vs-rest.bench.ts';
+import { benchLiveLatency } from './live-latency.bench.ts';
 
 /** `npm run bench`: every benchmark, each printing what it measured side by side and its ratio against the target. */
 const only = process.argv.slice(2);
@@ -12,6 +13,7 @@ const benches: Array<[string, () => Promise<{ lines: BenchLine[]; ratios: BenchR
   ['exchange weight budget', benchWeightBudget],
   ['kafka mailboxes', benchKafka],
   ['archive against REST, one month of 1m candles', benchArchiveVsRest],
+  ['live stream latency, WebSocket event to stored record', benchLiveLatency],
 ];
 
 console.log(`StreamForge benchmarks — Node ${process.version}, ${new Date().toISOString()}`);

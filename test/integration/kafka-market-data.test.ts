@@ -9,6 +9,7 @@ import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { assertExactAggTrades, assertExactCandles } from './exact-data.ts';
 
 function kafkaEnv(bootstrap: string): Record<string, string> {
@@ -48,14 +49,16 @@ describe('trades, archives and live streams over a real Kafka broker, each stage
       const archiveFrom = Date.parse('2024-02-20T00:00:00Z');
       const archiveTo = Date.parse('2024-05-03T06:00:00Z'); // months, a missing month's days, a corrupt day, REST edges
       const liveFrom = Date.now() - 5_000;
-      const liveTo = liveFrom + 20_000;
+      const liveTo = liveFrom + 40_000;
 
       const trades = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_trades', range: { fromMs: tradesFrom, toMs: tradesTo } });
       const archive = await rt.manager.create({ symbol: 'ETHUSDT', type: 'archive_candles_1m', range: { fromMs: archiveFrom, toMs: archiveTo } });
       const live = await rt.manager.create({ symbol: 'PEPEUSDT', type: 'ws_aggtrades', range: { fromMs: liveFrom, toMs: liveTo } });
 
       // A forced disconnect mid-stream: the loader's process must fetch what it missed over REST.
-      await delay(Math.max(0, liveFrom + 12_000 - Date.now()));
+      await waitFor('the live loader to connect', () => (sim.wsStats().open >= 1 ? true : undefined), 60_000);
+      await delay(3_000);
+      assert.ok(Date.now() < liveTo - 10_000, 'the disconnect falls inside the live range');
       assert.ok(sim.dropConnections() >= 1, 'the live loader was connected');
 
       for (const wf of [trades, archive, live]) {
@@ -65,9 +68,10 @@ describe('trades, archives and live streams over a real Kafka broker, each stage
       assert.equal(await assertExactAggTrades(rt.runtime.store, 'BTCUSDT', tradesFrom, tradesTo), 64_800);
       await assertExactCandles(rt.runtime.store, archive.collection_name, 'ETHUSDT', '1m', archiveFrom, archiveTo);
       const n = await assertExactAggTrades(rt.runtime.store, 'PEPEUSDT', liveFrom, liveTo);
-      assert.ok(n > 40, `live aggregate trades stored: ${n}`);
+      assert.ok(n > 100, `live aggregate trades stored: ${n}`);
       const liveDone = await rt.registry.get(live.queue_id);
       assert.equal(liveDone?.stages[Targets.connector]?.records, n);
+      assert.equal(liveDone?.stages[Targets.loader]?.records, n);
     } finally {
       await rt.close();
     }

@@ -133,7 +133,7 @@ describe('readArchiveFile', () => {
     assert.equal(new TextDecoder().decode(result.csv), 'x\n');
   });
 
-  it('reports a file that is not published as missing, without fetching the zip', async () => {
+  it('reports a file that is not published as missing, asking for the zip and its checksum at once', async () => {
     for (const [ref, ctx] of [
       [july, context({ missing: new Set(['BTCUSDT-1m-2024-07.zip']) })],
       [{ ...july, period: { source: 'monthly', month: '2025-03' } }, context()],
@@ -142,7 +142,7 @@ describe('readArchiveFile', () => {
       const http = archiveHttp(simulator(ctx));
       const result = await readArchiveFile(ref, options(http));
       assert.deepEqual(result, { outcome: 'missing', file: archiveFileName(ref), reason: 'HTTP 404' });
-      assert.equal(http.paths.length, 1);
+      assert.deepEqual(http.paths.map((p) => p.endsWith('.CHECKSUM')).sort(), [false, true], 'one request each, in parallel');
     }
   });
 
@@ -166,11 +166,11 @@ describe('readArchiveFile', () => {
     assert.equal(missing.outcome, 'missing');
     assert.ok(missing.outcome === 'missing');
     assert.match(missing.reason, /HTTP 502/);
-    assert.equal(down.paths.length, 3, 'maxAttempts in all');
+    assert.equal(down.paths.length, 6, 'maxAttempts for the zip and for its checksum');
 
     const refused = archiveHttp(() => ({ status: 400, headers: {}, body: new Uint8Array() }));
     assert.equal((await readArchiveFile(day, options(refused))).outcome, 'missing');
-    assert.equal(refused.paths.length, 1, 'a 400 is not retried');
+    assert.ok(refused.paths.length <= 2, 'a 400 is not retried');
   });
 
   it('passes an abort through instead of calling the file missing', async () => {
