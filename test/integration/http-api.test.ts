@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { AdminServer } from '../../src/system/http/index.ts';
 import { TERMINAL_STATUSES } from '../../src/protocol/index.ts';
-import { startExchangeSimulator, expectedKlines } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator, expectedAggTrades, expectedKlines } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { TestRuntime } from '../helpers/test-runtime.ts';
@@ -83,6 +83,43 @@ describe('the manager HTTP API', () => {
     const legacy = await call('GET', '/queues/list', undefined, auth);
     assert.ok((list.body as { queues: Array<{ queue_id: string }> }).queues.some((q) => q.queue_id === body.queue_id));
     assert.deepEqual(list.body, legacy.body);
+  });
+
+  it('runs the new types through the API: api_trades and archive_trades served by GET /records, a live stream started without a range and stopped', async () => {
+    const day = '2024-08-05';
+    const from = Date.parse(`${day}T00:00:00Z`);
+    const trades = await call('POST', '/queues', { symbol: 'BTCUSDT', type: 'api_trades', from: `${day}T00:00:00Z`, to: `${day}T00:20:00Z` }, auth);
+    assert.equal(trades.status, 201, trades.text);
+    const archive = await call('POST', '/queues', { symbol: 'ETHUSDT', type: 'archive_trades', time_range: '2024-08-05:2024-08-06' }, auth);
+    assert.equal(archive.status, 201, archive.text);
+    for (const created of [trades, archive]) {
+      const wf = await settled((created.body as { queue_id: string }).queue_id);
+      assert.equal(wf.status, 'completed', JSON.stringify(wf.error));
+    }
+    const expected = expectedAggTrades('BTCUSDT', from, from + 20 * 60_000);
+    const got = await call('GET', `/records?symbol=BTCUSDT&type=ws_aggtrades&from=${day}T00:00:00Z&to=${day}T00:20:00Z`, undefined, auth);
+    assert.equal(got.status, 200, got.text);
+    const body = got.body as { count: number; records: Array<{ trade_id: number; price: string; quantity: string }> };
+    assert.equal(body.count, expected.length);
+    assert.deepEqual(body.records.map((r) => [r.trade_id, r.price, r.quantity]), expected.map((t) => [t.a, t.p, t.q]));
+    const eth = await call('GET', `/records?symbol=ETHUSDT&type=api_trades&from=${day}&to=2024-08-06&format=csv`, undefined, auth);
+    assert.equal(eth.text.trimEnd().split('\n').length - 1, expectedAggTrades('ETHUSDT', from, from + 86_400_000).length);
+
+    const live = await call('POST', '/queues/start-pipeline', { symbol: 'BTCUSDT', microservices: [{ target: 'loader-producer', type: 'ws_depth' }] }, auth);
+    assert.equal(live.status, 201, live.text);
+    const liveId = (live.body as { queue_id: string }).queue_id;
+    await waitFor('the depth stream to store records', async () => {
+      const r = await call('GET', `/queues/${liveId}`, undefined, auth);
+      const wf = r.body as { stages: Record<string, { records: number }> };
+      return (wf.stages['arango-connector']?.records ?? 0) > 5 ? true : undefined;
+    }, 30_000);
+    const stopped = await call('POST', `/queues/${liveId}/stop`, undefined, auth);
+    assert.equal(stopped.status, 202);
+    assert.equal((await settled(liveId)).status, 'stopped');
+
+    const bad = await call('POST', '/queues/start-pipeline', { symbol: 'BTCUSDT', microservices: [{ target: 'loader-producer', type: 'api_trades' }] }, auth);
+    assert.equal(bad.status, 400);
+    assert.match((bad.body as { message: string }).message, /time_range is required for api_\* types/);
   });
 
   it("accepts the original's start-pipeline body", async () => {
