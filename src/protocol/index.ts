@@ -8,6 +8,7 @@ export * from './decimal.ts';
 export * from './candle.ts';
 export * from './trade.ts';
 export * from './depth.ts';
+export * from './binance-stream-events.ts';
 export * from './series.ts';
 export * from './data-message.ts';
 export * from './commands.ts';

@@ -19,6 +19,8 @@ export interface SeriesSpec<R extends SeriesRecord = SeriesRecord> {
   key(record: R): string;
   /** Its time in epoch ms (the sort field's value). */
   time(record: R): number;
+  /** Order among records of the same time: the exchange's id or update id. */
+  sequence(record: R): number;
   /** Output columns, in order. */
   readonly columns: readonly string[];
 }
@@ -34,6 +36,7 @@ export const CANDLE_SERIES = spec<Candle>({
   sortField: 'open_time',
   key: candleKey,
   time: (c) => c.open_time,
+  sequence: (c) => c.open_time,
   columns: CANDLE_COLUMNS,
 });
 
@@ -43,6 +46,7 @@ export const AGG_TRADE_SERIES = spec<AggTrade>({
   sortField: 'timestamp',
   key: (t) => `${t.symbol}_${t.trade_id}`,
   time: (t) => t.timestamp,
+  sequence: (t) => t.trade_id,
   columns: AGG_TRADE_COLUMNS,
 });
 
@@ -52,6 +56,7 @@ export const TRADE_SERIES = spec<Trade>({
   sortField: 'timestamp',
   key: (t) => `${t.symbol}_${t.trade_id}`,
   time: (t) => t.timestamp,
+  sequence: (t) => t.trade_id,
   columns: TRADE_COLUMNS,
 });
 
@@ -61,6 +66,8 @@ export const DEPTH_SERIES = spec<DepthRecord>({
   sortField: 'event_time',
   key: (r) => (r.record === 'depth_update' ? `${r.symbol}_u${r.final_update_id}` : `${r.symbol}_s${r.last_update_id}_${r.reason}`),
   time: (r) => r.event_time,
+  // A snapshot at update id n sorts after the diff that ended at n.
+  sequence: (r) => (r.record === 'depth_update' ? r.final_update_id : r.last_update_id + 0.5),
   columns: ['record', 'event_time', 'first_update_id', 'final_update_id', 'last_update_id', 'reason', 'bids', 'asks'],
 });
 

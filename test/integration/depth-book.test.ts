@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { spawnStage } from '../../src/actors/index.ts';
-import type { Launcher, StageDeps, Subscription } from '../../src/actors/index.ts';
-import { DepthLoader } from '../../src/actors/live/depth-loader.ts';
-import type { DepthLoaderMessage } from '../../src/actors/live/depth-loader.ts';
-import type { OrderBookView } from '../../src/actors/live/order-book.ts';
+import { DepthLoader, spawnStage } from '../../src/actors/index.ts';
+import type { DepthLoaderMessage, Launcher, OrderBookView, StageDeps, Subscription } from '../../src/actors/index.ts';
 import { BookSnapshot, DepthUpdate, TelemetryEvent, Targets } from '../../src/protocol/index.ts';
 import type { PriceLevel } from '../../src/protocol/index.ts';
 import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
 import type { AggTrade, EndOfStream, StartCommand } from '../../src/protocol/index.ts';
-import { TradeLoader } from '../../src/actors/loader/trade-loader.ts';
+import { TradeLoader } from '../../src/actors/index.ts';
 import type { Bus, StageDeps, Store, SupervisionPolicy, WebSocketConnector } from '../../src/actors/index.ts';
 import { NactActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';

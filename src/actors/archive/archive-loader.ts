@@ -1,11 +1,11 @@
-import { approximateIntervalCount, assertNever, INTERVAL_MS, parseStreamType, parseTimeRangeText, toErrorInfo, ValidationError } from '../../protocol/index.ts';
-import type { EndOfStream, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
-import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
-import { BinanceRestClient } from '../exchange/index.ts';
+import { approximateIntervalCount, INTERVAL_MS, parseStreamType, parseTimeRangeText, ValidationError } from '../../protocol/index.ts';
+import type { StartCommand, TimeRange } from '../../protocol/index.ts';
+import type { ActorContext, Behaviour } from '../ports/index.ts';
+import type { BinanceRestClient } from '../exchange/index.ts';
 import { loadCursor, saveCursor } from '../loader/loader-cursor.ts';
 import type { LoaderCursor } from '../loader/loader-cursor.ts';
-import { listenForStageControl } from '../stage/control-listener.ts';
-import { Telemetry } from '../stage/telemetry.ts';
+import type { StageControlMessage } from '../stage/control-listener.ts';
+import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import { CsvRowError } from './archive-csv.ts';
 import { readArchiveFile } from './archive-file.ts';
@@ -21,7 +21,7 @@ import { FilePrefetcher } from './file-prefetcher.ts';
 import { fallbackFor, planRange } from './range-planner.ts';
 import type { FilePiece, RangePiece, RestPiece } from './range-planner.ts';
 
-export type ArchiveLoaderMessage = { readonly type: 'step' } | { readonly type: 'stop' } | { readonly type: 'ping'; readonly ping: PingCommand };
+export type ArchiveLoaderMessage = { readonly type: 'step' } | StageControlMessage;
 
 /** Records per produce call and per actor message: a stop waits at most one batch. */
 const BATCH_RECORDS = 5_000;
@@ -50,19 +50,15 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
   readonly #deps: StageDeps;
   readonly #cmd: StartCommand;
   readonly #ctx: ActorContext<ArchiveLoaderMessage>;
-  readonly #telemetry: Telemetry;
-  readonly #abort = new AbortController();
+  readonly #stage: StageLifecycle;
   readonly #range: TimeRange;
   readonly #series: ArchiveSeries;
   readonly #files: FilePrefetcher;
   #client: BinanceRestClient | undefined;
   #cursor: LoaderCursor | undefined;
-  #control: Subscription | undefined;
   #pieces: RangePiece[] = [];
   #active: ActivePiece | undefined;
   #listedAtMs: number | undefined;
-  #lastProgressAt = 0;
-  #stopped = false;
 
   constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<ArchiveLoaderMessage>) {
     this.#deps = deps;
@@ -74,22 +70,17 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
     if (!series || !range) throw new ValidationError(`cannot load type ${command.type} over ${command.time_range} from the archive`);
     this.#series = series;
     this.#range = range;
-    this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);
     const ahead = Math.min(series.prefetchFiles, (deps.settings.loaderConcurrency ?? 4) - 1);
     this.#files = new FilePrefetcher((piece) => this.#startDownload(piece), ahead, ctx.log);
+    this.#stage = new StageLifecycle(deps, command, ctx, {
+      counters: () => ({ records_written: this.#cursor?.records ?? 0 }),
+      release: () => this.#files.clear(),
+    });
   }
 
   async start(): Promise<void> {
-    const { bus, store, clock, settings, metrics } = this.#deps;
-    this.#control = await listenForStageControl({
-      bus,
-      topic: settings.controlTopic,
-      telemetryId: this.#cmd.telemetry_id,
-      queueId: this.#cmd.queue_id,
-      log: this.#ctx.log,
-      metrics,
-      self: this.#ctx.self,
-    });
+    const { store, clock } = this.#deps;
+    await this.#stage.open();
     // One segment: where the first unfinished piece starts. Pieces end on day boundaries (or at the
     // range's end), so planning again from there after a restart gives the same remaining pieces.
     const cursor = await loadCursor(store, this.#cmd.queue_id, () => [{ next_start: this.#range.fromMs, end: this.#range.toMs, done: false }], clock.now());
@@ -99,23 +90,14 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
       await this.#finish(cursor);
       return;
     }
-    const client = new BinanceRestClient({
-      baseUrl: settings.binanceApiUrl,
-      http: this.#deps.http,
-      clock,
-      metrics,
-      log: this.#ctx.log,
-      maxAttempts: settings.exchangeMaxAttempts,
-      weightTarget: settings.exchangeWeightTarget,
-      signal: this.#abort.signal,
-    });
+    const client = await this.#stage.restClient();
+    if (!client) return;
     this.#client = client;
     try {
-      await client.init(this.#cmd.symbol);
       // Before the first record there are no files: knowing where it is spares a 404 per month and day.
       this.#listedAtMs = await this.#series.firstDataTime(client, this.#range.toMs);
     } catch (err) {
-      await this.#fail(err);
+      await this.#stage.fail(err);
       return;
     }
     const plan = {
@@ -128,7 +110,7 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
     // No first record before the range's end: nothing to read.
     this.#pieces = this.#listedAtMs === undefined ? [] : planRange(plan);
     const count = (source: RangePiece['source']) => this.#pieces.filter((p) => p.source === source).length;
-    await this.#telemetry.publish('started', {
+    await this.#stage.telemetry.publish('started', {
       message: `Loading ${this.#cmd.symbol} ${this.#series.noun}: ${count('monthly')} monthly and ${count('daily')} daily archive files, ${count('rest')} REST ranges`,
       records_written: cursor.records,
       ...this.#expected(),
@@ -137,31 +119,12 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
   }
 
   async receive(message: ArchiveLoaderMessage): Promise<void> {
-    switch (message.type) {
-      case 'step':
-        if (!this.#stopped) await this.#step();
-        return;
-      case 'stop':
-        if (this.#stopped) return;
-        this.#stopped = true;
-        this.#abort.abort();
-        await this.#telemetry.publish('interrupted', { message: 'Stopped on request', records_written: this.#cursor?.records ?? 0 });
-        this.#ctx.stopSelf();
-        return;
-      case 'ping':
-        await this.#telemetry.pong(message.ping);
-        return;
-      default:
-        assertNever(message, 'message');
-    }
+    if (message.type !== 'step') await this.#stage.control(message);
+    else if (!this.#stage.stopped) await this.#step();
   }
 
   async dispose(): Promise<void> {
-    // Stopped from outside (workflow stop, stall relaunch, SIGTERM): an aborted request is not a failure.
-    this.#stopped = true;
-    this.#abort.abort();
-    this.#files.clear();
-    await this.#control?.close();
+    await this.#stage.dispose();
   }
 
   /** One batch of the current piece (starting the next piece first if none is open). */
@@ -176,7 +139,7 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
         return;
       }
       this.#active = piece.source === 'rest' ? this.#openRest(piece) : await this.#openFile(piece);
-      if (this.#stopped) return;
+      if (this.#stage.stopped) return;
       if (!this.#active) {
         this.#ctx.self.tell({ type: 'step' });
         return;
@@ -192,7 +155,7 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
         this.#ctx.self.tell({ type: 'step' });
         return;
       }
-      await this.#fail(err);
+      await this.#stage.fail(err);
       return;
     }
     if (next.done) await this.#completePiece(active, cursor);
@@ -213,7 +176,7 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
     try {
       result = await this.#files.take(piece);
     } catch (err) {
-      await this.#fail(err);
+      await this.#stage.fail(err);
       return undefined;
     }
     this.#files.prefetch(this.#pieces.slice(1));
@@ -248,10 +211,7 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
       return t >= fromMs && t < toMs && this.#series.isFinal(r, now);
     });
     if (data.length === 0) return;
-    await this.#deps.bus.produce(
-      this.#cmd.kafka_topic,
-      data.map((r) => ({ key: this.#cmd.symbol, value: JSON.stringify(r) })),
-    );
+    await this.#stage.produce(data);
     this.#deps.metrics.recordsFetched(active.file === undefined ? this.#series.sources.rest : this.#series.sources.file, data.length);
     active.records += data.length;
     const where = active.file ?? `${isoMinute(fromMs)}…${isoMinute(toMs)} over REST`;
@@ -287,43 +247,17 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
       log: this.#ctx.log,
       baseUrl: settings.binanceArchiveUrl,
       maxAttempts: settings.exchangeMaxAttempts,
-      signal: this.#abort.signal,
+      signal: this.#stage.signal,
     });
   }
 
   async #finish(cursor: LoaderCursor): Promise<void> {
-    const { bus, store, clock } = this.#deps;
-    const marker: EndOfStream = { end_of_stream: true, queue_id: this.#cmd.queue_id, records: cursor.records, timestamp: clock.now() / 1000 };
-    await bus.produce(this.#cmd.kafka_topic, [{ key: this.#cmd.symbol, value: JSON.stringify(marker) }]);
-    await saveCursor(store, cursor);
-    await this.#telemetry.publish('finished', {
-      message: `Loaded ${cursor.records} ${this.#series.noun}`,
-      records_written: cursor.records,
-      expected_records: cursor.records,
-      finished: true,
-    });
-    this.#ctx.stopSelf();
+    await this.#stage.finish(cursor.records, () => saveCursor(this.#deps.store, cursor), { message: `Loaded ${cursor.records} ${this.#series.noun}` });
   }
 
   async #progress(message: string, pieceRecords = 0): Promise<void> {
-    const now = this.#deps.clock.now();
-    if (now - this.#lastProgressAt < (this.#deps.settings.progressIntervalMs ?? 1000)) return;
-    this.#lastProgressAt = now;
-    await this.#telemetry.publish('loading', {
-      message,
-      records_written: (this.#cursor?.records ?? 0) + pieceRecords,
-      ...this.#expected(),
-    });
-  }
-
-  async #fail(err: unknown): Promise<void> {
-    // Stopped or disposed while a request ran (stop, stall relaunch, SIGTERM): the abort is no failure.
-    if (this.#stopped || this.#abort.signal.aborted) return;
-    const error = toErrorInfo(err);
-    this.#ctx.log.error({ err }, 'loader failed');
-    await this.#telemetry.publish('error', { message: error.message, error, records_written: this.#cursor?.records ?? 0 });
-    this.#stopped = true;
-    this.#ctx.stopSelf();
+    const records = (this.#cursor?.records ?? 0) + pieceRecords;
+    await this.#stage.progress(records, () => ({ message, records_written: records, ...this.#expected() }));
   }
 
   #expected(): { expected_records?: number } {

@@ -1,10 +1,9 @@
 import type { AggTradeRow, Interval, KlineRow } from '../../protocol/index.ts';
+import { firstAggTrades } from '../exchange/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import type { RestPiece } from './range-planner.ts';
 
 const PAGE_LIMIT = 1000;
-/** The widest startTime/endTime window `GET /api/v3/aggTrades` accepts. */
-const AGG_TRADES_WINDOW_MS = 3_600_000;
 
 /**
  * Closed klines opening in the piece, a page at a time, paged by the last open time returned
@@ -31,13 +30,10 @@ export async function* restKlinePages(client: BinanceRestClient, symbol: string,
  * reaches the piece's end or the exchange has no more.
  */
 export async function* restAggTradePages(client: BinanceRestClient, symbol: string, piece: RestPiece): AsyncGenerator<AggTradeRow[]> {
-  let rows: AggTradeRow[] = [];
-  // Windows past the exchange's now cannot hold a trade: a range ending in the future stops there.
-  const searchEnd = Math.min(piece.toMs, client.serverNow() + 1);
-  for (let start = piece.fromMs; start < searchEnd && rows.length === 0; start += AGG_TRADES_WINDOW_MS) {
-    const endTime = Math.min(start + AGG_TRADES_WINDOW_MS, piece.toMs) - 1;
-    rows = await client.aggTrades(symbol, { startTime: start, endTime, limit: PAGE_LIMIT });
-  }
+  // Windows past the exchange's now cannot hold a trade: a range ending in the future stops there
+  // (window starts are whole milliseconds: the last one starts at the now rounded up).
+  const lastStart = Math.ceil(client.serverNow());
+  let rows = await firstAggTrades(client, symbol, { fromMs: piece.fromMs, untilMs: piece.toMs, upTo: () => lastStart, limit: PAGE_LIMIT });
   // The window's rows are the first ids from its start on: the first page. It ends with its window,
   // not with the trades, so paging by id goes on after it whatever its length.
   let full = true;

@@ -1,10 +1,9 @@
 import type { AggTradeRow, Interval, KlineRow, TradeRow } from '../../protocol/index.ts';
+import { firstAggTrade } from '../exchange/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import type { TradeBounds } from './find-holes.ts';
 
 const PAGE_LIMIT = 1000;
-/** The exchange refuses `startTime`/`endTime` windows longer than an hour. */
-const WINDOW_MS = 3_600_000;
 /** How far past a range's end the first later trade is searched for by time before paging by id instead. */
 const MAX_FORWARD_WINDOWS = 24;
 
@@ -17,16 +16,6 @@ function firstIdOf(row: AggTradeRow, record: TradeRecordKind): number {
 
 function idAfter(row: AggTradeRow, record: TradeRecordKind): number {
   return record === 'agg_trade' ? row.a + 1 : row.l + 1;
-}
-
-/** The oldest aggregate trade with a time in `[fromMs, untilMs)`, searched hour by hour (across holes). */
-export async function firstAggTradeIn(client: BinanceRestClient, symbol: string, fromMs: number, untilMs: number, maxWindows = Infinity): Promise<AggTradeRow | undefined> {
-  let windows = 0;
-  for (let t = fromMs; t < untilMs && windows < maxWindows; t += WINDOW_MS, windows++) {
-    const rows = await client.aggTrades(symbol, { startTime: t, endTime: Math.min(t + WINDOW_MS, untilMs) - 1, limit: 1 });
-    if (rows[0]) return rows[0];
-  }
-  return undefined;
 }
 
 /**
@@ -42,12 +31,12 @@ export async function exchangeTradeBounds(
   range: { readonly fromMs: number; readonly toMs: number; readonly nowMs: number; readonly knownUpTo?: number | undefined },
 ): Promise<TradeBounds | undefined> {
   const { fromMs, toMs, nowMs } = range;
-  const first = await firstAggTradeIn(client, symbol, fromMs, toMs);
+  const first = await firstAggTrade(client, symbol, { fromMs, untilMs: toMs });
   if (!first) return undefined;
   const bounds = { firstId: firstIdOf(first, record), fromMs, toMs };
-  const after = await firstAggTradeIn(client, symbol, toMs, nowMs + 1, MAX_FORWARD_WINDOWS);
+  const after = await firstAggTrade(client, symbol, { fromMs: toMs, untilMs: nowMs + 1, maxWindows: MAX_FORWARD_WINDOWS });
   if (after) return { ...bounds, endId: firstIdOf(after, record) };
-  const known = range.knownUpTo !== undefined && range.knownUpTo > first.T ? await firstAggTradeIn(client, symbol, range.knownUpTo, toMs) : undefined;
+  const known = range.knownUpTo !== undefined && range.knownUpTo > first.T ? await firstAggTrade(client, symbol, { fromMs: range.knownUpTo, untilMs: toMs }) : undefined;
   let endId = idAfter(first, record);
   let next = (known ?? first).a;
   for (;;) {

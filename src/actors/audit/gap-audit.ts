@@ -11,7 +11,7 @@ import {
 } from '../../protocol/index.ts';
 import type { Interval, SeriesRecord, SeriesSpec } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
-import { TRADE_FINALITY_MS } from '../loader/trade-loader.ts';
+import { TRADE_FINALITY_MS } from '../loader/index.ts';
 import type { Store, StoredDocument } from '../ports/index.ts';
 import { CandleGrid } from './candle-grid.ts';
 import { exchangeTradeBounds, forEachAggTradePage, forEachKlinePage, forEachTradePage } from './exchange-records.ts';

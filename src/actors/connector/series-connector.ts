@@ -1,14 +1,14 @@
 import { assertNever } from '../../protocol/index.ts';
-import type { PingCommand, StartCommand } from '../../protocol/index.ts';
+import type { StartCommand } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, BusMessage, Subscription } from '../ports/index.ts';
 import { listenForStageControl } from '../stage/control-listener.ts';
+import type { StageControlMessage } from '../stage/control-listener.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import { SeriesWriter } from './series-writer.ts';
 
 export type ConnectorMessage =
   | { readonly type: 'batch'; readonly messages: readonly BusMessage[]; readonly done: (err?: unknown) => void; readonly incarnation: number }
-  | { readonly type: 'stop' }
-  | { readonly type: 'ping'; readonly ping: PingCommand };
+  | StageControlMessage;
 
 let incarnations = 0;
 
@@ -35,17 +35,9 @@ export class SeriesConnector implements Behaviour<ConnectorMessage> {
   }
 
   async start(): Promise<void> {
-    const { bus, settings, metrics } = this.#deps;
+    const { bus, settings } = this.#deps;
     await this.#writer.open();
-    this.#control = await listenForStageControl({
-      bus: bus,
-      topic: settings.controlTopic,
-      telemetryId: this.#cmd.telemetry_id,
-      queueId: this.#cmd.queue_id,
-      log: this.#ctx.log,
-      metrics: metrics,
-      self: this.#ctx.self,
-    });
+    this.#control = await listenForStageControl(this.#deps, this.#cmd, this.#ctx);
     this.#data = await bus.subscribe({
       groupId: `streamforge-connector-${this.#cmd.queue_id}`,
       topics: [this.#cmd.kafka_topic],

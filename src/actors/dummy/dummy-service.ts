@@ -1,14 +1,12 @@
-import { ErrorCodes, assertNever } from '../../protocol/index.ts';
-import type { PingCommand, StartCommand } from '../../protocol/index.ts';
-import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
-import { listenForStageControl } from '../stage/control-listener.ts';
-import { Telemetry } from '../stage/telemetry.ts';
+import { ErrorCodes } from '../../protocol/index.ts';
+import type { StartCommand } from '../../protocol/index.ts';
+import type { ActorContext, Behaviour } from '../ports/index.ts';
+import type { StageControlMessage } from '../stage/control-listener.ts';
+import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
+import type { TelemetryFields } from '../stage/telemetry.ts';
 
-export type DummyMessage =
-  | { readonly type: 'tick' }
-  | { readonly type: 'stop' }
-  | { readonly type: 'ping'; readonly ping: PingCommand };
+export type DummyMessage = { readonly type: 'tick' } | StageControlMessage;
 
 export interface DummyOptions {
   /** Emit `loading` events as if records were being loaded. */
@@ -29,82 +27,59 @@ export interface DummyOptions {
  * and telemetry paths end to end without touching an exchange.
  */
 export class DummyService implements Behaviour<DummyMessage> {
-  readonly #deps: StageDeps;
-  readonly #cmd: StartCommand;
   readonly #ctx: ActorContext<DummyMessage>;
   readonly #options: DummyOptions;
-  readonly #telemetry: Telemetry;
-  #control: Subscription | undefined;
+  readonly #stage: StageLifecycle;
   #timer: NodeJS.Timeout | undefined;
   #ticks = 0;
-  #done = false;
 
   /** Set when the dummy failed on purpose (`--fail-after`): the process exits non-zero. */
   failed = false;
 
   constructor(deps: StageDeps, command: StartCommand, options: DummyOptions, ctx: ActorContext<DummyMessage>) {
-    this.#deps = deps;
-    this.#cmd = command;
     this.#options = options;
     this.#ctx = ctx;
-    this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);
+    this.#stage = new StageLifecycle(deps, command, ctx, { release: () => clearInterval(this.#timer) });
   }
 
   async start(): Promise<void> {
-    this.#control = await listenForStageControl({
-      bus: this.#deps.bus,
-      topic: this.#deps.settings.controlTopic,
-      telemetryId: this.#cmd.telemetry_id,
-      queueId: this.#cmd.queue_id,
-      log: this.#ctx.log,
-      metrics: this.#deps.metrics,
-      self: this.#ctx.self,
-    });
-    await this.#telemetry.publish('started', { message: 'Dummy service started' });
+    await this.#stage.open();
+    await this.#stage.telemetry.publish('started', { message: 'Dummy service started' });
     if (this.#options.simulateLoading) {
       this.#timer = setInterval(() => this.#ctx.self.tell({ type: 'tick' }), this.#options.tickMs ?? 1000);
     }
   }
 
   async receive(message: DummyMessage): Promise<void> {
-    if (this.#done) return;
-    switch (message.type) {
-      case 'tick': {
-        this.#ticks++;
-        const records = this.#ticks * (this.#options.recordsPerTick ?? 100);
-        if (this.#options.failAfter !== undefined && this.#ticks > this.#options.failAfter) {
-          const error = { code: ErrorCodes.STAGE_FAILED, message: `simulated failure after ${this.#options.failAfter} ticks`, retriable: false };
-          this.failed = true;
-          await this.#end('error', { message: error.message, error, records_written: records - (this.#options.recordsPerTick ?? 100) });
-          return;
-        }
-        if (this.#ticks >= (this.#options.ticks ?? 10)) {
-          await this.#end('finished', { message: `Simulated ${records} records`, records_written: records, finished: true });
-          return;
-        }
-        await this.#telemetry.publish('loading', { message: `Simulated ${records} records`, records_written: records });
-        return;
-      }
-      case 'stop':
-        await this.#end('interrupted', { message: 'Stopped on request' });
-        return;
-      case 'ping':
-        await this.#telemetry.pong(message.ping);
-        return;
-      default:
-        assertNever(message, 'message');
-    }
+    if (this.#stage.stopped) return;
+    if (message.type === 'tick') await this.#tick();
+    else await this.#stage.control(message);
   }
 
   async dispose(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#control?.close();
+    await this.#stage.dispose();
   }
 
-  async #end(status: 'finished' | 'error' | 'interrupted', fields: Parameters<Telemetry['publish']>[1]): Promise<void> {
-    this.#done = true;
-    clearInterval(this.#timer);
-    await this.#telemetry.publish(status, fields);
+  async #tick(): Promise<void> {
+    this.#ticks++;
+    const perTick = this.#options.recordsPerTick ?? 100;
+    const records = this.#ticks * perTick;
+    if (this.#options.failAfter !== undefined && this.#ticks > this.#options.failAfter) {
+      const error = { code: ErrorCodes.STAGE_FAILED, message: `simulated failure after ${this.#options.failAfter} ticks`, retriable: false };
+      this.failed = true;
+      await this.#end('error', { message: error.message, error, records_written: records - perTick });
+      return;
+    }
+    if (this.#ticks >= (this.#options.ticks ?? 10)) {
+      await this.#end('finished', { message: `Simulated ${records} records`, records_written: records, finished: true });
+      return;
+    }
+    await this.#stage.telemetry.publish('loading', { message: `Simulated ${records} records`, records_written: records });
+  }
+
+  async #end(status: 'finished' | 'error', fields: TelemetryFields): Promise<void> {
+    this.#stage.halt();
+    await this.#stage.telemetry.publish(status, fields);
     this.#ctx.stopSelf();
   }
 }

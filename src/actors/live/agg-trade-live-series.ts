@@ -1,10 +1,9 @@
-import { aggTradeFromRow } from '../../protocol/index.ts';
+import { AggTradeEvent, aggTradeFromRow } from '../../protocol/index.ts';
 import type { AggTrade } from '../../protocol/index.ts';
+import { firstAggTrade } from '../exchange/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
-import { firstAggTradeAt } from './first-agg-trade.ts';
 import { pageLimit, restPage } from './id-paging.ts';
 import type { FetchBounds, KeyedRecord, LiveSeries, RestPage } from './live-series.ts';
-import { AggTradeEvent } from './market-stream-events.ts';
 
 /** `ws_aggtrades` from `<symbol>@aggTrade`, keyed by the aggregate id (consecutive: any jump is a gap). */
 export function aggTradeLiveSeries(symbol: string): LiveSeries {
@@ -14,12 +13,12 @@ export function aggTradeLiveSeries(symbol: string): LiveSeries {
     fromEvent(data) {
       const parsed = AggTradeEvent.safeParse(data);
       if (!parsed.success) return undefined;
-      const e = parsed.data;
-      return keyed(aggTradeFromRow({ a: e.a, p: e.p, q: e.q, f: e.f, l: e.l, T: e.T, m: e.m, M: e.M }, symbol), e.E);
+      return keyed(aggTradeFromRow(parsed.data, symbol), parsed.data.E);
     },
     follows: (last, key) => key === last + 1,
     async keyBefore(client, fromMs) {
-      const first = await firstAggTradeAt(client, symbol, fromMs);
+      // Up to the exchange's now (windows after it cannot hold a trade yet).
+      const first = await firstAggTrade(client, symbol, { fromMs, upTo: () => client.serverNow() });
       return first === undefined ? undefined : first.a - 1;
     },
     async fetchAfter(client: BinanceRestClient, afterKey: number, bounds: FetchBounds): Promise<RestPage> {

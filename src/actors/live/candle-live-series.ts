@@ -1,8 +1,7 @@
-import { candleFromKline, INTERVAL_MS } from '../../protocol/index.ts';
+import { candleFromKline, candleFromKlineEvent, INTERVAL_MS, KlineEvent } from '../../protocol/index.ts';
 import type { Candle, Interval } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import type { FetchBounds, KeyedRecord, LiveSeries, RestPage } from './live-series.ts';
-import { KlineEvent } from './market-stream-events.ts';
 
 const PAGE_LIMIT = 1000;
 
@@ -25,8 +24,7 @@ export function candleLiveSeries(symbol: string, interval: Interval): LiveSeries
     fromEvent(data) {
       const parsed = KlineEvent.safeParse(data);
       if (!parsed.success || !parsed.data.k.x || parsed.data.k.i !== interval) return undefined;
-      const { k, E } = parsed.data;
-      return keyed(candleFromKline([k.t, k.o, k.h, k.l, k.c, k.v, k.T, k.q, k.n, k.V, k.Q, '0'], symbol, interval), E);
+      return keyed(candleFromKlineEvent(parsed.data, symbol, interval), parsed.data.E);
     },
     follows: (last, key) => key - last <= maxStep,
     keyBefore: (_client, fromMs) => Promise.resolve(fromMs - 1),

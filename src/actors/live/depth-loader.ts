@@ -1,14 +1,12 @@
-import { assertNever, parseStreamType, parseTimeRangeText, toErrorInfo, ValidationError } from '../../protocol/index.ts';
-import type { BookSnapshot, DepthSnapshotBody, DepthUpdate, EndOfStream, StartCommand, TimeRange } from '../../protocol/index.ts';
-import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
-import { BinanceRestClient } from '../exchange/index.ts';
-import { listenForStageControl } from '../stage/control-listener.ts';
+import { assertNever, DepthEvent, depthUpdateFromEvent, parseStreamType, parseTimeRangeText, ValidationError } from '../../protocol/index.ts';
+import type { BookSnapshot, DepthSnapshotBody, DepthUpdate, StartCommand, TimeRange } from '../../protocol/index.ts';
+import type { ActorContext, Behaviour } from '../ports/index.ts';
+import type { BinanceRestClient } from '../exchange/index.ts';
 import type { StageControlMessage } from '../stage/control-listener.ts';
-import { Telemetry } from '../stage/telemetry.ts';
+import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import { loadDepthCursor, saveDepthCursor } from './depth-cursor.ts';
 import type { DepthCursor } from './depth-cursor.ts';
-import { DepthEvent, depthStreamName, depthUpdateOf } from './depth-event.ts';
 import type { LiveSubscription } from './live-streams.ts';
 import { BookSnapshotSchedule } from './book-snapshot-schedule.ts';
 import { OrderBook } from './order-book.ts';
@@ -41,6 +39,9 @@ const HEARTBEAT_MS = 5000;
 const END_GRACE_MS = 2000;
 const MAX_BATCH = 1000;
 
+/** The diff stream's name, as the exchange spells it. */
+const depthStreamName = (symbol: string): string => `${symbol.toLowerCase()}@depth@100ms`;
+
 /**
  * `ws_depth`: keeps a correct local order book from `<symbol>@depth@100ms` and REST snapshots (see
  * {@link OrderBook}), and produces every diff event to the data topic, plus the book's top levels on
@@ -51,14 +52,12 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   readonly #deps: StageDeps;
   readonly #cmd: StartCommand;
   readonly #ctx: ActorContext<DepthLoaderMessage>;
-  readonly #telemetry: Telemetry;
-  readonly #abort = new AbortController();
+  readonly #stage: StageLifecycle;
   readonly #range: TimeRange;
   readonly #book = new OrderBook();
   readonly #schedule: BookSnapshotSchedule;
   #client: BinanceRestClient | undefined;
   #cursor: DepthCursor | undefined;
-  #control: Subscription | undefined;
   #stream: LiveSubscription | undefined;
   #pending: DepthUpdate[] = [];
   #pendingSnapshots: BookSnapshot[] = [];
@@ -71,9 +70,6 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   #epoch = 0;
   #reconnects = 0;
   #endSeen = false;
-  #lastProgressAt = 0;
-  #lastProgressRecords = -1;
-  #stopped = false;
 
   constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<DepthLoaderMessage>, options: DepthLoaderOptions = {}) {
     this.#deps = deps;
@@ -91,49 +87,36 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
       topLevels: deps.settings.bookTopLevels ?? 20,
       intervalMs: deps.settings.bookSnapshotIntervalMs ?? 60_000,
     });
-    this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);
+    this.#stage = new StageLifecycle(deps, command, ctx, {
+      counters: () => ({ records_written: this.#records(), resyncs: this.#resyncs() }),
+      release: () => {
+        this.#stream?.close();
+        this.#stream = undefined;
+      },
+      beforeStop: () => this.#flush(),
+      heartbeatMs: HEARTBEAT_MS,
+      failureLog: 'depth loader failed',
+    });
     options.onBook?.(this.#book);
   }
 
   async start(): Promise<void> {
-    const { bus, store, clock, settings, metrics } = this.#deps;
-    this.#control = await listenForStageControl({
-      bus,
-      topic: settings.controlTopic,
-      telemetryId: this.#cmd.telemetry_id,
-      queueId: this.#cmd.queue_id,
-      log: this.#ctx.log,
-      metrics,
-      self: this.#ctx.self,
-    });
+    const { store, clock } = this.#deps;
+    await this.#stage.open();
     this.#cursor = await loadDepthCursor(store, this.#cmd.queue_id, clock.now());
     if (this.#cursor.done) {
       // A relaunch after the end: say so again, end marker included (both idempotent).
       await this.#finish();
       return;
     }
-    this.#client = new BinanceRestClient({
-      baseUrl: settings.binanceApiUrl,
-      http: this.#deps.http,
-      clock,
-      metrics,
-      log: this.#ctx.log,
-      maxAttempts: settings.exchangeMaxAttempts,
-      weightTarget: settings.exchangeWeightTarget,
-      signal: this.#abort.signal,
-    });
-    try {
-      await this.#client.init(this.#cmd.symbol);
-    } catch (err) {
-      await this.#fail(err);
-      return;
-    }
+    this.#client = await this.#stage.restClient();
+    if (!this.#client) return;
     if (this.#client.serverNow() >= this.#range.toMs) {
       // Depth has no history: a range that is over when the stage starts gets what it already has.
       await this.#finish();
       return;
     }
-    await this.#telemetry.publish('started', {
+    await this.#stage.telemetry.publish('started', {
       message: `Streaming ${this.#cmd.symbol} depth until ${new Date(this.#range.toMs).toISOString()}`,
       records_written: this.#cursor.records,
       resyncs: this.#cursor.resyncs,
@@ -148,7 +131,7 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   }
 
   async receive(message: DepthLoaderMessage): Promise<void> {
-    if (this.#stopped) return;
+    if (this.#stage.stopped) return;
     switch (message.type) {
       case 'event':
         await this.#onEvent(message.data);
@@ -166,7 +149,7 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
         return;
       case 'snapshot_failed':
         this.#fetching = false;
-        if (message.epoch === this.#epoch) await this.#fail(message.error);
+        if (message.epoch === this.#epoch) await this.#stage.fail(message.error);
         else this.#requestSnapshot();
         return;
       case 'flush':
@@ -177,14 +160,8 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
         await this.#onTick();
         return;
       case 'stop':
-        await this.#flush();
-        this.#stopped = true;
-        this.#release();
-        await this.#telemetry.publish('interrupted', { message: 'Stopped on request', records_written: this.#records(), resyncs: this.#resyncs() });
-        this.#ctx.stopSelf();
-        return;
       case 'ping':
-        await this.#telemetry.pong(message.ping);
+        await this.#stage.control(message);
         return;
       default:
         assertNever(message, 'message');
@@ -192,10 +169,7 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   }
 
   async dispose(): Promise<void> {
-    // Stopped from outside (workflow stop, stall relaunch, SIGTERM): an aborted request is not a failure.
-    this.#stopped = true;
-    this.#release();
-    await this.#control?.close();
+    await this.#stage.dispose();
   }
 
   async #onEvent(data: unknown): Promise<void> {
@@ -205,7 +179,7 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
       this.#ctx.log.warn({ issues: parsed.error.issues.length, issue: parsed.error.issues[0]?.message }, 'depth event rejected');
       return;
     }
-    const update = depthUpdateOf(parsed.data);
+    const update = depthUpdateFromEvent(parsed.data);
     if (update.event_time >= this.#range.toMs) this.#endSeen = true;
     else if (update.event_time >= this.#range.fromMs && update.final_update_id > this.#producedUpTo) {
       this.#producedUpTo = update.final_update_id;
@@ -273,11 +247,11 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   /** Fetches a snapshot (one at a time) when the book needs one and the stream is live. */
   #requestSnapshot(delayMs = 0): void {
     const client = this.#client;
-    if (!client || this.#fetching || this.#stopped || !this.#live || this.#book.synced || this.#book.buffered === 0) return;
+    if (!client || this.#fetching || this.#stage.stopped || !this.#live || this.#book.synced || this.#book.buffered === 0) return;
     this.#fetching = true;
     const epoch = this.#epoch;
     const { clock } = this.#deps;
-    const signal = this.#abort.signal;
+    const signal = this.#stage.signal;
     void (async () => {
       try {
         if (delayMs > 0) await clock.sleep(delayMs, signal);
@@ -317,12 +291,11 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     const snapshots = this.#pendingSnapshots;
     this.#pending = [];
     this.#pendingSnapshots = [];
-    const { bus, metrics, store, clock } = this.#deps;
+    const { metrics, store, clock } = this.#deps;
     const records = [...updates, ...snapshots];
-    const key = this.#cmd.symbol;
     const now = this.#client?.serverNow() ?? clock.now();
     for (const u of updates) metrics.liveEventLatency(Math.max(0, now - u.event_time) / 1000);
-    await bus.produce(this.#cmd.kafka_topic, records.map((r) => ({ key, value: JSON.stringify(r) })));
+    await this.#stage.produce(records);
     metrics.recordsFetched('ws_depth', records.length);
     cursor.records += records.length;
     cursor.updated_at = clock.now();
@@ -330,18 +303,15 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   }
 
   async #progress(): Promise<void> {
-    const now = this.#deps.clock.now();
     const records = this.#records();
-    const changed = records !== this.#lastProgressRecords;
-    if (now - this.#lastProgressAt < (changed ? (this.#deps.settings.progressIntervalMs ?? 1000) : HEARTBEAT_MS)) return;
-    this.#lastProgressAt = now;
-    this.#lastProgressRecords = records;
-    const at = this.#book.lastUpdateId;
-    await this.#telemetry.publish('loading', {
-      message: at === undefined ? `Syncing ${this.#cmd.symbol} book (${records} records)` : `${this.#cmd.symbol} book at update ${at} (${records} records)`,
-      records_written: records,
-      resyncs: this.#resyncs(),
-      reconnects: this.#reconnects,
+    await this.#stage.progress(records, () => {
+      const at = this.#book.lastUpdateId;
+      return {
+        message: at === undefined ? `Syncing ${this.#cmd.symbol} book (${records} records)` : `${this.#cmd.symbol} book at update ${at} (${records} records)`,
+        records_written: records,
+        resyncs: this.#resyncs(),
+        reconnects: this.#reconnects,
+      };
     });
   }
 
@@ -349,37 +319,19 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     const cursor = this.#cursor;
     if (!cursor) return;
     await this.#flush();
-    this.#stopped = true;
-    this.#release();
-    const { bus, store, clock } = this.#deps;
-    const marker: EndOfStream = { end_of_stream: true, queue_id: this.#cmd.queue_id, records: cursor.records, timestamp: clock.now() / 1000 };
-    await bus.produce(this.#cmd.kafka_topic, [{ key: this.#cmd.symbol, value: JSON.stringify(marker) }]);
     cursor.done = true;
-    cursor.updated_at = clock.now();
-    await saveDepthCursor(store, cursor);
-    await this.#telemetry.publish('finished', {
+    await this.#stage.finish(cursor.records, () => {
+      cursor.updated_at = this.#deps.clock.now();
+      return saveDepthCursor(this.#deps.store, cursor);
+    }, {
       message: `Stored ${cursor.records} depth records, ${cursor.resyncs} resyncs`,
-      records_written: cursor.records,
-      expected_records: cursor.records,
       resyncs: cursor.resyncs,
       reconnects: this.#reconnects,
-      finished: true,
     });
-    this.#ctx.stopSelf();
-  }
-
-  async #fail(err: unknown): Promise<void> {
-    if (this.#stopped || this.#abort.signal.aborted) return;
-    const error = toErrorInfo(err);
-    this.#ctx.log.error({ err }, 'depth loader failed');
-    this.#stopped = true;
-    this.#release();
-    await this.#telemetry.publish('error', { message: error.message, error, records_written: this.#records(), resyncs: this.#resyncs() });
-    this.#ctx.stopSelf();
   }
 
   async #ticks(): Promise<void> {
-    const signal = this.#abort.signal;
+    const signal = this.#stage.signal;
     try {
       while (!signal.aborted) {
         await this.#deps.clock.sleep(TICK_MS, signal);
@@ -388,12 +340,6 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     } catch (err) {
       if (!signal.aborted) this.#ctx.log.warn({ err }, 'depth loader timer stopped');
     }
-  }
-
-  #release(): void {
-    this.#abort.abort();
-    this.#stream?.close();
-    this.#stream = undefined;
   }
 
   #records(): number {

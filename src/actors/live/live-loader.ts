@@ -1,11 +1,10 @@
-import { assertNever, parseTimeRangeText, StreamForgeError, toErrorInfo, ValidationError } from '../../protocol/index.ts';
-import type { EndOfStream, StartCommand, TimeRange } from '../../protocol/index.ts';
-import { BinanceRestClient } from '../exchange/index.ts';
-import type { ActorContext, Behaviour, OutgoingMessage, Subscription } from '../ports/index.ts';
-import { listenForStageControl } from '../stage/control-listener.ts';
+import { parseTimeRangeText, StreamForgeError, ValidationError } from '../../protocol/index.ts';
+import type { SeriesRecord, StartCommand, TimeRange } from '../../protocol/index.ts';
+import type { BinanceRestClient } from '../exchange/index.ts';
+import type { ActorContext, Behaviour } from '../ports/index.ts';
 import type { StageControlMessage } from '../stage/control-listener.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
-import { Telemetry } from '../stage/telemetry.ts';
+import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { TelemetryFields } from '../stage/telemetry.ts';
 import { loadLiveCursor, saveLiveCursor } from './live-cursor.ts';
 import type { LiveCursor } from './live-cursor.ts';
@@ -42,27 +41,22 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   readonly #deps: StageDeps;
   readonly #cmd: StartCommand;
   readonly #ctx: ActorContext<LiveLoaderMessage>;
-  readonly #telemetry: Telemetry;
-  readonly #abort = new AbortController();
+  readonly #stage: StageLifecycle;
   readonly #range: TimeRange;
   readonly #series: LiveSeries;
   #seq: RecordSequence | undefined;
   #filler: GapFiller | undefined;
   #client: BinanceRestClient | undefined;
-  #control: Subscription | undefined;
   #live: LiveSubscription | undefined;
   /** Durable progress: saved after each produce. */
   #cursor: LiveCursor | undefined;
-  #out: OutgoingMessage[] = [];
+  #out: SeriesRecord[] = [];
   #outEventTimes: number[] = [];
   #disconnected = false;
   #delayMs = 0;
   #ending = false;
-  #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #tickQueued = false;
-  #lastProgressAt = 0;
-  #lastProgressRecords = -1;
 
   constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<LiveLoaderMessage>) {
     this.#deps = deps;
@@ -72,20 +66,17 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
     if (!range) throw new ValidationError(`cannot load ${command.type} over ${command.time_range}`);
     this.#range = range;
     this.#series = liveSeriesFor(command.type, command.symbol);
-    this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);
+    this.#stage = new StageLifecycle(deps, command, ctx, {
+      counters: () => ({ records_written: this.#cursor?.records ?? 0 }),
+      release: () => this.#release(),
+      heartbeatMs: HEARTBEAT_MS,
+      failureLog: 'live loader failed',
+    });
   }
 
   async start(): Promise<void> {
-    const { bus, store, clock, settings, metrics } = this.#deps;
-    this.#control = await listenForStageControl({
-      bus,
-      topic: settings.controlTopic,
-      telemetryId: this.#cmd.telemetry_id,
-      queueId: this.#cmd.queue_id,
-      log: this.#ctx.log,
-      metrics,
-      self: this.#ctx.self,
-    });
+    const { store, clock } = this.#deps;
+    await this.#stage.open();
     const cursor = await loadLiveCursor(store, this.#cmd.queue_id, clock.now());
     this.#cursor = cursor;
     if (cursor.done) {
@@ -96,61 +87,34 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
     this.#seq = new RecordSequence(this.#series, this.#range, cursor.last_key);
     this.#filler = new GapFiller({ series: this.#series, range: this.#range, sequence: this.#seq, clock, log: this.#ctx.log });
     this.#filler.request(cursor.last_key === null ? 'backfill' : 'resume');
-    this.#client = new BinanceRestClient({
-      baseUrl: settings.binanceApiUrl,
-      http: this.#deps.http,
-      clock,
-      metrics,
-      log: this.#ctx.log,
-      maxAttempts: settings.exchangeMaxAttempts,
-      weightTarget: settings.exchangeWeightTarget,
-      signal: this.#abort.signal,
-    });
-    try {
-      await this.#client.init(this.#cmd.symbol);
-    } catch (err) {
-      await this.#fail(err);
-      return;
-    }
+    this.#client = await this.#stage.restClient();
+    if (!this.#client) return;
     // A range already over is loaded over REST alone.
     if (this.#client.serverNow() < this.#range.toMs) this.#subscribe();
     const resumed = cursor.last_key === null ? '' : ` after key ${cursor.last_key}`;
-    await this.#telemetry.publish('started', { message: `Streaming ${this.#series.stream}${resumed}`, ...this.#counters(cursor) });
+    await this.#stage.telemetry.publish('started', { message: `Streaming ${this.#series.stream}${resumed}`, ...this.#counters(cursor) });
     this.#schedule(0);
   }
 
   async receive(message: LiveLoaderMessage): Promise<void> {
-    switch (message.type) {
-      case 'tick':
-        this.#tickQueued = false;
-        if (this.#stopped) return;
-        await this.#step();
-        if (!this.#stopped) this.#schedule(this.#delayMs || (this.#filler?.filling || (this.#seq?.held ?? 0) >= BATCH_RECORDS ? 0 : FLUSH_MS));
-        return;
-      case 'stop':
-        if (this.#stopped) return;
-        this.#halt();
-        await this.#telemetry.publish('interrupted', { message: 'Stopped on request', records_written: this.#cursor?.records ?? 0 });
-        this.#ctx.stopSelf();
-        return;
-      case 'ping':
-        await this.#telemetry.pong(message.ping);
-        return;
-      default:
-        assertNever(message, 'message');
+    if (message.type !== 'tick') {
+      await this.#stage.control(message);
+      return;
     }
+    this.#tickQueued = false;
+    if (this.#stage.stopped) return;
+    await this.#step();
+    if (!this.#stage.stopped) this.#schedule(this.#delayMs || (this.#filler?.filling || (this.#seq?.held ?? 0) >= BATCH_RECORDS ? 0 : FLUSH_MS));
   }
 
   async dispose(): Promise<void> {
-    // Stopped from outside (workflow stop, stall relaunch, SIGTERM): an aborted request is no failure.
-    this.#halt();
-    await this.#control?.close();
+    await this.#stage.dispose();
   }
 
   #subscribe(): void {
     this.#live = liveStreamsFor(this.#deps).subscribe([this.#series.stream], {
       onEvent: (_stream, data) => {
-        const record = this.#stopped ? undefined : this.#series.fromEvent(data);
+        const record = this.#stage.stopped ? undefined : this.#series.fromEvent(data);
         // An event that does not fit is dropped: the gap it leaves is filled over REST like any other.
         if (record && this.#seq?.hold(record) && this.#seq.held >= BATCH_RECORDS) this.#schedule(0);
       },
@@ -184,9 +148,9 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
       await filler.step(client, this.#ending, (r) => this.#queue(r), (report) => this.#filled(cursor, report));
       this.#delayMs = filler.delayMs;
     } catch (err) {
-      if (this.#stopped || this.#abort.signal.aborted) return;
+      if (this.#stage.stopped || this.#stage.signal.aborted) return;
       if (!(err instanceof StreamForgeError && err.retriable)) {
-        await this.#fail(err);
+        await this.#stage.fail(err);
         return;
       }
       // The exchange is unreachable for now: keep the stream, hold its events (bounded), try again.
@@ -211,20 +175,20 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   }
 
   #queue(r: KeyedRecord): void {
-    this.#out.push({ key: this.#cmd.symbol, value: JSON.stringify(r.record) });
+    this.#out.push(r.record);
     if (r.eventTime !== undefined) this.#outEventTimes.push(r.eventTime);
   }
 
   /** Produces what is queued, then saves the cursor: a restart resumes after what is durable. */
   async #flush(cursor: LiveCursor, seq: RecordSequence): Promise<void> {
     if (this.#out.length === 0 && cursor.last_key === seq.lastKey) return;
-    const { bus, store, clock, metrics } = this.#deps;
+    const { store, clock, metrics } = this.#deps;
     const out = this.#out;
     const eventTimes = this.#outEventTimes;
     this.#out = [];
     this.#outEventTimes = [];
     if (out.length > 0) {
-      await bus.produce(this.#cmd.kafka_topic, out);
+      await this.#stage.produce(out);
       const now = clock.now();
       for (const t of eventTimes) metrics.liveEventLatency(Math.max(0, now - t) / 1000);
       metrics.recordsFetched('ws', out.length);
@@ -236,49 +200,27 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   }
 
   async #finish(cursor: LiveCursor): Promise<void> {
-    this.#halt();
-    const { bus, store, clock } = this.#deps;
     cursor.done = true;
-    const marker: EndOfStream = { end_of_stream: true, queue_id: this.#cmd.queue_id, records: cursor.records, timestamp: clock.now() / 1000 };
-    await bus.produce(this.#cmd.kafka_topic, [{ key: this.#cmd.symbol, value: JSON.stringify(marker) }]);
-    await saveLiveCursor(store, cursor);
-    await this.#telemetry.publish('finished', {
+    await this.#stage.finish(cursor.records, () => saveLiveCursor(this.#deps.store, cursor), {
       message: `Streamed ${cursor.records} records (${cursor.repairs} repairs, ${cursor.repaired_records} records repaired)`,
-      expected_records: cursor.records,
-      finished: true,
       ...this.#counters(cursor),
     });
-    this.#ctx.stopSelf();
   }
 
   async #progress(cursor: LiveCursor): Promise<void> {
-    const now = this.#deps.clock.now();
-    const since = now - this.#lastProgressAt;
-    const moved = cursor.records !== this.#lastProgressRecords;
-    if (!(since >= HEARTBEAT_MS || (moved && since >= (this.#deps.settings.progressIntervalMs ?? 1000)))) return;
-    this.#lastProgressAt = now;
-    this.#lastProgressRecords = cursor.records;
-    const filling = this.#filler?.filling;
-    const doing = filling ? `filling over REST (${filling})` : 'live';
-    await this.#telemetry.publish('loading', { message: `${cursor.records} records, ${doing}`, ...this.#counters(cursor) });
+    await this.#stage.progress(cursor.records, () => {
+      const filling = this.#filler?.filling;
+      const doing = filling ? `filling over REST (${filling})` : 'live';
+      return { message: `${cursor.records} records, ${doing}`, ...this.#counters(cursor) };
+    });
   }
 
   #counters(cursor: LiveCursor): TelemetryFields {
     return { records_written: cursor.records, reconnects: cursor.reconnects, repairs: cursor.repairs, repaired_records: cursor.repaired_records };
   }
 
-  async #fail(err: unknown): Promise<void> {
-    if (this.#stopped || this.#abort.signal.aborted) return;
-    const error = toErrorInfo(err);
-    this.#ctx.log.error({ err }, 'live loader failed');
-    this.#halt();
-    await this.#telemetry.publish('error', { message: error.message, error, records_written: this.#cursor?.records ?? 0 });
-    this.#ctx.stopSelf();
-  }
-
-  #halt(): void {
-    this.#stopped = true;
-    this.#abort.abort();
+  /** What the stream, the timer and the held events hold: let go on stop, failure, finish and dispose. */
+  #release(): void {
     this.#live?.close();
     this.#live = undefined;
     clearTimeout(this.#timer);
@@ -287,7 +229,7 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   }
 
   #schedule(delayMs: number): void {
-    if (this.#stopped || this.#tickQueued) return;
+    if (this.#stage.stopped || this.#tickQueued) return;
     if (delayMs > 0) {
       if (this.#timer === undefined) {
         this.#timer = setTimeout(() => {

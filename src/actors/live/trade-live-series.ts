@@ -1,10 +1,9 @@
-import { tradeFromRow } from '../../protocol/index.ts';
+import { TradeEvent, tradeFromEvent, tradeFromRow } from '../../protocol/index.ts';
 import type { Trade } from '../../protocol/index.ts';
+import { firstAggTrade } from '../exchange/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
-import { firstAggTradeAt } from './first-agg-trade.ts';
 import { pageLimit, restPage } from './id-paging.ts';
 import type { FetchBounds, KeyedRecord, LiveSeries, RestPage } from './live-series.ts';
-import { TradeEvent } from './market-stream-events.ts';
 
 /**
  * `ws_trades` from `<symbol>@trade`, keyed by the trade id (consecutive: any jump is a gap), filled
@@ -18,15 +17,12 @@ export function tradeLiveSeries(symbol: string): LiveSeries {
     fromEvent(data) {
       const parsed = TradeEvent.safeParse(data);
       if (!parsed.success) return undefined;
-      const e = parsed.data;
-      return keyed(
-        { trade_id: e.t, price: e.p, quantity: e.q, timestamp: e.T, is_buyer_maker: e.m, is_best_match: e.M, symbol },
-        e.E,
-      );
+      return keyed(tradeFromEvent(parsed.data, symbol), parsed.data.E);
     },
     follows: (last, key) => key === last + 1,
     async keyBefore(client, fromMs) {
-      const first = await firstAggTradeAt(client, symbol, fromMs);
+      // Up to the exchange's now (windows after it cannot hold a trade yet).
+      const first = await firstAggTrade(client, symbol, { fromMs, upTo: () => client.serverNow() });
       return first === undefined ? undefined : first.f - 1;
     },
     async fetchAfter(client: BinanceRestClient, afterKey: number, bounds: FetchBounds): Promise<RestPage> {

@@ -2,20 +2,19 @@ import {
   candleFromKline,
   parseStreamType,
   parseTimeRangeText,
-  toErrorInfo,
   ValidationError,
   INTERVAL_MS,
-  approximateIntervalCount, assertNever } from '../../protocol/index.ts';
-import type { Candle, EndOfStream, Interval, KlineRow, PingCommand, StartCommand, TimeRange } from '../../protocol/index.ts';
-import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
-import { BinanceRestClient } from '../exchange/index.ts';
-import { listenForStageControl } from '../stage/control-listener.ts';
-import { Telemetry } from '../stage/telemetry.ts';
+  approximateIntervalCount } from '../../protocol/index.ts';
+import type { Candle, Interval, KlineRow, StartCommand, TimeRange } from '../../protocol/index.ts';
+import type { ActorContext, Behaviour } from '../ports/index.ts';
+import type { BinanceRestClient } from '../exchange/index.ts';
+import type { StageControlMessage } from '../stage/control-listener.ts';
+import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import { loadCursor, saveCursor, splitRange } from './loader-cursor.ts';
 import type { LoaderCursor } from './loader-cursor.ts';
 
-export type LoaderMessage = { readonly type: 'page' } | { readonly type: 'stop' } | { readonly type: 'ping'; readonly ping: PingCommand };
+export type LoaderMessage = { readonly type: 'page' } | StageControlMessage;
 
 const PAGE_LIMIT = 1000;
 
@@ -29,15 +28,11 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
   readonly #deps: StageDeps;
   readonly #cmd: StartCommand;
   readonly #ctx: ActorContext<LoaderMessage>;
-  readonly #telemetry: Telemetry;
-  readonly #abort = new AbortController();
+  readonly #stage: StageLifecycle;
   readonly #interval: Interval;
   readonly #range: TimeRange;
   #client: BinanceRestClient | undefined;
   #cursor: LoaderCursor | undefined;
-  #control: Subscription | undefined;
-  #lastProgressAt = 0;
-  #stopped = false;
 
   constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<LoaderMessage>) {
     this.#deps = deps;
@@ -48,20 +43,12 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
     if (type?.record !== 'candle' || !range) throw new ValidationError(`cannot load type ${command.type} over ${command.time_range}`);
     this.#interval = type.interval;
     this.#range = range;
-    this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);
+    this.#stage = new StageLifecycle(deps, command, ctx, { counters: () => ({ records_written: this.#cursor?.records ?? 0 }) });
   }
 
   async start(): Promise<void> {
-    const { bus, store, clock, settings, metrics } = this.#deps;
-    this.#control = await listenForStageControl({
-      bus: bus,
-      topic: settings.controlTopic,
-      telemetryId: this.#cmd.telemetry_id,
-      queueId: this.#cmd.queue_id,
-      log: this.#ctx.log,
-      metrics: metrics,
-      self: this.#ctx.self,
-    });
+    const { store, clock, settings } = this.#deps;
+    await this.#stage.open();
     // A month has no fixed length: 1M slices are cut on a 31-day step and paged like any other.
     const step = PAGE_LIMIT * (this.#interval === '1M' ? 31 * 86_400_000 : INTERVAL_MS[this.#interval]);
     this.#cursor = await loadCursor(
@@ -76,23 +63,9 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
       await this.#finish(this.#cursor);
       return;
     }
-    this.#client = new BinanceRestClient({
-      baseUrl: settings.binanceApiUrl,
-      http: this.#deps.http,
-      clock,
-      metrics,
-      log: this.#ctx.log,
-      maxAttempts: settings.exchangeMaxAttempts,
-      weightTarget: settings.exchangeWeightTarget,
-      signal: this.#abort.signal,
-    });
-    try {
-      await this.#client.init(this.#cmd.symbol);
-    } catch (err) {
-      await this.#fail(err);
-      return;
-    }
-    await this.#telemetry.publish('started', {
+    this.#client = await this.#stage.restClient();
+    if (!this.#client) return;
+    await this.#stage.telemetry.publish('started', {
       message: `Loading ${this.#cmd.symbol} ${this.#interval} in ${this.#cursor.segments.length} slices`,
       records_written: this.#cursor.records,
       expected_records: this.#expected(),
@@ -101,30 +74,12 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
   }
 
   async receive(message: LoaderMessage): Promise<void> {
-    switch (message.type) {
-      case 'page':
-        if (!this.#stopped) await this.#page();
-        return;
-      case 'stop':
-        if (this.#stopped) return;
-        this.#stopped = true;
-        this.#abort.abort();
-        await this.#telemetry.publish('interrupted', { message: 'Stopped on request', records_written: this.#cursor?.records ?? 0 });
-        this.#ctx.stopSelf();
-        return;
-      case 'ping':
-        await this.#telemetry.pong(message.ping);
-        return;
-      default:
-        assertNever(message, 'message');
-    }
+    if (message.type !== 'page') await this.#stage.control(message);
+    else if (!this.#stage.stopped) await this.#page();
   }
 
   async dispose(): Promise<void> {
-    // Stopped from outside (workflow stop, stall relaunch, SIGTERM): an aborted request is not a failure.
-    this.#stopped = true;
-    this.#abort.abort();
-    await this.#control?.close();
+    await this.#stage.dispose();
   }
 
   /** One round: the next page of every unfinished slice, fetched concurrently, produced, then the cursor saved. */
@@ -132,14 +87,13 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
     const cursor = this.#cursor;
     const client = this.#client;
     if (!cursor || !client || cursor.done) return;
-    const { bus, store, metrics } = this.#deps;
+    const { store, metrics } = this.#deps;
     const active = cursor.segments.filter((s) => !s.done);
     let pages: KlineRow[][];
     try {
       pages = await Promise.all(active.map((s) => client.klines(this.#cmd.symbol, this.#interval, s.next_start, s.end - 1, PAGE_LIMIT)));
     } catch (err) {
-      if (this.#stopped || this.#abort.signal.aborted) return;
-      await this.#fail(err);
+      await this.#stage.fail(err);
       return;
     }
     const now = client.serverNow();
@@ -154,10 +108,7 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
       segment.done = rows.length < PAGE_LIMIT || closed.length < rows.length;
     });
     if (candles.length > 0) {
-      await bus.produce(
-        this.#cmd.kafka_topic,
-        candles.map((c) => ({ key: this.#cmd.symbol, value: JSON.stringify(c) })),
-      );
+      await this.#stage.produce(candles);
       metrics.recordsFetched('api_candles', candles.length);
       cursor.records += candles.length;
     }
@@ -166,44 +117,17 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
     if (cursor.done) await this.#finish(cursor);
     else {
       await saveCursor(store, cursor);
-      await this.#progress(cursor);
+      await this.#stage.progress(cursor.records, () => ({
+        message: `Fetched ${cursor.records} candles`,
+        records_written: cursor.records,
+        expected_records: this.#expected(),
+      }));
       this.#ctx.self.tell({ type: 'page' });
     }
   }
 
   async #finish(cursor: LoaderCursor): Promise<void> {
-    const { bus, store, clock } = this.#deps;
-    const marker: EndOfStream = { end_of_stream: true, queue_id: this.#cmd.queue_id, records: cursor.records, timestamp: clock.now() / 1000 };
-    await bus.produce(this.#cmd.kafka_topic, [{ key: this.#cmd.symbol, value: JSON.stringify(marker) }]);
-    await saveCursor(store, cursor);
-    await this.#telemetry.publish('finished', {
-      message: `Loaded ${cursor.records} candles`,
-      records_written: cursor.records,
-      expected_records: cursor.records,
-      finished: true,
-    });
-    this.#ctx.stopSelf();
-  }
-
-  async #progress(cursor: LoaderCursor): Promise<void> {
-    const now = this.#deps.clock.now();
-    if (now - this.#lastProgressAt < (this.#deps.settings.progressIntervalMs ?? 1000)) return;
-    this.#lastProgressAt = now;
-    await this.#telemetry.publish('loading', {
-      message: `Fetched ${cursor.records} candles`,
-      records_written: cursor.records,
-      expected_records: this.#expected(),
-    });
-  }
-
-  async #fail(err: unknown): Promise<void> {
-    // Stopped or disposed while a request ran (stop, stall relaunch, SIGTERM): the abort is no failure.
-    if (this.#stopped || this.#abort.signal.aborted) return;
-    const error = toErrorInfo(err);
-    this.#ctx.log.error({ err }, 'loader failed');
-    await this.#telemetry.publish('error', { message: error.message, error, records_written: this.#cursor?.records ?? 0 });
-    this.#stopped = true;
-    this.#ctx.stopSelf();
+    await this.#stage.finish(cursor.records, () => saveCursor(this.#deps.store, cursor), { message: `Loaded ${cursor.records} candles` });
   }
 
   #expected(): number {

@@ -1,17 +1,15 @@
-import { aggTradeFromRow, assertNever, parseStreamType, parseTimeRangeText, toErrorInfo, ValidationError } from '../../protocol/index.ts';
-import type { AggTrade, AggTradeRow, EndOfStream, StartCommand, TimeRange } from '../../protocol/index.ts';
-import type { ActorContext, Behaviour, Subscription } from '../ports/index.ts';
-import { BinanceRestClient } from '../exchange/index.ts';
-import { listenForStageControl } from '../stage/control-listener.ts';
-import { Telemetry } from '../stage/telemetry.ts';
+import { aggTradeFromRow, parseStreamType, parseTimeRangeText, ValidationError } from '../../protocol/index.ts';
+import type { AggTrade, AggTradeRow, StartCommand, TimeRange } from '../../protocol/index.ts';
+import type { ActorContext, Behaviour } from '../ports/index.ts';
+import { AGG_TRADES_WINDOW_MS, firstAggTrades } from '../exchange/index.ts';
+import type { BinanceRestClient } from '../exchange/index.ts';
+import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import type { LoaderMessage } from './candle-loader.ts';
 import { loadTradeCursor, saveTradeCursor, tradeSegments } from './trade-cursor.ts';
 import type { TradeCursor, TradeCursorSegment } from './trade-cursor.ts';
 
 const PAGE_LIMIT = 1000;
-/** The exchange refuses `startTime`/`endTime` windows longer than an hour. */
-const WINDOW_MS = 3_600_000;
 /** Slices are cut on a one-minute grid: even a short range spreads over the concurrent slices. */
 const SLICE_STEP_MS = 60_000;
 /**
@@ -32,14 +30,10 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
   readonly #deps: StageDeps;
   readonly #cmd: StartCommand;
   readonly #ctx: ActorContext<LoaderMessage>;
-  readonly #telemetry: Telemetry;
-  readonly #abort = new AbortController();
+  readonly #stage: StageLifecycle;
   readonly #range: TimeRange;
   #client: BinanceRestClient | undefined;
   #cursor: TradeCursor | undefined;
-  #control: Subscription | undefined;
-  #lastProgressAt = 0;
-  #stopped = false;
 
   constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<LoaderMessage>) {
     this.#deps = deps;
@@ -51,20 +45,12 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
       throw new ValidationError(`cannot load type ${command.type} over ${command.time_range} as aggregate trades`);
     }
     this.#range = range;
-    this.#telemetry = new Telemetry(deps.bus, deps.clock, deps.settings.eventsTopic, command);
+    this.#stage = new StageLifecycle(deps, command, ctx, { counters: () => ({ records_written: this.#cursor?.records ?? 0 }) });
   }
 
   async start(): Promise<void> {
-    const { bus, store, clock, settings, metrics } = this.#deps;
-    this.#control = await listenForStageControl({
-      bus,
-      topic: settings.controlTopic,
-      telemetryId: this.#cmd.telemetry_id,
-      queueId: this.#cmd.queue_id,
-      log: this.#ctx.log,
-      metrics,
-      self: this.#ctx.self,
-    });
+    const { store, clock, settings } = this.#deps;
+    await this.#stage.open();
     this.#cursor = await loadTradeCursor(
       store,
       this.#cmd.queue_id,
@@ -76,23 +62,9 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
       await this.#finish(this.#cursor);
       return;
     }
-    this.#client = new BinanceRestClient({
-      baseUrl: settings.binanceApiUrl,
-      http: this.#deps.http,
-      clock,
-      metrics,
-      log: this.#ctx.log,
-      maxAttempts: settings.exchangeMaxAttempts,
-      weightTarget: settings.exchangeWeightTarget,
-      signal: this.#abort.signal,
-    });
-    try {
-      await this.#client.init(this.#cmd.symbol);
-    } catch (err) {
-      await this.#fail(err);
-      return;
-    }
-    await this.#telemetry.publish('started', {
+    this.#client = await this.#stage.restClient();
+    if (!this.#client) return;
+    await this.#stage.telemetry.publish('started', {
       message: `Loading ${this.#cmd.symbol} aggregate trades in ${this.#cursor.segments.length} slices`,
       records_written: this.#cursor.records,
       ...this.#expected(this.#cursor),
@@ -101,29 +73,12 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
   }
 
   async receive(message: LoaderMessage): Promise<void> {
-    switch (message.type) {
-      case 'page':
-        if (!this.#stopped) await this.#page();
-        return;
-      case 'stop':
-        if (this.#stopped) return;
-        this.#stopped = true;
-        this.#abort.abort();
-        await this.#telemetry.publish('interrupted', { message: 'Stopped on request', records_written: this.#cursor?.records ?? 0 });
-        this.#ctx.stopSelf();
-        return;
-      case 'ping':
-        await this.#telemetry.pong(message.ping);
-        return;
-      default:
-        assertNever(message, 'message');
-    }
+    if (message.type !== 'page') await this.#stage.control(message);
+    else if (!this.#stage.stopped) await this.#page();
   }
 
   async dispose(): Promise<void> {
-    this.#stopped = true;
-    this.#abort.abort();
-    await this.#control?.close();
+    await this.#stage.dispose();
   }
 
   /** One round: one request per unfinished slice, concurrently; the trades produced; then the cursor saved. */
@@ -131,7 +86,7 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
     const cursor = this.#cursor;
     const client = this.#client;
     if (!cursor || !client || cursor.done) return;
-    const { bus, store, metrics } = this.#deps;
+    const { store, metrics } = this.#deps;
     // Taken before the requests: nothing the exchange sends can be newer than its clock then.
     const finalBefore = Math.floor(client.serverNow()) - TRADE_FINALITY_MS;
     const active = cursor.segments.filter((s) => !s.done);
@@ -139,16 +94,13 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
     try {
       pages = await Promise.all(active.map((s) => this.#fetch(client, s, finalBefore)));
     } catch (err) {
-      await this.#fail(err);
+      await this.#stage.fail(err);
       return;
     }
     const trades: AggTrade[] = [];
     active.forEach((segment, i) => this.#advance(segment, pages[i] ?? [], finalBefore, trades));
     if (trades.length > 0) {
-      await bus.produce(
-        this.#cmd.kafka_topic,
-        trades.map((t) => ({ key: this.#cmd.symbol, value: JSON.stringify(t) })),
-      );
+      await this.#stage.produce(trades);
       metrics.recordsFetched('api_trades', trades.length);
       cursor.records += trades.length;
     }
@@ -157,7 +109,11 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
     if (cursor.done) await this.#finish(cursor);
     else {
       await saveTradeCursor(store, cursor);
-      await this.#progress(cursor);
+      await this.#stage.progress(cursor.records, () => ({
+        message: `Fetched ${cursor.records} trades`,
+        records_written: cursor.records,
+        ...this.#expected(cursor),
+      }));
       this.#ctx.self.tell({ type: 'page' });
     }
   }
@@ -165,9 +121,8 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
   /** By id once the slice's first trade is known; before that, the oldest trades of the next hour-long window. */
   #fetch(client: BinanceRestClient, s: TradeCursorSegment, finalBefore: number): Promise<AggTradeRow[]> {
     if (s.next_id !== null) return client.aggTrades(this.#cmd.symbol, { fromId: s.next_id, limit: PAGE_LIMIT });
-    const end = Math.min(s.end, finalBefore);
-    if (s.next_start >= end) return Promise.resolve([]);
-    return client.aggTrades(this.#cmd.symbol, { startTime: s.next_start, endTime: Math.min(s.next_start + WINDOW_MS, end) - 1, limit: PAGE_LIMIT });
+    // One window a round: the slice's cursor keeps where the search stands.
+    return firstAggTrades(client, this.#cmd.symbol, { fromMs: s.next_start, untilMs: Math.min(s.end, finalBefore), maxWindows: 1, limit: PAGE_LIMIT });
   }
 
   /** Takes the page's trades that belong to the slice and moves the slice's cursor past them. */
@@ -192,34 +147,13 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
     }
     if (rows.length === 0) {
       // An empty window (a hole, or a quiet hour): search the next one.
-      s.next_start = Math.min(s.next_start + WINDOW_MS, end);
+      s.next_start = Math.min(s.next_start + AGG_TRADES_WINDOW_MS, end);
       if (s.next_start >= end) s.done = true;
     }
   }
 
   async #finish(cursor: TradeCursor): Promise<void> {
-    const { bus, store, clock } = this.#deps;
-    const marker: EndOfStream = { end_of_stream: true, queue_id: this.#cmd.queue_id, records: cursor.records, timestamp: clock.now() / 1000 };
-    await bus.produce(this.#cmd.kafka_topic, [{ key: this.#cmd.symbol, value: JSON.stringify(marker) }]);
-    await saveTradeCursor(store, cursor);
-    await this.#telemetry.publish('finished', {
-      message: `Loaded ${cursor.records} trades`,
-      records_written: cursor.records,
-      expected_records: cursor.records,
-      finished: true,
-    });
-    this.#ctx.stopSelf();
-  }
-
-  async #progress(cursor: TradeCursor): Promise<void> {
-    const now = this.#deps.clock.now();
-    if (now - this.#lastProgressAt < (this.#deps.settings.progressIntervalMs ?? 1000)) return;
-    this.#lastProgressAt = now;
-    await this.#telemetry.publish('loading', {
-      message: `Fetched ${cursor.records} trades`,
-      records_written: cursor.records,
-      ...this.#expected(cursor),
-    });
+    await this.#stage.finish(cursor.records, () => saveTradeCursor(this.#deps.store, cursor), { message: `Loaded ${cursor.records} trades` });
   }
 
   /** Trades are not evenly spread: the estimate extrapolates the density of the time covered so far. */
@@ -235,15 +169,5 @@ export class TradeLoader implements Behaviour<LoaderMessage> {
     }
     if (covered <= 0 || cursor.records === 0) return {};
     return { expected_records: Math.max(cursor.records, Math.round((cursor.records * total) / covered)) };
-  }
-
-  async #fail(err: unknown): Promise<void> {
-    // Stopped or disposed while a request ran: the abort is no failure.
-    if (this.#stopped || this.#abort.signal.aborted) return;
-    const error = toErrorInfo(err);
-    this.#ctx.log.error({ err }, 'loader failed');
-    await this.#telemetry.publish('error', { message: error.message, error, records_written: this.#cursor?.records ?? 0 });
-    this.#stopped = true;
-    this.#ctx.stopSelf();
   }
 }

@@ -1,6 +1,7 @@
 import { Command, parseJsonOrUndefined } from '../../protocol/index.ts';
-import type { PingCommand } from '../../protocol/index.ts';
+import type { PingCommand, StartCommand } from '../../protocol/index.ts';
 import type { Bus, Logger, Metrics, Subscription } from '../ports/index.ts';
+import type { StageDeps } from './stage-deps.ts';
 
 export interface ControlHandlers {
   readonly stop: () => void;
@@ -59,19 +60,19 @@ export async function listenForControl(options: {
 export type StageControlMessage = { readonly type: 'stop' } | { readonly type: 'ping'; readonly ping: PingCommand };
 
 /** A stage's own control subscription: group `streamforge-<telemetry id>-control`, commands told to the actor as messages. */
-export function listenForStageControl(options: {
-  bus: Bus;
-  topic: string;
-  telemetryId: string;
-  queueId: string;
-  log: Logger;
-  metrics: Metrics;
-  self: { tell(message: StageControlMessage): void };
-}): Promise<Subscription> {
-  const { self, telemetryId, ...rest } = options;
+export function listenForStageControl(
+  deps: Pick<StageDeps, 'bus' | 'metrics' | 'settings'>,
+  command: Pick<StartCommand, 'telemetry_id' | 'queue_id'>,
+  actor: { readonly log: Logger; readonly self: { tell(message: StageControlMessage): void } },
+): Promise<Subscription> {
+  const { self } = actor;
   return listenForControl({
-    ...rest,
-    groupId: `streamforge-${telemetryId}-control`,
+    bus: deps.bus,
+    topic: deps.settings.controlTopic,
+    groupId: `streamforge-${command.telemetry_id}-control`,
+    queueId: command.queue_id,
+    log: actor.log,
+    metrics: deps.metrics,
     handlers: { stop: () => self.tell({ type: 'stop' }), ping: (ping) => self.tell({ type: 'ping', ping }) },
   });
 }

@@ -4,15 +4,12 @@ import type { ActorRef, ActorSpec, SupervisionPolicy } from '../ports/index.ts';
 import type { StageRole } from '../ports/launcher.ts';
 import { SeriesConnector } from '../connector/series-connector.ts';
 import type { ConnectorMessage } from '../connector/series-connector.ts';
-import { CandleLoader } from '../loader/candle-loader.ts';
-import type { LoaderMessage } from '../loader/candle-loader.ts';
-import { TradeLoader } from '../loader/trade-loader.ts';
-import { LiveLoader } from '../live/live-loader.ts';
-import type { LiveLoaderMessage } from '../live/live-loader.ts';
-import { ArchiveLoader } from '../archive/archive-loader.ts';
-import type { ArchiveLoaderMessage } from '../archive/archive-loader.ts';
-import { DepthLoader } from '../live/depth-loader.ts';
-import type { DepthLoaderMessage } from '../live/depth-loader.ts';
+import { CandleLoader, TradeLoader } from '../loader/index.ts';
+import type { LoaderMessage } from '../loader/index.ts';
+import { DepthLoader, LiveLoader } from '../live/index.ts';
+import type { DepthLoaderMessage, LiveLoaderMessage } from '../live/index.ts';
+import { ArchiveLoader } from '../archive/index.ts';
+import type { ArchiveLoaderMessage } from '../archive/index.ts';
 import type { StageDeps } from './stage-deps.ts';
 
 /** Anything that can spawn an actor: a parent's context, or the host for a top-level actor. */

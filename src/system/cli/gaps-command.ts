@@ -1,6 +1,5 @@
-import { BinanceRestClient } from '../../actors/index.ts';
-import { GapAudit, auditedSeries, holesOf } from '../../actors/audit/index.ts';
-import type { AuditProgress, GapReport, Hole, RepairResult } from '../../actors/audit/index.ts';
+import { BinanceRestClient, GapAudit, auditedSeries, holesOf } from '../../actors/index.ts';
+import type { AuditProgress, GapReport, Hole, RepairResult } from '../../actors/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { UndiciHttpClient } from '../exchange/index.ts';
 import { createLogger, PromMetrics, systemClock } from '../observability/index.ts';

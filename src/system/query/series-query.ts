@@ -19,7 +19,7 @@ export interface SeriesResult {
 /**
  * Stored records of one series over `[fromMs, toMs)` (on the series' time field), whichever workflows and
  * sources wrote them: every collection of every type of the series is read and merged by key (keys are
- * deterministic, so overlapping workflows hold identical documents), ordered by time then key.
+ * deterministic, so overlapping workflows hold identical documents), ordered by time then by the exchange's id.
  */
 export async function querySeries(store: Store, q: SeriesQuery): Promise<SeriesResult> {
   const parsed = parseStreamType(q.type);
@@ -39,9 +39,7 @@ export async function querySeries(store: Store, q: SeriesQuery): Promise<SeriesR
       }
     }
   }
-  const records = [...byKey.entries()]
-    .sort(([ka, a], [kb, b]) => spec.time(a) - spec.time(b) || (ka < kb ? -1 : ka > kb ? 1 : 0))
-    .map(([, r]) => r);
+  const records = [...byKey.values()].sort((a, b) => spec.time(a) - spec.time(b) || spec.sequence(a) - spec.sequence(b));
   return { spec, records: q.limit ? records.slice(0, q.limit) : records };
 }
 
