@@ -64,6 +64,9 @@ describe('the streamforge CLI', () => {
     ['unknown option', ['backfill', 'BTCUSDT', '--typo', 'x'], /Unknown option '--typo'/],
     ['bad format', ['candles', 'BTCUSDT', '--interval', '1m', '--from', '2024-08-01', '--to', '2024-08-02', '--format', 'xml'], /invalid --format "xml"; accepted: csv json/],
     ['unknown command', ['frobnicate'], /unknown command "frobnicate"/],
+    ['depth over the past', ['backfill', 'BTCUSDT', '--type', 'ws_depth', '--from', '2024-08-01', '--to', '2024-08-02'], /ws_depth records the live order book and has no history: the range must end after now/],
+    ['records of an unknown type', ['records', 'BTCUSDT', '--type', 'ws_books', '--from', '2024-08-01', '--to', '2024-08-02'], /unknown type "ws_books"; accepted: .*ws_depth/],
+    ['gaps of depth', ['gaps', 'BTCUSDT', '--type', 'ws_depth', '--from', '2024-08-01', '--to', '2024-08-02'], /ws_depth/],
   ];
   for (const [name, args, message] of usageCases) {
     it(`exits 2 with a clear message on a usage error: ${name}`, async () => {

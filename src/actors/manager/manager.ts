@@ -1,4 +1,4 @@
-import { parseJsonOrUndefined, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, unixSeconds, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError, assertNever } from '../../protocol/index.ts';
+import { describeAcceptedTypes, parseJsonOrUndefined, parseStreamType, ValidationError, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, unixSeconds, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError, assertNever } from '../../protocol/index.ts';
 import type { StopCommand, TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy } from '../ports/index.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
@@ -173,6 +173,13 @@ export class Manager implements Behaviour<ManagerMessage> {
 
   async #create(request: CreateWorkflowRequest): Promise<{ ok: true; value: Workflow }> {
     const now = this.#deps.clock.now();
+    const type = parseStreamType(request.type);
+    if (!type) throw new ValidationError(`unknown type ${JSON.stringify(request.type)}; accepted: ${describeAcceptedTypes()}`);
+    if (type.record === 'depth' && request.range.toMs <= now) {
+      throw new ValidationError(
+        `${request.type} records the live order book and has no history: the range must end after now (${new Date(now).toISOString()}); accepted: a range whose end is in the future`,
+      );
+    }
     const names = workflowNames(request.symbol, request.type, request.range.fromMs);
     const stage = (target: string) => ({
       target,

@@ -68,7 +68,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
   try {
     return await command.run(rest, io);
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof StreamForgeError && (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG_INVALID))) {
+    if (err instanceof UsageError || (err instanceof StreamForgeError && (err.code === ErrorCodes.USAGE || err.code === ErrorCodes.CONFIG_INVALID || err.code === ErrorCodes.VALIDATION))) {
       writeLine(io.err, `streamforge ${name}: ${err.message}\n\n${command.usage}`);
       return 2;
     }
