@@ -305,6 +305,19 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
         assert.deepEqual(got.values().filter((v) => old.includes(v)), [], 'earlier messages skipped');
       }));
 
+    it('delivers a message produced right after subscribe() resolves to a new group that starts at the end', () =>
+      withBus(async (h) => {
+        const topic = await h.topic('pinned', 3);
+        const old = values('old', 6);
+        await h.bus.produce(topic, keyed(old));
+        const got = new Received();
+        await h.subscribe({ groupId: h.group('pinned'), topics: [topic], fromBeginning: false, handler: got.handler });
+        // Once, at once: the group's start was pinned before its first fetch, so nothing slips past it.
+        await h.bus.produce(topic, keyed(['right-after']));
+        await waitFor('the message produced right after subscribing', () => (got.values().includes('right-after') ? true : undefined), WAIT_MS);
+        assert.deepEqual(got.values(), ['right-after'], 'that message and no earlier one');
+      }));
+
     it('rejects produce to a topic that was never ensured', () =>
       withBus(async (h) => {
         const err = await rejectionOf('produce to a missing topic', () =>

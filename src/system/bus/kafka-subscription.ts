@@ -77,12 +77,20 @@ export class KafkaSubscription implements Subscription {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...this.#options.topics], fromBeginning: this.#options.fromBeginning });
-      await consumer.run({
+      const running = consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: 1,
         eachBatch: (payload) => this.#eachBatch(payload),
       });
+      // A new group's position, pinned before its first fetch (kafkajs resolves "latest" only then, so a
+      // message produced right after subscribe() could be skipped). run() creates the group at once, and
+      // seeks queued now apply to the assigned partitions before the first fetch, as kafkajs' own
+      // admin.setOffsets does — without its wait for a fetch (5 s per new group).
+      for (const [topic, partitions] of startOffsets) {
+        for (const [partition, offset] of partitions) consumer.seek({ topic, partition, offset });
+      }
+      await running;
       const assignment = await withTimeout(
         Promise.race([joined, this.#fatal]),
         this.#settings.subscribeTimeoutMs,

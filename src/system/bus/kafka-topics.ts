@@ -107,15 +107,6 @@ export class KafkaTopics {
         if (missing.size === 0) continue;
         const ends = (await admin.fetchTopicOffsets(topic)).filter((e) => missing.has(e.partition));
         result.set(topic, new Map(ends.map((e) => [e.partition, e.high])));
-        // Pin the position before any member joins, so the first fetch cannot resolve "latest" past
-        // messages produced after subscribe(). A group that already has members refuses: the
-        // subscription then commits the same offsets right after its join.
-        await admin
-          .setOffsets({ groupId, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) })
-          .then(
-            () => true,
-            () => false, // refused (the group has members): the commit after the join covers it
-          );
       }
       return result;
     } catch (err) {
