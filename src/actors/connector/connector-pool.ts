@@ -113,9 +113,16 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
       this.#ctx.log.warn({ err }, 'connector pool could not read the registry; retrying');
       return;
     }
+    // Forget what the registry has caught up with: a workflow no longer running needs no memory of its end.
+    const running = new Set(workflows.filter((wf) => !TERMINAL_STATUSES.has(wf.status)).map((wf) => wf.queue_id));
+    for (const queueId of [...this.#ended]) if (!running.has(queueId)) this.#ended.delete(queueId);
     const served = workflows.filter((wf) => this.#serves(wf));
     const wanted = new Set(served.map((wf) => wf.kafka_topic));
-    for (const topic of [...this.#writers.keys()]) if (!wanted.has(topic)) this.#writers.delete(topic);
+    for (const topic of [...this.#writers.keys()]) {
+      if (wanted.has(topic)) continue;
+      this.#writers.delete(topic);
+      this.#queues.delete(topic);
+    }
     for (const wf of served) {
       if (this.#writers.has(wf.kafka_topic)) continue;
       const writer = new SeriesWriter(this.#deps, startCommandOf(wf, this.#deps.clock.now()), this.#ctx.log);
@@ -166,6 +173,7 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
       if (outcome === 'ended') {
         this.#ended.add(writer.command.queue_id);
         this.#writers.delete(topic);
+        this.#queues.delete(topic);
         this.#ctx.self.tell({ type: 'poll' });
       }
     });

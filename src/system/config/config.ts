@@ -23,9 +23,9 @@ export const ConfigSchema = z.object({
   /** The public bulk archive (data.binance.vision layout). */
   BINANCE_ARCHIVE_URL: z.url({ protocol: /^https?$/ }).default('https://data.binance.vision'),
   /** A live connection is replaced (overlapping) this long after it opened: Binance drops them at 24 h. */
-  WS_ROTATE_MS: positiveInt(23 * 3_600_000),
+  WS_ROTATE_MS: z.coerce.number().int().positive().max(86_340_000, { error: 'WS_ROTATE_MS must be below 24 h (Binance drops a connection at 24 h); at most 86340000' }).default(23 * 3_600_000),
   /** A live connection silent (no event, no ping) for this long is taken for dead and replaced. */
-  WS_STALE_MS: positiveInt(60_000),
+  WS_STALE_MS: z.coerce.number().int().positive().max(3_600_000).default(60_000),
   /** How often `ws_depth` stores its book's top levels. */
   BOOK_SNAPSHOT_INTERVAL_MS: positiveInt(60_000),
   /** Levels per side in a stored book snapshot. */

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, ErrorCodes } from '../../src/protocol/index.ts';
+import { loadConfig } from '../../src/system/config/index.ts';
+
+describe('loadConfig', () => {
+  it('reads the live-stream and archive settings with their defaults', () => {
+    const config = loadConfig({}, {});
+    assert.equal(config.BINANCE_WS_URL, 'wss://stream.binance.com:9443');
+    assert.equal(config.BINANCE_ARCHIVE_URL, 'https://data.binance.vision');
+    assert.equal(config.WS_ROTATE_MS, 23 * 3_600_000);
+    assert.equal(config.CONNECTOR_POOL, false);
+    assert.equal(loadConfig({}, { CONNECTOR_POOL: 'true' }).CONNECTOR_POOL, true);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('refuses a rotation at or past 24 h (Binance drops the connection first; Node timers overflow past 2^31 ms)', () => {
+    for (const value of ['86400000', '3000000000']) {
+      assert.throws(() => loadConfig({}, { WS_ROTATE_MS: value }), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.code, ErrorCodes.CONFIG_INVALID);
+        assert.match(err.message, /WS_ROTATE_MS must be below 24 h/);
+        return true;
+      });
+    }
+  });
+
+  it('reports every invalid setting at once, naming what is accepted', () => {
+    assert.throws(
+      () => loadConfig({}, { BINANCE_WS_URL: 'http://example.com', BINANCE_ARCHIVE_URL: 'ftp://example.com', CONNECTOR_POOL: 'maybe' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        for (const name of ['BINANCE_WS_URL', 'BINANCE_ARCHIVE_URL', 'CONNECTOR_POOL']) assert.match(err.message, new RegExp(name));
+        return true;
+      },
+    );
+  });
+});
