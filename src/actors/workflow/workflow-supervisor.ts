@@ -191,8 +191,13 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
         return;
       case 'finished':
         this.#setStage(role, { ...base, status: 'finished', finished_at: now });
-        if (role === 'connector') await this.#terminate('completed');
-        else await this.#save();
+        if (role === 'connector') {
+          // The connector finishes only on the loader's end marker, which the loader writes before it
+          // says `finished` itself: that word may come after the workflow ended, so take it from the marker.
+          const loader = this.#wf.stages[TARGET_OF_ROLE.loader];
+          if (loader && loader.status !== 'finished') this.#setStage('loader', { ...base, status: 'finished', finished_at: now });
+          await this.#terminate('completed');
+        } else await this.#save();
         return;
       case 'error': {
         const error = event.error ?? { code: ErrorCodes.STAGE_FAILED, message: event.message ?? 'stage failed', retriable: false };
