@@ -102,6 +102,7 @@ describe('live streams: ws_aggtrades, ws_candles_1s, ws_trades across disconnect
       assert.ok((finished.repairs ?? 0) >= 2, `${wf?.queue_id}: ${finished.repairs} repairs reported`);
       assert.ok((finished.reconnects ?? 0) >= 2, `${wf?.queue_id}: ${finished.reconnects} reconnects reported`);
       assert.ok((finished.repaired_records ?? 0) >= 0);
+      assert.equal(finished.unrepaired_gaps, 0, `${wf?.queue_id}: every gap was filled over REST`);
     }
     const reconnects = await rt.runtime.metrics.registry.getSingleMetricAsString('streamforge_stream_reconnects_total');
     const rotations = Number(/streamforge_stream_reconnects_total\{reason="rotation"\} (\d+)/.exec(reconnects)?.[1] ?? 0);

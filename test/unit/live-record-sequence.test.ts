@@ -9,9 +9,9 @@ const candles = liveSeriesFor('ws_candles_1m', 'BTCUSDT');
 const range = { fromMs: 10_000, toMs: 20_000 };
 
 function aggEvent(a: number, time: number): KeyedRecord {
-  const record = aggs.fromEvent({ e: 'aggTrade', E: time + 3, s: 'BTCUSDT', a, p: '1.0', q: '2.0', f: a * 2, l: a * 2 + 1, T: time, m: false, M: true });
-  assert.ok(record);
-  return record;
+  const event = aggs.fromEvent({ e: 'aggTrade', E: time + 3, s: 'BTCUSDT', a, p: '1.0', q: '2.0', f: a * 2, l: a * 2 + 1, T: time, m: false, M: true });
+  assert.equal(event.kind, 'record');
+  return event.record;
 }
 
 function kline(openMs: number, closed: boolean): unknown {
@@ -56,12 +56,17 @@ describe('record sequence', () => {
   });
 
   it('keeps only closed candles; one a whole interval after the last is a gap; the last in range completes it', () => {
-    assert.equal(candles.fromEvent(kline(60_000, false)), undefined);
+    assert.deepEqual(candles.fromEvent(kline(60_000, false)), { kind: 'skip' });
+    assert.deepEqual(liveSeriesFor('ws_candles_5m', 'BTCUSDT').fromEvent(kline(60_000, true)), { kind: 'skip' }, 'another interval');
+    // A schema failure is no skip: the loader counts and logs it.
+    for (const [series, data] of [[candles, { e: 'kline', E: 1, s: 'BTCUSDT', k: { t: 'x' } }], [aggs, { e: 'aggTrade', a: 1 }], [liveSeriesFor('ws_trades', 'BTCUSDT'), null]] as const) {
+      assert.equal(series.fromEvent(data).kind, 'invalid');
+    }
     const seq = new RecordSequence(candles, { fromMs: 60_000, toMs: 300_000 }, 59_999);
     for (const open of [60_000, 120_000, 240_000]) {
       const r = candles.fromEvent(kline(open, true));
-      assert.ok(r);
-      seq.hold(r);
+      assert.equal(r.kind, 'record');
+      seq.hold(r.record);
     }
     const handed: number[] = [];
     seq.drain(100, (r) => handed.push(r.key));

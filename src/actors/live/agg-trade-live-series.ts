@@ -12,10 +12,11 @@ export function aggTradeLiveSeries(symbol: string): LiveSeries {
     stream: `${symbol.toLowerCase()}@aggTrade`,
     fromEvent(data) {
       const parsed = AggTradeEvent.safeParse(data);
-      if (!parsed.success) return undefined;
-      return keyed(aggTradeFromRow(parsed.data, symbol), parsed.data.E);
+      if (!parsed.success) return { kind: 'invalid', error: parsed.error };
+      return { kind: 'record', record: keyed(aggTradeFromRow(parsed.data, symbol), parsed.data.E) };
     },
     follows: (last, key) => key === last + 1,
+    missingBetween: (last, key) => Math.max(0, key - last - 1),
     async keyBefore(client, fromMs) {
       // Up to the exchange's now (windows after it cannot hold a trade yet).
       const first = await firstAggTrade(client, symbol, { fromMs, upTo: () => client.serverNow() });

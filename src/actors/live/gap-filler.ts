@@ -1,11 +1,21 @@
 import type { TimeRange } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
-import type { Clock, Logger } from '../ports/index.ts';
+import type { Clock } from '../ports/index.ts';
 import type { KeyedRecord, LiveSeries } from './live-series.ts';
 import type { RecordSequence } from './record-sequence.ts';
 
 /** Why REST is asked: the range's past, a restart, a reconnect, a gap in the live keys, the range's tail. */
 export type FillReason = 'backfill' | 'resume' | 'reconnect' | 'gap' | 'end';
+
+/** A gap REST would not fill however often asked: the series goes on past it without its records. */
+export interface UnrepairedGap {
+  /** The last key handled before the gap. */
+  readonly after_key: number;
+  /** The first key after it (a live event). */
+  readonly until_key: number;
+  /** How many records can lie in it. */
+  readonly records: number;
+}
 
 /** A finished fill: the interval it covered and what it found. */
 export interface FillReport {
@@ -15,6 +25,8 @@ export interface FillReport {
   readonly until_key: number | null;
   readonly records: number;
   readonly ms: number;
+  /** Set when this fill gave the gap up. */
+  readonly unrepaired?: UnrepairedGap;
 }
 
 export interface GapFillerOptions {
@@ -22,14 +34,13 @@ export interface GapFillerOptions {
   readonly range: TimeRange;
   readonly sequence: RecordSequence;
   readonly clock: Clock;
-  readonly log: Logger;
 }
 
 /** Live events handled per step. */
 const MAX_DRAIN = 5_000;
 /** How often the range's tail is asked for again while its last candle is still open. */
 const END_RETRY_MS = 1_000;
-/** A gap REST cannot fill (the exchange lagging) is retried this many times, then accepted and reported. */
+/** A gap REST cannot fill (the exchange lagging, or missing the records) is retried this many times, then given up and reported. */
 const MAX_FRUITLESS = 5;
 
 interface Fill {
@@ -134,22 +145,26 @@ export class GapFiller {
       seq.coveredTo(page.coveredTo);
     }
     this.#fill = undefined;
-    this.#settle(fill, untilKey);
-    onFilled({ reason: fill.reason, after_key: fill.afterKey, until_key: untilKey ?? null, records: fill.records, ms: this.#o.clock.now() - fill.startedAt });
+    const unrepaired = this.#settle(fill, untilKey);
+    const report = { reason: fill.reason, after_key: fill.afterKey, until_key: untilKey ?? null, records: fill.records, ms: this.#o.clock.now() - fill.startedAt };
+    onFilled(unrepaired ? { ...report, unrepaired } : report);
   }
 
-  /** A fill that left the gap open is tried again a little later, then given up on (and said so). */
-  #settle(fill: Fill, untilKey: number | undefined): void {
+  /** A fill that left the gap open is tried again a little later, then given up on: the gap is returned, to be counted and said. */
+  #settle(fill: Fill, untilKey: number | undefined): UnrepairedGap | undefined {
     const seq = this.#o.sequence;
-    const open = untilKey !== undefined && seq.gapAhead() && fill.records === 0;
+    const last = seq.lastKey;
+    const open = untilKey !== undefined && last !== null && seq.gapAhead() && fill.records === 0;
+    let unrepaired: UnrepairedGap | undefined;
     if (!open) this.#fruitless = 0;
     else if (++this.#fruitless < MAX_FRUITLESS) this.delayMs = 250 * this.#fruitless;
     else {
-      this.#o.log.error({ after_key: seq.lastKey, until_key: untilKey }, 'the exchange does not serve this gap over REST; going on without it');
+      unrepaired = { after_key: last, until_key: untilKey, records: this.#o.series.missingBetween(last, untilKey) };
       seq.lastKey = untilKey - 1;
       this.#fruitless = 0;
     }
     // The range's last candle is still open: ask again shortly (or it arrives live first).
     if (fill.reason === 'end' && !seq.complete) this.delayMs = Math.max(this.delayMs, END_RETRY_MS);
+    return unrepaired;
   }
 }

@@ -16,6 +16,10 @@ export const LiveCursor = z.object({
   reconnects: z.number().int().nonnegative(),
   repairs: z.number().int().nonnegative(),
   repaired_records: z.number().int().nonnegative(),
+  /** Gaps REST would not fill, gone past without their records (absent in cursors saved before they were counted). */
+  unrepaired_gaps: z.number().int().nonnegative().default(0),
+  /** How many records those gaps can hold. */
+  unrepaired_records: z.number().int().nonnegative().default(0),
   done: z.boolean(),
   updated_at: z.number(),
 });
@@ -26,7 +30,7 @@ export async function loadLiveCursor(store: Store, queueId: string, now: number)
   const parsed = LiveCursor.safeParse(await store.get(LIVE_CURSOR_COLLECTION, queueId));
   return parsed.success
     ? parsed.data
-    : { _key: queueId, last_key: null, records: 0, reconnects: 0, repairs: 0, repaired_records: 0, done: false, updated_at: now };
+    : { _key: queueId, last_key: null, records: 0, reconnects: 0, repairs: 0, repaired_records: 0, unrepaired_gaps: 0, unrepaired_records: 0, done: false, updated_at: now };
 }
 
 export async function saveLiveCursor(store: Store, cursor: LiveCursor): Promise<void> {

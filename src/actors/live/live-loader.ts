@@ -1,4 +1,5 @@
-import { parseTimeRangeText, StreamForgeError, ValidationError } from '../../protocol/index.ts';
+import type { z } from 'zod';
+import { assertNever, parseTimeRangeText, StreamForgeError, ValidationError } from '../../protocol/index.ts';
 import type { SeriesRecord, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import type { ActorContext, Behaviour } from '../ports/index.ts';
@@ -12,7 +13,7 @@ import { liveSeriesFor } from './live-series.ts';
 import type { KeyedRecord, LiveSeries } from './live-series.ts';
 import type { LiveSubscription } from './live-streams.ts';
 import { GapFiller } from './gap-filler.ts';
-import type { FillReport } from './gap-filler.ts';
+import type { FillReport, UnrepairedGap } from './gap-filler.ts';
 import { RecordSequence } from './record-sequence.ts';
 import { liveStreamsFor } from './stream-hub.ts';
 
@@ -26,8 +27,10 @@ const BATCH_RECORDS = 500;
 const HEARTBEAT_MS = 5_000;
 /** After the range's end, live events still in flight are waited for this long before REST fills the rest. */
 const END_GRACE_MS = 500;
-/** Wait after a retriable REST failure (the client has already retried it). */
+/** Wait after a retriable REST failure (the client has already retried it); live events are held meanwhile, not handled. */
 const REST_RETRY_MS = 5_000;
+/** Rejected live events are logged at most this often (with how many there were); the metric counts each. */
+const REJECT_LOG_MS = 10_000;
 
 /**
  * `ws_candles_<interval>`, `ws_aggtrades`, `ws_trades`: subscribes the live stream first, then loads
@@ -57,6 +60,10 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   #ending = false;
   #timer: NodeJS.Timeout | undefined;
   #tickQueued = false;
+  /** No step before this (clock time): REST failed and is waited for, however busy the stream. */
+  #restRetryAt = 0;
+  #rejectedSinceLog = 0;
+  #rejectLoggedAt = -Infinity;
 
   constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<LiveLoaderMessage>) {
     this.#deps = deps;
@@ -85,7 +92,7 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
       return;
     }
     this.#seq = new RecordSequence(this.#series, this.#range, cursor.last_key);
-    this.#filler = new GapFiller({ series: this.#series, range: this.#range, sequence: this.#seq, clock, log: this.#ctx.log });
+    this.#filler = new GapFiller({ series: this.#series, range: this.#range, sequence: this.#seq, clock });
     this.#filler.request(cursor.last_key === null ? 'backfill' : 'resume');
     this.#client = await this.#stage.restClient();
     if (!this.#client) return;
@@ -103,6 +110,12 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
     }
     this.#tickQueued = false;
     if (this.#stage.stopped) return;
+    // A tick asked for while the failing step ran: the retry waits all the same.
+    const backoffMs = this.#restRetryAt - this.#deps.clock.now();
+    if (backoffMs > 0) {
+      this.#schedule(backoffMs);
+      return;
+    }
     await this.#step();
     if (!this.#stage.stopped) this.#schedule(this.#delayMs || (this.#filler?.filling || (this.#seq?.held ?? 0) >= BATCH_RECORDS ? 0 : FLUSH_MS));
   }
@@ -114,9 +127,21 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   #subscribe(): void {
     this.#live = liveStreamsFor(this.#deps).subscribe([this.#series.stream], {
       onEvent: (_stream, data) => {
-        const record = this.#stage.stopped ? undefined : this.#series.fromEvent(data);
-        // An event that does not fit is dropped: the gap it leaves is filled over REST like any other.
-        if (record && this.#seq?.hold(record) && this.#seq.held >= BATCH_RECORDS) this.#schedule(0);
+        if (this.#stage.stopped) return;
+        const event = this.#series.fromEvent(data);
+        switch (event.kind) {
+          case 'record':
+            // Past the buffer's bound the event is dropped: the gap it leaves is filled over REST like any other.
+            if (this.#seq?.hold(event.record) && this.#seq.held >= BATCH_RECORDS) this.#wake();
+            return;
+          case 'skip':
+            return;
+          case 'invalid':
+            this.#rejected(event.error);
+            return;
+          default:
+            assertNever(event, 'live event');
+        }
       },
       onDisconnect: (reason) => {
         if (this.#disconnected || !this.#cursor) return;
@@ -129,7 +154,7 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
         this.#disconnected = false;
         // Fetch what the disconnect missed now, not only once the next event shows a gap.
         this.#filler?.request('reconnect');
-        this.#schedule(0);
+        this.#wake();
       },
     });
   }
@@ -155,6 +180,7 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
       }
       // The exchange is unreachable for now: keep the stream, hold its events (bounded), try again.
       this.#delayMs = REST_RETRY_MS;
+      this.#restRetryAt = this.#deps.clock.now() + REST_RETRY_MS;
       this.#ctx.log.warn({ err }, 'live loader REST request failed; retrying');
     }
     await this.#flush(cursor, seq);
@@ -164,6 +190,10 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
 
   /** Counts and reports a repair: a fill of what a restart, a disconnect or a jump in the keys missed. */
   #filled(cursor: LiveCursor, report: FillReport): void {
+    if (report.unrepaired) {
+      this.#unrepaired(cursor, report.unrepaired);
+      return;
+    }
     if (report.reason === 'backfill' || report.reason === 'end') {
       if (report.records > 0) this.#ctx.log.info(report, 'live stream caught up over REST');
       return;
@@ -172,6 +202,27 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
     cursor.repaired_records += report.records;
     this.#deps.metrics.streamRepaired(this.#cmd.type, report.records);
     this.#ctx.log.warn(report, 'live stream gap repaired over REST');
+  }
+
+  /** A gap the exchange would not serve: the series goes on without it, counted in the cursor and the telemetry. */
+  #unrepaired(cursor: LiveCursor, gap: UnrepairedGap): void {
+    cursor.unrepaired_gaps++;
+    cursor.unrepaired_records += gap.records;
+    this.#ctx.log.error({ ...gap, stream: this.#series.stream, unrepaired_records: cursor.unrepaired_records }, 'live stream gap not served over REST; going on without it');
+  }
+
+  /** A live event that fails its schema: counted each time, logged at most every {@link REJECT_LOG_MS}. */
+  #rejected(error: z.ZodError): void {
+    this.#deps.metrics.messageRejected('live_event');
+    this.#rejectedSinceLog++;
+    const now = this.#deps.clock.now();
+    if (now - this.#rejectLoggedAt < REJECT_LOG_MS) return;
+    const issue = error.issues[0];
+    const detail = issue ? `${issue.path.map(String).join('.')}: ${issue.message}` : undefined;
+    // `rejected`: how many since the last time this was logged.
+    this.#ctx.log.warn({ stream: this.#series.stream, rejected: this.#rejectedSinceLog, issue: detail }, 'live events rejected');
+    this.#rejectedSinceLog = 0;
+    this.#rejectLoggedAt = now;
   }
 
   #queue(r: KeyedRecord): void {
@@ -202,7 +253,7 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   async #finish(cursor: LiveCursor): Promise<void> {
     cursor.done = true;
     await this.#stage.finish(cursor.records, () => saveLiveCursor(this.#deps.store, cursor), {
-      message: `Streamed ${cursor.records} records (${cursor.repairs} repairs, ${cursor.repaired_records} records repaired)`,
+      message: `Streamed ${cursor.records} records (${cursor.repairs} repairs, ${cursor.repaired_records} records repaired${cursor.unrepaired_gaps > 0 ? `, ${cursor.unrepaired_gaps} gaps of ${cursor.unrepaired_records} records not served by the exchange` : ''})`,
       ...this.#counters(cursor),
     });
   }
@@ -216,7 +267,8 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   }
 
   #counters(cursor: LiveCursor): TelemetryFields {
-    return { records_written: cursor.records, reconnects: cursor.reconnects, repairs: cursor.repairs, repaired_records: cursor.repaired_records };
+    const { records, reconnects, repairs, repaired_records, unrepaired_gaps, unrepaired_records } = cursor;
+    return { records_written: records, reconnects, repairs, repaired_records, unrepaired_gaps, unrepaired_records };
   }
 
   /** What the stream, the timer and the held events hold: let go on stop, failure, finish and dispose. */
@@ -226,6 +278,12 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#seq?.clear();
+  }
+
+  /** A tick soon because live data wants handling, unless a REST retry is waited for: then the events wait (bounded) with it. */
+  #wake(): void {
+    if (this.#deps.clock.now() < this.#restRetryAt) return;
+    this.#schedule(0);
   }
 
   #schedule(delayMs: number): void {

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { parseStreamType, ValidationError } from '../../protocol/index.ts';
 import type { SeriesRecord } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
@@ -19,6 +20,16 @@ export interface KeyedRecord {
   /** The exchange's event time (`E`), for live events: latency is measured from it. */
   readonly eventTime?: number;
 }
+
+/**
+ * What a live event gives: a record; `skip` for an event that is no record by design (a candle not
+ * closed yet, another interval); `invalid` for one that fails the stream's schema (the exchange changed
+ * its format, or sent garbage): that one is rejected and counted, never dropped silently.
+ */
+export type LiveEventResult =
+  | { readonly kind: 'record'; readonly record: KeyedRecord }
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'invalid'; readonly error: z.ZodError };
 
 /** One page of records fetched over REST after a key. */
 export interface RestPage {
@@ -43,10 +54,12 @@ export interface FetchBounds {
 export interface LiveSeries {
   /** The stream name, e.g. `btcusdt@aggTrade`. */
   readonly stream: string;
-  /** What to produce from a live event: undefined when it is no record (a candle not closed yet, another event). */
-  fromEvent(data: unknown): KeyedRecord | undefined;
+  /** What to produce from a live event (see {@link LiveEventResult}). */
+  fromEvent(data: unknown): LiveEventResult;
   /** True when `key` directly follows `last`: nothing can be missing between them. */
   follows(last: number, key: number): boolean;
+  /** How many records can lie strictly between keys `last` and `key`. */
+  missingBetween(last: number, key: number): number;
   /** The key just before the first record at or after `fromMs`, or undefined when there is none yet. */
   keyBefore(client: BinanceRestClient, fromMs: number): Promise<number | undefined>;
   /** The records after `afterKey`, oldest first, one page. */

@@ -7,6 +7,7 @@ import {
   approximateIntervalCount } from '../../protocol/index.ts';
 import type { Candle, Interval, KlineRow, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour } from '../ports/index.ts';
+import { settledBefore } from '../exchange/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import type { StageControlMessage } from '../stage/control-listener.ts';
 import { StageLifecycle } from '../stage/stage-lifecycle.ts';
@@ -100,8 +101,9 @@ export class CandleLoader implements Behaviour<LoaderMessage> {
     const candles: Candle[] = [];
     active.forEach((segment, i) => {
       const rows = pages[i] ?? [];
-      // The still-open candle has partial values: only closed candles are data.
-      const closed = rows.filter((r) => r[0] >= segment.next_start && r[0] < segment.end && r[6] < now);
+      // The still-open candle has partial values: only candles certainly closed are data.
+      const settled = settledBefore(rows, now);
+      const closed = rows.filter((r) => r[0] >= segment.next_start && r[0] < segment.end && r[6] < settled);
       for (const r of closed) candles.push(candleFromKline(r, this.#cmd.symbol, this.#interval));
       const last = closed.at(-1);
       if (last) segment.next_start = last[0] + 1;
