@@ -6,6 +6,9 @@ import type { Workflow } from '../../src/protocol/index.ts';
 import { expectedAggTrades, expectedKlines, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator, Hole } from '../helpers/exchange-simulator/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
+import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
+import { withArchiveFaults } from '../helpers/exchange-simulator/archive-faults.ts';
+import type { FaultyArchiveHttp } from '../helpers/exchange-simulator/archive-faults.ts';
 import { busFailingOnProduce } from '../helpers/faulty-ports.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { TestRuntime } from '../helpers/test-runtime.ts';
@@ -52,10 +55,12 @@ describe('archive backfill over the embedded bus and store', () => {
     await sim?.close();
   });
 
-  async function archiveFiles(): Promise<Record<string, number>> {
-    const metric = (await rt.runtime.metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'streamforge_archive_files_total');
+  async function filesOf(runtime: TestRuntime): Promise<Record<string, number>> {
+    const metric = (await runtime.runtime.metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'streamforge_archive_files_total');
     return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels.outcome), v.value]));
   }
+
+  const archiveFiles = (): Promise<Record<string, number>> => filesOf(rt);
 
   function assertCompleted(done: Workflow, records: number): void {
     assert.equal(done.status, 'completed', `${done.queue_id}: ${JSON.stringify(done.error)}`);
@@ -138,6 +143,59 @@ describe('archive backfill over the embedded bus and store', () => {
     assert.deepEqual(stored.map((c) => c.open_time), expected.map((k) => k[0]));
     assert.deepEqual(stored.map((c) => c.close), expected.map((k) => k[4]));
     assert.equal(((await archiveFiles()).ok ?? 0) - (before.ok ?? 0), 2, 'two daily files');
+  });
+
+  it('completes exactly across files as published with faults: repeated lines, a bad row late in a month, no daily files for 1w', async () => {
+    const undici = new UndiciHttpClient();
+    let http: FaultyArchiveHttp | undefined;
+    const faulty = await startTestRuntime(sim.url, {
+      env: { BINANCE_ARCHIVE_URL: sim.archiveUrl },
+      overrides: () => {
+        http = withArchiveFaults(undici, {
+          rewrite: {
+            // binance-public-data#191: lines repeated as they are, counted once or the connector fails the workflow.
+            'BTCUSDT-5m-2024-12-01.zip': (lines) => [...lines.slice(0, 51), ...Array<string>(3).fill(lines[50]!), ...lines.slice(51)],
+            // A row no exchange has, then past the first batch a garbled line: none of the month may stay stored.
+            'BTCUSDT-5m-2024-11.zip': (lines) => {
+              const f = lines[99]!.split(',');
+              const extra = [String(Number(f[0]) + 60_000), ...f.slice(1)].join(',');
+              return [...lines.slice(0, 100), extra, ...lines.slice(100, 7000), 'garbled', ...lines.slice(7001)];
+            },
+          },
+        });
+        return { http };
+      },
+    });
+    try {
+      const before = await filesOf(faulty);
+      const fromMs = utc('2024-11-01');
+      const toMs = utc('2024-12-03');
+      const wf = await faulty.manager.create({ symbol: 'BTCUSDT', type: 'archive_candles_5m', range: { fromMs, toMs } });
+      const done = await faulty.settle(wf.queue_id, 120_000);
+      const expected = expectedKlines('BTCUSDT', '5m', fromMs, toMs, { seed: 11, holes, nowMs: simNow() });
+      assertCompleted(done, expected.length);
+      const stored = await faulty.runtime.store.range(wf.collection_name, { from: fromMs, to: toMs });
+      assert.deepEqual(stored.map((c) => [c.open_time, c.close, c.volume]), expected.map((k) => [k[0], k[4], k[5]]));
+      assert.equal(await faulty.runtime.store.count(wf.collection_name), expected.length, 'no row of the bad month stayed stored');
+      const after = await filesOf(faulty);
+      const delta = (outcome: string) => (after[outcome] ?? 0) - (before[outcome] ?? 0);
+      // ok: November's 30 days, 12-01 (its repeats skipped), 12-02.
+      assert.deepEqual({ ok: delta('ok'), missing: delta('missing'), corrupt: delta('corrupt') }, { ok: 32, missing: 0, corrupt: 1 });
+
+      // 3d, 1w and 1mo are monthly files alone: the days of a partial month go over REST, never to a 404.
+      const weekFrom = utc('2024-09-01');
+      const weekTo = utc('2024-12-15');
+      const paths = http?.archivePaths.length ?? 0;
+      const weeks = await faulty.manager.create({ symbol: 'BTCUSDT', type: 'archive_candles_1w', range: { fromMs: weekFrom, toMs: weekTo } });
+      const weeksDone = await faulty.settle(weeks.queue_id, 60_000);
+      assertCompleted(weeksDone, expectedKlines('BTCUSDT', '1w', weekFrom, weekTo, { seed: 11, holes, nowMs: simNow() }).length);
+      const asked = http?.archivePaths.slice(paths) ?? [];
+      assert.equal(asked.length, 6, 'September, October and November, zip and checksum');
+      assert.deepEqual(asked.filter((p) => p.includes('/daily/')), []);
+    } finally {
+      await faulty.close();
+      await undici.close();
+    }
   });
 
   it('resumes after crashes mid-month from its cursor: the month is read again, the count stays exact', async () => {

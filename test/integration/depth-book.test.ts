@@ -6,6 +6,7 @@ import { BookSnapshot, DepthUpdate, TelemetryEvent, Targets } from '../../src/pr
 import type { PriceLevel } from '../../src/protocol/index.ts';
 import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { storeFailingOnUpsert } from '../helpers/faulty-ports.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { TestRuntime } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
@@ -29,6 +30,18 @@ function observingLauncher(books: Map<string, OrderBookView>): (deps: StageDeps)
           })
         : spawnStage(parent, spec.role, spec.command, deps),
   });
+}
+
+/** The in-process launcher, except that the loader's store fails the `n`th save of a loader cursor (once), crashing it. */
+function crashingLauncher(failOnCursorSave: number, crashes: { count: () => number }): (deps: StageDeps) => Launcher {
+  return (deps) => {
+    const store = storeFailingOnUpsert(deps.store, (collection) => collection === 'loader_cursors', new Set([failOnCursorSave]));
+    crashes.count = () => store.failures;
+    return {
+      kind: 'inprocess',
+      launch: (spec, parent) => spawnStage(parent, spec.role, spec.command, spec.role === 'loader' ? { ...deps, store } : deps),
+    };
+  };
 }
 
 async function resyncCount(rt: TestRuntime): Promise<number> {
@@ -202,6 +215,35 @@ describe('ws_depth through the standard stage factory', () => {
       assert.ok(updates.length >= 20, `${updates.length} diff events`);
       assert.deepEqual([...new Set(snapshots.map((s) => s.reason))].sort(), ['initial', 'periodic']);
       for (const s of snapshots) assert.ok(s.bids.length === 20 && s.asks.length === 20, 'the top 20 levels by default');
+    } finally {
+      await rt.close();
+      await sim.close();
+    }
+  });
+});
+
+describe('ws_depth: a loader that crashes between producing a batch and saving its count', () => {
+  it('is restarted, resumes from its cursor, and its end marker counts every distinct stored record once', async () => {
+    const sim = await startExchangeSimulator({ seed: 31, ws: { tickMs: 20 } });
+    const crashes = { count: () => 0 };
+    const rt = await startTestRuntime(sim.url, {
+      env: { BINANCE_WS_URL: sim.wsUrl, BOOK_SNAPSHOT_INTERVAL_MS: '500' },
+      // A dozen batches in: well after the first sync, well before the end.
+      overrides: () => ({ launcher: crashingLauncher(12, crashes) }),
+    });
+    try {
+      const fromMs = Date.now();
+      const wf = await rt.manager.create({ symbol: 'ETHUSDT', type: 'ws_depth', range: { fromMs, toMs: fromMs + 6000 } });
+      const done = await rt.settle(wf.queue_id, 30_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.error));
+      assert.equal(crashes.count(), 1, 'the loader crashed once');
+      assert.ok((done.stages[Targets.loader]?.restarts ?? 0) >= 1, 'and was restarted');
+      const docs = await rt.runtime.store.range(wf.collection_name);
+      const snapshots = docs.filter((d) => d.record === 'book_snapshot').map((d) => BookSnapshot.parse(d));
+      assert.ok(docs.length > 20, `${docs.length} records stored`);
+      assert.equal(done.stages[Targets.loader]?.records, docs.length, 'the end marker counted every distinct record once');
+      assert.equal(done.stages[Targets.connector]?.records, docs.length);
+      assert.deepEqual(snapshots.filter((x) => x.reason !== 'periodic').map((x) => x.reason), ['initial', 'resync'], 'the restarted loader stored its first sync as a resync');
     } finally {
       await rt.close();
       await sim.close();

@@ -97,6 +97,38 @@ describe('archive CSV', () => {
     assert.equal(row?.[5], '123456789012345678901.12345678');
   });
 
+  it('skips a row repeating the one before it exactly, telling its line; rejects rows out of order and repeats with other values', () => {
+    const open = t('2024-07-04');
+    const bounds = { startMs: open, endMs: open + DAY };
+    const kline = (minute: number, close = '1.5', micros = false) => {
+      const at = open + minute * 60_000;
+      const time = (ms: number) => (micros ? ms * 1000 + (ms === at ? 0 : 999) : ms);
+      return `${time(at)},1,2,0.5,${close},10,${time(at + 59_999)},15,7,4,6,0`;
+    };
+    const repeats: number[] = [];
+    const text = [kline(0), kline(0), kline(1), kline(1, '1.5', true), kline(1), kline(2)].join('\n');
+    const rows = [...readKlinesCsv(bytes(text), bounds, (line) => repeats.push(line))];
+    assert.deepEqual(rows.map((r) => r[0]), [open, open + 60_000, open + 120_000], 'each open time once');
+    assert.deepEqual(repeats, [2, 4, 5], 'the same row in microseconds is the same row');
+    assert.equal([...readKlinesCsv(bytes(text), bounds)].length, 3, 'skipped without a listener too');
+    const bad: Array<[string, RegExp]> = [
+      [[kline(0), kline(1), kline(1, '1.6')].join('\n'), /line 3: open time \d+ repeats the previous row's with other values/],
+      [[kline(0), kline(2), kline(1)].join('\n'), /line 3: open time \d+ is before the previous row's \d+: rows are out of order/],
+      [[kline(0), kline(1), kline(0)].join('\n'), /line 3: .*out of order/],
+    ];
+    for (const [csv, error] of bad) {
+      assert.throws(() => [...readKlinesCsv(bytes(csv), bounds)], (err: unknown) => err instanceof CsvRowError && error.test(err.message), csv);
+    }
+
+    const trade = (a: number, q = '2') => `${a},1.5,${q},${a * 10},${a * 10 + 1},${open + a},True,True`;
+    const tradeRepeats: number[] = [];
+    const trades = [...readAggTradesCsv(bytes([trade(5), trade(6), trade(6), trade(6), trade(8)].join('\n')), bounds, (line) => tradeRepeats.push(line))];
+    assert.deepEqual(trades.map((r) => r.a), [5, 6, 8]);
+    assert.deepEqual(tradeRepeats, [3, 4]);
+    assert.throws(() => [...readAggTradesCsv(bytes([trade(5), trade(6), trade(6, '3')].join('\n')), bounds)], /line 3: aggregate trade id 6 repeats the previous row's with other values/);
+    assert.throws(() => [...readAggTradesCsv(bytes([trade(6), trade(5)].join('\n')), bounds)], /line 2: aggregate trade id 5 is before the previous row's 6/);
+  });
+
   it('rejects malformed rows and rows outside the file period, naming the line', () => {
     const open = t('2024-07-04');
     const bounds = { startMs: open, endMs: open + DAY };

@@ -141,7 +141,7 @@ describe('readArchiveFile', () => {
     ] as const) {
       const http = archiveHttp(simulator(ctx));
       const result = await readArchiveFile(ref, options(http));
-      assert.deepEqual(result, { outcome: 'missing', file: archiveFileName(ref), reason: 'HTTP 404' });
+      assert.deepEqual(result, { outcome: 'missing', file: archiveFileName(ref), reason: 'HTTP 404', unreachable: false });
       assert.deepEqual(http.paths.map((p) => p.endsWith('.CHECKSUM')).sort(), [false, true], 'one request each, in parallel');
     }
   });
@@ -166,11 +166,48 @@ describe('readArchiveFile', () => {
     assert.equal(missing.outcome, 'missing');
     assert.ok(missing.outcome === 'missing');
     assert.match(missing.reason, /HTTP 502/);
+    assert.equal(missing.unreachable, true, 'an answer that is only ever an error is no "not published"');
     assert.equal(down.paths.length, 6, 'maxAttempts for the zip and for its checksum');
 
     const refused = archiveHttp(() => ({ status: 400, headers: {}, body: new Uint8Array() }));
     assert.equal((await readArchiveFile(day, options(refused))).outcome, 'missing');
     assert.ok(refused.paths.length <= 2, 'a 400 is not retried');
+  });
+
+  it('ends an attempt that takes too long, even if the HTTP client ignores its signal, and warns of the unreachable file', { timeout: 10_000 }, async () => {
+    const signals: AbortSignal[] = [];
+    // Never answers and ignores its signal: only the attempt's own deadline can end it.
+    const stalled = archiveHttp(() => new Promise<never>(() => undefined));
+    const lines: Array<{ level: number; msg: string; file?: string }> = [];
+    const warnLog = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const clock = new FakeClock(0);
+    const result = await readArchiveFile(day, { ...options(stalled, clock), log: warnLog, attemptTimeoutMs: 50 });
+    assert.ok(result.outcome === 'missing' && result.unreachable, result.outcome);
+    assert.match(result.reason, /archive download took over 50 ms/);
+    assert.equal(stalled.paths.length, 6, '3 attempts at the zip and 3 at its checksum');
+    assert.equal(clock.sleeps.length, 4, 'backoff between attempts');
+    assert.deepEqual(
+      lines.filter((l) => l.level === 40).map((l) => [l.msg, l.file]),
+      [['archive file unreachable: falling back', 'BTCUSDT-1h-2024-08-01.zip']],
+      'logged at warn, not debug: a wrong archive URL must show',
+    );
+
+    // When one of the two downloads fails for good, the other one is ended: its bytes are of no use.
+    const oneFails = archiveHttp((path) => {
+      if (path.endsWith('.CHECKSUM')) return { status: 400, headers: {}, body: new Uint8Array() };
+      return new Promise<never>(() => undefined);
+    });
+    const http: HttpClient = {
+      get: (url, opts) => oneFails.get(url, opts),
+      getBytes: (url, opts) => {
+        if (opts?.signal) signals.push(opts.signal);
+        return oneFails.getBytes(url, opts);
+      },
+    };
+    const refused = await readArchiveFile(day, options(http));
+    assert.ok(refused.outcome === 'missing' && refused.unreachable);
+    assert.equal(signals.length, 2);
+    assert.ok(signals.every((s) => s.aborted), 'the zip download was aborted');
   });
 
   it('passes an abort through instead of calling the file missing', async () => {

@@ -140,6 +140,16 @@ describe('planRange', () => {
     assert.deepEqual(show(pieces), days('2024-06-30', 32));
   });
 
+  it('asks for no daily files when the archive has none (klines over 1d): days outside whole months go over REST', () => {
+    const nowMs = t('2024-09-20T08:00:00Z');
+    const opts = { fromMs: t('2024-05-15T12:00:00Z'), toMs: t('2024-09-18'), nowMs, daily: false };
+    const pieces = planRange(opts);
+    assert.deepEqual(show(pieces), ['R 2024-05-15T12:00..2024-06-01T00:00', 'M 2024-06', 'M 2024-07', 'M 2024-08', 'R 2024-09-01T00:00..2024-09-18T00:00']);
+    assertWellFormed(pieces, opts.fromMs, opts.toMs, nowMs);
+    assert.deepEqual(show(fallbackFor(pieces[2] as FilePiece, { nowMs, daily: false })), ['R 2024-07-01T00:00..2024-08-01T00:00'], 'a missing month goes over REST whole');
+    assert.deepEqual(show(planRange({ ...opts, monthly: false })), ['R 2024-05-15T12:00..2024-09-18T00:00'], 'no files at all');
+  });
+
   it('crosses a year boundary', () => {
     const pieces = planRange({ fromMs: t('2024-11-30T18:00:00Z'), toMs: t('2025-02-01'), nowMs: t('2025-06-01') });
     assert.deepEqual(show(pieces), ['R 2024-11-30T18:00..2024-12-01T00:00', 'M 2024-12', 'M 2025-01']);

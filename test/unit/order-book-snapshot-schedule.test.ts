@@ -62,6 +62,44 @@ describe('BookSnapshotSchedule', () => {
     assert.equal(s.take(book, FROM + 300)?.last_update_id, 11);
   });
 
+  it('never takes a key twice: a quiet book that resyncs at its update id repeats no snapshot', () => {
+    const book = syncedBook();
+    const s = schedule(100);
+    s.synced();
+    const taken = [s.take(book, FROM), s.take(book, FROM + 100)];
+    // A disconnect, and the book synced again at the update id it had.
+    book.reset();
+    book.applyEvent({ first_update_id: 10, final_update_id: 10, bids: [], asks: [] });
+    book.applySnapshot({ lastUpdateId: 10, bids: [['3', '1']], asks: [['4', '1']] });
+    s.synced();
+    taken.push(s.take(book, FROM + 150), s.take(book, FROM + 250), s.take(book, FROM + 350));
+    const keys = taken.flatMap((t) => (t ? [`${t.last_update_id}_${t.reason}`] : []));
+    assert.deepEqual(keys, ['10_initial', '10_periodic', '10_resync']);
+    assert.deepEqual(s.stored, { lastUpdateId: 10, reasons: ['initial', 'periodic', 'resync'] });
+    book.applyEvent({ first_update_id: 11, final_update_id: 11, bids: [], asks: [] });
+    assert.equal(s.take(book, FROM + 450)?.reason, 'periodic', 'a new update id, new keys');
+    assert.deepEqual(s.stored, { lastUpdateId: 11, reasons: ['periodic'] }, 'only the keys at the newest update id are kept');
+  });
+
+  it('carries on from what an earlier run stored: its first sync is a resync, and nothing stored is taken again', () => {
+    const s = schedule(100);
+    s.restore({ lastUpdateId: 10, reasons: ['initial', 'resync'] });
+    assert.equal(s.take(new OrderBook(), FROM), undefined, 'nothing before the sync');
+    const book = syncedBook();
+    s.synced();
+    assert.equal(s.take(book, FROM + 1), undefined, 'the resync at 10 is stored already');
+    assert.equal(s.take(book, FROM + 101)?.reason, 'periodic');
+
+    const behind = schedule(100);
+    behind.restore({ lastUpdateId: 12, reasons: ['periodic'] });
+    behind.synced();
+    assert.equal(behind.take(book, FROM), undefined, 'a book behind what was stored waits');
+    book.applyEvent({ first_update_id: 11, final_update_id: 13, bids: [], asks: [] });
+    const resync = behind.take(book, FROM + 1);
+    assert.equal(resync?.reason, 'resync');
+    assert.equal(resync?.last_update_id, 13);
+  });
+
   it('waits for the book to be in sync', () => {
     const s = schedule();
     s.synced();

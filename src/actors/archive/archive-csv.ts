@@ -84,6 +84,38 @@ function timeIn(field: string | undefined, name: string, line: number, bounds: C
   return ms;
 }
 
+/** Told of the line number of each row that repeats the row before it exactly; such a row is skipped. */
+export type OnRepeat = (line: number) => void;
+
+/**
+ * Holds a file's rows to strictly increasing keys (open time, aggregate id). Published files have
+ * repeated lines (binance-public-data#191, #203): a row equal to the one before it is skipped, so
+ * that it is neither produced twice nor counted twice; any other row that does not move the key
+ * forward (out of order, or the same key with other values) makes the file corrupt.
+ */
+class KeyOrder {
+  readonly #name: string;
+  #key = Number.NEGATIVE_INFINITY;
+  #row: unknown;
+
+  constructor(name: string) {
+    this.#name = name;
+  }
+
+  /** True for a row that moves the key forward, false for an exact repeat; throws for anything else. */
+  next(key: number, row: unknown, line: number): boolean {
+    if (key > this.#key) {
+      this.#key = key;
+      this.#row = row;
+      return true;
+    }
+    if (key < this.#key) throw new CsvRowError(line, `${this.#name} ${key} is before the previous row's ${this.#key}: rows are out of order`);
+    // Rare (a repeated key), so comparing the parsed rows as text costs nothing that matters.
+    if (JSON.stringify(row) === JSON.stringify(this.#row)) return false;
+    throw new CsvRowError(line, `${this.#name} ${key} repeats the previous row's with other values`);
+  }
+}
+
 /** Some published files start with a header line (`open_time,open,…`); data lines start with a digit. */
 function isHeader(line: string, index: number): boolean {
   return index === 0 && !/^\s*-?\d/.test(line);
@@ -91,9 +123,11 @@ function isHeader(line: string, index: number): boolean {
 
 /**
  * Rows of a klines file as REST rows, times in milliseconds: open time, OHLCV, close time, quote
- * volume, trades, taker buy base and quote volumes, ignore. Decimals stay the exact strings.
+ * volume, trades, taker buy base and quote volumes, ignore. Decimals stay the exact strings. Open
+ * times must increase strictly; an exact repeat of the row before is skipped and told to `onRepeat`.
  */
-export function* readKlinesCsv(csv: Uint8Array, bounds: CsvBounds): Generator<KlineRow> {
+export function* readKlinesCsv(csv: Uint8Array, bounds: CsvBounds, onRepeat?: OnRepeat): Generator<KlineRow> {
+  const order = new KeyOrder('open time');
   let index = 0;
   for (const line of csvLines(csv)) {
     const n = ++index;
@@ -105,7 +139,7 @@ export function* readKlinesCsv(csv: Uint8Array, bounds: CsvBounds): Generator<Kl
     if (closeTime < openTime) throw new CsvRowError(n, 'close time before open time');
     const trades = integer(f[8], 'number of trades', n);
     if (trades < 0) throw new CsvRowError(n, 'negative number of trades');
-    yield [
+    const row: KlineRow = [
       openTime,
       decimal(f[1], 'open', n),
       decimal(f[2], 'high', n),
@@ -119,15 +153,19 @@ export function* readKlinesCsv(csv: Uint8Array, bounds: CsvBounds): Generator<Kl
       decimal(f[10], 'taker buy quote asset volume', n),
       f[11] ?? '0',
     ];
+    if (order.next(openTime, row, n)) yield row;
+    else onRepeat?.(n);
   }
 }
 
 /**
  * Rows of an aggTrades file as REST rows, time in milliseconds: aggregate id, price, quantity,
  * first and last trade id, time, buyer-is-maker, best match (`True`/`False`; a 7-column file
- * without best match reads as `true`, as every spot trade is).
+ * without best match reads as `true`, as every spot trade is). Aggregate ids must increase
+ * strictly; an exact repeat of the row before is skipped and told to `onRepeat`.
  */
-export function* readAggTradesCsv(csv: Uint8Array, bounds: CsvBounds): Generator<AggTradeRow> {
+export function* readAggTradesCsv(csv: Uint8Array, bounds: CsvBounds, onRepeat?: OnRepeat): Generator<AggTradeRow> {
+  const order = new KeyOrder('aggregate trade id');
   let index = 0;
   for (const line of csvLines(csv)) {
     const n = ++index;
@@ -136,7 +174,7 @@ export function* readAggTradesCsv(csv: Uint8Array, bounds: CsvBounds): Generator
     if (f.length < 7 || f.length > 8) throw new CsvRowError(n, `expected 8 aggTrades columns, found ${f.length}`);
     const a = integer(f[0], 'aggregate trade id', n);
     if (a < 0) throw new CsvRowError(n, 'negative aggregate trade id');
-    yield {
+    const row: AggTradeRow = {
       a,
       p: decimal(f[1], 'price', n),
       q: decimal(f[2], 'quantity', n),
@@ -146,5 +184,7 @@ export function* readAggTradesCsv(csv: Uint8Array, bounds: CsvBounds): Generator
       m: bool(f[6], 'is buyer maker', n),
       M: f[7] === undefined ? true : bool(f[7], 'is best match', n),
     };
+    if (order.next(a, row, n)) yield row;
+    else onRepeat?.(n);
   }
 }

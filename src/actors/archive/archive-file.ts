@@ -11,8 +11,11 @@ import type { ArchiveFileRef } from './archive-paths.ts';
 export type ArchiveFileResult =
   /** Verified against its `.CHECKSUM` and unzipped: the CSV's bytes. */
   | { readonly outcome: 'ok'; readonly file: string; readonly csv: Uint8Array; readonly zipBytes: number }
-  /** Not published (404, 403), or unreachable after retries: the planner falls back. */
-  | { readonly outcome: 'missing'; readonly file: string; readonly reason: string }
+  /**
+   * Not published (404, 403), or `unreachable`: no answer, or only errors, within the attempts. The
+   * planner falls back either way.
+   */
+  | { readonly outcome: 'missing'; readonly file: string; readonly reason: string; readonly unreachable: boolean }
   | { readonly outcome: 'corrupt'; readonly file: string; readonly error: ArchiveFileCorruptError };
 
 export interface ArchiveFileOptions {
@@ -21,11 +24,17 @@ export interface ArchiveFileOptions {
   readonly log: Logger;
   /** e.g. `https://data.binance.vision`. */
   readonly baseUrl: string;
-  /** Attempts per download for network errors, 5xx and 429, the first included. */
+  /** Attempts per download for network errors, timeouts, 5xx and 429, the first included. */
   readonly maxAttempts: number;
   readonly signal?: AbortSignal | undefined;
-  /** @defaultValue 60000: a month of trades is a large file. */
+  /** Longest wait for the answer, or for more of its body (the HTTP client's timeout). @defaultValue 60000 */
   readonly timeoutMs?: number;
+  /**
+   * Longest one attempt may take in all, however steadily bytes trickle in: past it the attempt
+   * counts as failed, so a file can never hold a loader indefinitely. Generous, as a month of
+   * 1s klines or a busy day of trades is a hundred MB or more. @defaultValue 600000
+   */
+  readonly attemptTimeoutMs?: number;
 }
 
 const CHECKSUM_LINE = /^([0-9a-fA-F]{64})\s+\*?(\S+)\s*$/;
@@ -41,11 +50,32 @@ class NotPublished {
   }
 }
 
-async function getBytes(url: string, opts: ArchiveFileOptions): Promise<Uint8Array | NotPublished> {
-  const res: HttpBytesResponse = await opts.http.getBytes(url, {
-    timeoutMs: opts.timeoutMs ?? 60_000,
-    ...(opts.signal ? { signal: opts.signal } : {}),
+/**
+ * One attempt at `url`, failed (retriable) once it has taken `attemptTimeoutMs`. Raced rather than
+ * only aborted, so that an HTTP client ignoring its signal cannot hold the loader either.
+ */
+async function getBytes(url: string, opts: ArchiveFileOptions, signal: AbortSignal): Promise<Uint8Array | NotPublished> {
+  signal.throwIfAborted();
+  const limitMs = opts.attemptTimeoutMs ?? 600_000;
+  const attempt = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const ended = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new ExchangeError(ErrorCodes.EXCHANGE_UNREACHABLE, `archive download took over ${limitMs} ms`, { retriable: true }));
+      attempt.abort();
+    }, limitMs);
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+  let res: HttpBytesResponse;
+  try {
+    const request = opts.http.getBytes(url, { timeoutMs: opts.timeoutMs ?? 60_000, signal: AbortSignal.any([signal, attempt.signal]) });
+    res = await Promise.race([request, ended]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
   if (res.status === 200) return res.body;
   if (isNotFound(res.status)) return new NotPublished(res.status);
   const retriable = res.status >= 500 || res.status === 429;
@@ -81,17 +111,24 @@ function csvInside(zip: Uint8Array, file: string): Uint8Array {
 
 /**
  * Downloads one archive zip and its `.CHECKSUM`, verifies the zip's SHA-256 and unzips its CSV.
- * Network errors, 5xx and 429 are retried (jittered backoff); a file still unreachable then counts
- * as missing, so that the planner falls back to smaller files or REST rather than failing the load.
+ * Network errors, timeouts, 5xx and 429 are retried (jittered backoff) within `maxAttempts`; a file
+ * still unreachable then counts as missing (logged at warn: a wrong archive URL must not go
+ * unnoticed), so that the planner falls back to smaller files or REST rather than failing the load.
  */
 export async function readArchiveFile(ref: ArchiveFileRef, opts: ArchiveFileOptions): Promise<ArchiveFileResult> {
   const file = archiveFileName(ref);
+  // Ends the other download when one fails for good: its bytes would be of no use.
+  const failed = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal;
   const download = (url: string) =>
-    retry(() => getBytes(url, opts), {
+    retry(() => getBytes(url, opts, signal), {
       clock: opts.clock,
       maxAttempts: opts.maxAttempts,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      signal,
       onRetry: (err, attempt, delayMs) => opts.log.debug({ err, file, attempt, delay_ms: delayMs }, 'archive download retried'),
+    }).catch((err: unknown) => {
+      failed.abort();
+      throw err;
     });
   let checksum: Uint8Array | NotPublished;
   let zip: Uint8Array | NotPublished;
@@ -100,11 +137,11 @@ export async function readArchiveFile(ref: ArchiveFileRef, opts: ArchiveFileOpti
     [checksum, zip] = await Promise.all([download(archiveChecksumUrl(opts.baseUrl, ref)), download(archiveFileUrl(opts.baseUrl, ref))]);
   } catch (err) {
     if (opts.signal?.aborted) throw err;
-    opts.log.debug({ err, file }, 'archive file unreachable');
-    return { outcome: 'missing', file, reason: err instanceof Error ? err.message : String(err) };
+    opts.log.warn({ err, file }, 'archive file unreachable: falling back');
+    return { outcome: 'missing', file, reason: err instanceof Error ? err.message : String(err), unreachable: true };
   }
-  if (checksum instanceof NotPublished) return { outcome: 'missing', file, reason: `HTTP ${checksum.status}` };
-  if (zip instanceof NotPublished) return { outcome: 'missing', file, reason: `HTTP ${zip.status}` };
+  if (checksum instanceof NotPublished) return { outcome: 'missing', file, reason: `HTTP ${checksum.status}`, unreachable: false };
+  if (zip instanceof NotPublished) return { outcome: 'missing', file, reason: `HTTP ${zip.status}`, unreachable: false };
   try {
     const expected = expectedSha256(new TextDecoder().decode(checksum), file);
     const actual = createHash('sha256').update(zip).digest('hex');

@@ -8,16 +8,15 @@ import type { StageControlMessage } from '../stage/control-listener.ts';
 import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import { CsvRowError } from './archive-csv.ts';
-import { readArchiveFile } from './archive-file.ts';
+import { ArchiveDownloads } from './archive-downloads.ts';
+import type { ArchiveDownloadOptions } from './archive-downloads.ts';
 import { ArchiveFileCorruptError } from './archive-file-corrupt-error.ts';
 import type { ArchiveFileResult } from './archive-file.ts';
-import { archiveFileName } from './archive-paths.ts';
-import type { ArchiveFileRef } from './archive-paths.ts';
 import { periodBounds } from './archive-period.ts';
 import { archiveSeriesFor } from './archive-series.ts';
 import type { ArchiveRecord, ArchiveSeries } from './archive-series.ts';
 import { batchesOf } from './batches-of.ts';
-import { FilePrefetcher } from './file-prefetcher.ts';
+import { FileCheck } from './file-check.ts';
 import { fallbackFor, planRange } from './range-planner.ts';
 import type { FilePiece, RangePiece, RestPiece } from './range-planner.ts';
 
@@ -25,13 +24,17 @@ export type ArchiveLoaderMessage = { readonly type: 'step' } | StageControlMessa
 
 /** Records per produce call and per actor message: a stop waits at most one batch. */
 const BATCH_RECORDS = 5_000;
+/** Rows of a file checked per actor message (parsing only, nothing produced). */
+const CHECK_ROWS = 50_000;
 
-/** The piece being read: its records come a batch per message. */
+/** The piece being read: a file's rows checked first, then its records a batch per message. */
 interface ActivePiece {
   readonly piece: RangePiece;
   readonly batches: Iterator<ArchiveRecord[]> | AsyncIterator<ArchiveRecord[]>;
   /** The zip's name, for a file piece. */
   readonly file: string | undefined;
+  /** A file's rows still to be read through before any of its records is produced. */
+  check: FileCheck | undefined;
   records: number;
 }
 
@@ -53,14 +56,14 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
   readonly #stage: StageLifecycle;
   readonly #range: TimeRange;
   readonly #series: ArchiveSeries;
-  readonly #files: FilePrefetcher;
+  readonly #files: ArchiveDownloads;
   #client: BinanceRestClient | undefined;
   #cursor: LoaderCursor | undefined;
   #pieces: RangePiece[] = [];
   #active: ActivePiece | undefined;
   #listedAtMs: number | undefined;
 
-  constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<ArchiveLoaderMessage>) {
+  constructor(deps: StageDeps, command: StartCommand, ctx: ActorContext<ArchiveLoaderMessage>, downloads: ArchiveDownloadOptions = {}) {
     this.#deps = deps;
     this.#cmd = command;
     this.#ctx = ctx;
@@ -70,12 +73,13 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
     if (!series || !range) throw new ValidationError(`cannot load type ${command.type} over ${command.time_range} from the archive`);
     this.#series = series;
     this.#range = range;
-    const ahead = Math.min(series.prefetchFiles, (deps.settings.loaderConcurrency ?? 4) - 1);
-    this.#files = new FilePrefetcher((piece) => this.#startDownload(piece), ahead, ctx.log);
     this.#stage = new StageLifecycle(deps, command, ctx, {
       counters: () => ({ records_written: this.#cursor?.records ?? 0 }),
       release: () => this.#files.clear(),
     });
+    const ahead = Math.min(series.prefetchFiles, (deps.settings.loaderConcurrency ?? 4) - 1);
+    const set = { symbol: command.symbol, kind: series.kind, interval: series.interval };
+    this.#files = new ArchiveDownloads(deps, ctx.log, set, this.#stage.signal, ahead, downloads);
   }
 
   async start(): Promise<void> {
@@ -106,6 +110,7 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
       nowMs: client.serverNow(),
       listedAtMs: this.#listedAtMs,
       monthly: this.#series.monthlyFiles,
+      daily: this.#series.dailyFiles,
     };
     // No first record before the range's end: nothing to read.
     this.#pieces = this.#listedAtMs === undefined ? [] : planRange(plan);
@@ -146,15 +151,16 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
       }
     }
     const active = this.#active;
+    if (active.check) {
+      await this.#checkFile(active, active.check);
+      if (!this.#stage.stopped) this.#ctx.self.tell({ type: 'step' });
+      return;
+    }
     let next: IteratorResult<ArchiveRecord[]>;
     try {
       next = await active.batches.next();
     } catch (err) {
-      if (err instanceof CsvRowError && active.file !== undefined && active.piece.source !== 'rest') {
-        this.#fallBack(active.piece, 'corrupt', active.file, new ArchiveFileCorruptError(active.file, err.message, { cause: err }));
-        this.#ctx.self.tell({ type: 'step' });
-        return;
-      }
+      // A file's rows were all read once already: an error now is no bad file but a failure.
       await this.#stage.fail(err);
       return;
     }
@@ -165,39 +171,83 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
 
   #openRest(piece: RestPiece): ActivePiece {
     const client = this.#requireClient();
-    return { piece, batches: this.#series.restPages(client, piece)[Symbol.asyncIterator](), file: undefined, records: 0 };
+    return { piece, batches: this.#series.restPages(client, piece)[Symbol.asyncIterator](), file: undefined, check: undefined, records: 0 };
   }
 
-  /** Downloads and verifies the file; if it is missing or corrupt, its fallback pieces take its place. */
+  /**
+   * Downloads and verifies the file, telling the supervisor meanwhile that the loader is alive; if
+   * it is missing or corrupt, its fallback pieces take its place.
+   */
   async #openFile(piece: FilePiece): Promise<ActivePiece | undefined> {
-    const file = archiveFileName(this.#fileRef(piece));
+    const file = this.#files.fileName(piece);
     await this.#progress(`Reading ${file}`);
     let result: ArchiveFileResult;
     try {
-      result = await this.#files.take(piece);
+      result = await this.#files.take(piece, this.#pieces.slice(1), () => this.#heartbeat(`Downloading ${file}`));
     } catch (err) {
       await this.#stage.fail(err);
       return undefined;
     }
-    this.#files.prefetch(this.#pieces.slice(1));
     if (result.outcome === 'missing') {
-      this.#fallBack(piece, 'missing', file, result.reason);
+      // An unreachable file was logged at warn where it was downloaded.
+      if (!result.unreachable) this.#ctx.log.info({ file, reason: result.reason }, 'archive file missing: falling back');
+      this.#fallBack(piece, 'missing');
       return undefined;
     }
     if (result.outcome === 'corrupt') {
-      this.#fallBack(piece, 'corrupt', file, result.error);
+      this.#ctx.log.warn({ file, err: result.error }, 'archive file corrupt: falling back');
+      this.#fallBack(piece, 'corrupt');
       return undefined;
     }
-    this.#deps.metrics.archiveFile('ok');
     this.#ctx.log.debug({ file, zip_bytes: result.zipBytes }, 'archive file verified');
-    return { piece, batches: batchesOf(this.#series.fileRecords(result.csv, periodBounds(piece)), BATCH_RECORDS), file, records: 0 };
+    const { csv } = result;
+    const bounds = periodBounds(piece);
+    return {
+      piece,
+      batches: batchesOf(this.#series.fileRecords(csv, bounds), BATCH_RECORDS),
+      file,
+      check: new FileCheck((onRepeat) => this.#series.fileRows(csv, bounds, onRepeat)),
+      records: 0,
+    };
   }
 
-  #fallBack(piece: FilePiece, outcome: 'missing' | 'corrupt', file: string, reason: unknown): void {
+  /**
+   * Reads a chunk of the file's rows. Any bad row (malformed, out of order, a repeated key with
+   * other values) makes the whole file corrupt before a record of it went out; exact repeats are
+   * skipped, so that each record is produced and counted once.
+   */
+  async #checkFile(active: ActivePiece, check: FileCheck): Promise<void> {
+    const { piece, file } = active;
+    let done: boolean;
+    try {
+      done = check.advance(CHECK_ROWS);
+    } catch (err) {
+      if (!(err instanceof CsvRowError) || piece.source === 'rest' || file === undefined) {
+        await this.#stage.fail(err);
+        return;
+      }
+      this.#ctx.log.warn({ file, err: new ArchiveFileCorruptError(file, err.message, { cause: err }) }, 'archive file corrupt: falling back');
+      this.#fallBack(piece, 'corrupt');
+      return;
+    }
+    if (!done) {
+      await this.#progress(`Checking ${file ?? 'file'}`);
+      return;
+    }
+    active.check = undefined;
+    this.#deps.metrics.archiveFile('ok');
+    if (check.repeats > 0) this.#ctx.log.warn({ file, repeated_rows: check.repeats }, 'archive file repeats rows: each read once');
+  }
+
+  /** A `loading` event from a timer, while the loader awaits a download. */
+  #heartbeat(message: string): void {
+    if (this.#stage.stopped) return;
+    this.#progress(message).catch((err: unknown) => this.#ctx.log.warn({ err }, 'loading heartbeat not sent'));
+  }
+
+  #fallBack(piece: FilePiece, outcome: 'missing' | 'corrupt'): void {
     this.#deps.metrics.archiveFile(outcome);
-    if (outcome === 'corrupt') this.#ctx.log.warn({ file, err: reason }, 'archive file corrupt: falling back');
-    else this.#ctx.log.info({ file, reason }, 'archive file missing: falling back');
-    const replacement = fallbackFor(piece, { nowMs: this.#requireClient().serverNow(), listedAtMs: this.#listedAtMs });
+    const replacement = fallbackFor(piece, { nowMs: this.#requireClient().serverNow(), listedAtMs: this.#listedAtMs, daily: this.#series.dailyFiles });
     const at = this.#pieces.indexOf(piece);
     this.#pieces.splice(at === -1 ? 0 : at, 1, ...replacement);
     this.#active = undefined;
@@ -233,22 +283,6 @@ export class ArchiveLoader implements Behaviour<ArchiveLoaderMessage> {
       return;
     }
     await saveCursor(this.#deps.store, cursor);
-  }
-
-  #fileRef(piece: FilePiece): ArchiveFileRef {
-    return { symbol: this.#cmd.symbol, kind: this.#series.kind, interval: this.#series.interval, period: piece };
-  }
-
-  #startDownload(piece: FilePiece): Promise<ArchiveFileResult> {
-    const { http, clock, settings } = this.#deps;
-    return readArchiveFile(this.#fileRef(piece), {
-      http,
-      clock,
-      log: this.#ctx.log,
-      baseUrl: settings.binanceArchiveUrl,
-      maxAttempts: settings.exchangeMaxAttempts,
-      signal: this.#stage.signal,
-    });
   }
 
   async #finish(cursor: LoaderCursor): Promise<void> {

@@ -1,8 +1,9 @@
-import { aggTradeFromRow, candleFromKline } from '../../protocol/index.ts';
+import { aggTradeFromRow, candleFromKline, INTERVAL_MS } from '../../protocol/index.ts';
 import type { AggTrade, Candle, Interval, ParsedStreamType } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import { readAggTradesCsv, readKlinesCsv } from './archive-csv.ts';
-import type { CsvBounds } from './archive-csv.ts';
+import type { CsvBounds, OnRepeat } from './archive-csv.ts';
+import { DAY_MS } from './archive-period.ts';
 import type { ArchiveKind } from './archive-paths.ts';
 import type { RestPiece } from './range-planner.ts';
 import { restAggTradePages, restKlinePages } from './rest-pages.ts';
@@ -20,11 +21,19 @@ export interface ArchiveSeries {
    * gigabytes, too much to download and unzip in memory; its days are a few hundred MB at most.
    */
   readonly monthlyFiles: boolean;
+  /** Whether the archive publishes daily files: klines up to 1d (not 3d, 1w, 1mo); trades. */
+  readonly dailyFiles: boolean;
   /** Files downloaded (and unzipped) ahead of the one being read; each is held in memory. */
   readonly prefetchFiles: number;
   /** Metric label of records read from files and over REST. */
   readonly sources: { readonly file: string; readonly rest: string };
-  /** Records of a verified file's CSV, in file order; throws `CsvRowError` on a malformed row. */
+  /**
+   * The rows of a verified file's CSV, as read and checked (exact repeats skipped and told to
+   * `onRepeat`); throws `CsvRowError` on a malformed or out-of-order row. For checking a whole file
+   * before any of its records is produced.
+   */
+  fileRows(csv: Uint8Array, bounds: CsvBounds, onRepeat: OnRepeat): Iterable<unknown>;
+  /** Records of a verified file's CSV, in file order, exact repeats skipped; throws `CsvRowError` on a bad row. */
   fileRecords(csv: Uint8Array, bounds: CsvBounds): Iterable<ArchiveRecord>;
   restPages(client: BinanceRestClient, piece: RestPiece): AsyncIterable<ArchiveRecord[]>;
   /** The series' time: a candle's open time, a trade's time. */
@@ -43,8 +52,10 @@ function candles(symbol: string, interval: Interval): ArchiveSeries {
     interval,
     noun: 'candles',
     monthlyFiles: true,
+    dailyFiles: INTERVAL_MS[interval] <= DAY_MS,
     prefetchFiles: 2,
     sources: { file: 'archive_candles', rest: 'api_candles' },
+    fileRows: (csv, bounds, onRepeat) => readKlinesCsv(csv, bounds, onRepeat),
     *fileRecords(csv, bounds) {
       for (const row of readKlinesCsv(csv, bounds)) yield candleFromKline(row, symbol, interval);
     },
@@ -66,8 +77,10 @@ function aggTrades(symbol: string): ArchiveSeries {
     interval: undefined,
     noun: 'trades',
     monthlyFiles: false,
+    dailyFiles: true,
     prefetchFiles: 1,
     sources: { file: 'archive_trades', rest: 'api_trades' },
+    fileRows: (csv, bounds, onRepeat) => readAggTradesCsv(csv, bounds, onRepeat),
     *fileRecords(csv, bounds) {
       for (const row of readAggTradesCsv(csv, bounds)) yield aggTradeFromRow(row, symbol);
     },

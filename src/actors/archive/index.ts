@@ -1,5 +1,6 @@
 export { ArchiveLoader } from './archive-loader.ts';
 export type { ArchiveLoaderMessage } from './archive-loader.ts';
+export type { ArchiveDownloadOptions } from './archive-downloads.ts';
 export { planRange, fallbackFor } from './range-planner.ts';
 export type { FilePiece, PlanOptions, RangePiece, RestPiece } from './range-planner.ts';
 export { readArchiveFile } from './archive-file.ts';
@@ -9,4 +10,4 @@ export { archiveChecksumUrl, archiveFileName, archiveFileUrl, archiveIntervalNam
 export type { ArchiveFileRef, ArchiveKind } from './archive-paths.ts';
 export type { ArchivePeriod } from './archive-period.ts';
 export { csvLines, readAggTradesCsv, readKlinesCsv, toMillis, CsvRowError, MICROSECOND_THRESHOLD } from './archive-csv.ts';
-export type { CsvBounds } from './archive-csv.ts';
+export type { CsvBounds, OnRepeat } from './archive-csv.ts';

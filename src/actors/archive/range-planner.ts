@@ -26,6 +26,12 @@ export interface PlanOptions {
   readonly listedAtMs?: number | undefined;
   /** Read whole months from monthly files; otherwise their days from daily files. @defaultValue true */
   readonly monthly?: boolean | undefined;
+  /**
+   * Read whole days outside whole months from daily files; otherwise over REST. The archive
+   * publishes daily klines for intervals up to 1d only (3d, 1w and 1mo are monthly files alone).
+   * @defaultValue true
+   */
+  readonly daily?: boolean | undefined;
 }
 
 type Granularity = 'monthly' | 'daily';
@@ -35,19 +41,24 @@ type Granularity = 'monthly' | 'daily';
  * whole calendar month (UTC) inside the range that ended before now's month; a daily file for each
  * other whole day that ended before now's day; REST for the rest (partial days at the edges, the
  * recent tail), adjacent REST pieces merged. Pure: the same inputs give the same plan.
- * With `monthly: false` whole months are read as days too.
+ * With `monthly: false` whole months are read as days too; with `daily: false` days outside
+ * whole months are read over REST.
  */
 export function planRange(opts: PlanOptions): RangePiece[] {
-  return plan(opts, opts.monthly === false ? ['daily'] : ['monthly', 'daily']);
+  return plan(opts, granularities(opts.monthly !== false, opts.daily !== false));
 }
 
 /**
  * What replaces a file that is missing or corrupt: a month's days (those not yet published, and
- * partial ones, over REST); a day over REST.
+ * partial ones, over REST; all of them over REST with `daily: false`); a day over REST.
  */
-export function fallbackFor(piece: FilePiece, opts: Pick<PlanOptions, 'nowMs' | 'listedAtMs'>): RangePiece[] {
+export function fallbackFor(piece: FilePiece, opts: Pick<PlanOptions, 'nowMs' | 'listedAtMs' | 'daily'>): RangePiece[] {
   if (piece.source === 'daily') return [{ source: 'rest', fromMs: piece.fromMs, toMs: piece.toMs }];
-  return plan({ ...opts, fromMs: piece.fromMs, toMs: piece.toMs }, ['daily']);
+  return plan({ ...opts, fromMs: piece.fromMs, toMs: piece.toMs }, granularities(false, opts.daily !== false));
+}
+
+function granularities(monthly: boolean, daily: boolean): Granularity[] {
+  return [...(monthly ? (['monthly'] as const) : []), ...(daily ? (['daily'] as const) : [])];
 }
 
 function plan(opts: PlanOptions, use: readonly Granularity[]): RangePiece[] {

@@ -1,5 +1,5 @@
 import type { AggTradeRow, Interval, KlineRow } from '../../protocol/index.ts';
-import { firstAggTrades } from '../exchange/index.ts';
+import { firstAggTrades, settledBefore } from '../exchange/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import type { RestPiece } from './range-planner.ts';
 
@@ -13,9 +13,9 @@ export async function* restKlinePages(client: BinanceRestClient, symbol: string,
   let next = piece.fromMs;
   while (next < piece.toMs) {
     const rows = await client.klines(symbol, interval, next, piece.toMs - 1, PAGE_LIMIT);
-    const now = client.serverNow();
-    // The still-open kline has partial values: only closed klines are data.
-    const closed = rows.filter((r) => r[0] >= next && r[0] < piece.toMs && r[6] < now);
+    // The still-open kline has partial values: only klines certainly closed are data.
+    const settled = settledBefore(rows, client.serverNow());
+    const closed = rows.filter((r) => r[0] >= next && r[0] < piece.toMs && r[6] < settled);
     yield closed;
     const last = closed.at(-1);
     if (!last || rows.length < PAGE_LIMIT || closed.length < rows.length) return;

@@ -1,32 +1,42 @@
-import { assertNever, DepthEvent, depthUpdateFromEvent, parseStreamType, parseTimeRangeText, ValidationError } from '../../protocol/index.ts';
+import { assertNever, DepthEvent, depthUpdateFromEvent, isRetriable, parseStreamType, parseTimeRangeText, ValidationError } from '../../protocol/index.ts';
 import type { BookSnapshot, DepthSnapshotBody, DepthUpdate, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour } from '../ports/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import type { StageControlMessage } from '../stage/control-listener.ts';
 import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
-import { loadDepthCursor, saveDepthCursor } from './depth-cursor.ts';
+import { loadDepthCursor, produceCounted, saveDepthCursor, settleInFlight } from './depth-cursor.ts';
 import type { DepthCursor } from './depth-cursor.ts';
 import type { LiveSubscription } from './live-streams.ts';
 import { BookSnapshotSchedule } from './book-snapshot-schedule.ts';
 import { OrderBook } from './order-book.ts';
 import type { OrderBookView } from './order-book.ts';
+import { OrderBookSnapshotFetcher } from './order-book-snapshot-fetcher.ts';
+import type { SnapshotOutcome } from './order-book-snapshot-fetcher.ts';
 import { liveStreamsFor } from './stream-hub.ts';
 
 export type DepthLoaderMessage =
   | StageControlMessage
   | { readonly type: 'event'; readonly data: unknown }
+  | { readonly type: 'overflow' }
   | { readonly type: 'down'; readonly reason: string }
   | { readonly type: 'up' }
-  | { readonly type: 'snapshot'; readonly body: DepthSnapshotBody; readonly epoch: number }
-  | { readonly type: 'snapshot_failed'; readonly error: unknown; readonly epoch: number }
+  | SnapshotOutcome
   | { readonly type: 'flush' }
   | { readonly type: 'tick' };
 
 export interface DepthLoaderOptions {
   /** Told the loader's book once, when the loader is created: for tests and diagnostics, read only. */
   readonly onBook?: (book: OrderBookView) => void;
+  /**
+   * Diff events waiting in the mailbox at most. Past it (the bus or the store is slower than the
+   * stream) events are dropped until the loader has caught up, then the book is rebuilt. @defaultValue 10000
+   */
+  readonly maxQueuedEvents?: number;
 }
+
+/** Why a book was discarded (a label of the log line, not of a metric). */
+type ResyncCause = 'gap' | 'disconnect' | 'backlog' | 'relaunch';
 
 /** Snapshot depth: every level the exchange serves at this weight (50). */
 const SNAPSHOT_LIMIT = 1000;
@@ -38,6 +48,7 @@ const HEARTBEAT_MS = 5000;
 /** After `to`, events stamped before it may still be in flight this long. */
 const END_GRACE_MS = 2000;
 const MAX_BATCH = 1000;
+const MAX_QUEUED_EVENTS = 10_000;
 
 /** The diff stream's name, as the exchange spells it. */
 const depthStreamName = (symbol: string): string => `${symbol.toLowerCase()}@depth@100ms`;
@@ -45,8 +56,10 @@ const depthStreamName = (symbol: string): string => `${symbol.toLowerCase()}@dep
 /**
  * `ws_depth`: keeps a correct local order book from `<symbol>@depth@100ms` and REST snapshots (see
  * {@link OrderBook}), and produces every diff event to the data topic, plus the book's top levels on
- * the first sync, after every resync (a sequence gap or a disconnect) and periodically. Depth has no
- * history: the stream starts live, and only records stamped within the range are produced.
+ * the first sync, after every resync (a sequence gap, a disconnect, a backlog or a relaunch) and
+ * periodically. Depth has no history: the stream starts live, and only records stamped within the range
+ * are produced. The end marker counts each distinct record key produced once, across relaunches too
+ * (see {@link DepthCursor}). A failed snapshot is fetched again later when the error is retriable.
  */
 export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   readonly #deps: StageDeps;
@@ -56,18 +69,20 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   readonly #range: TimeRange;
   readonly #book = new OrderBook();
   readonly #schedule: BookSnapshotSchedule;
+  readonly #snapshots: OrderBookSnapshotFetcher;
+  readonly #maxQueued: number;
   #client: BinanceRestClient | undefined;
   #cursor: DepthCursor | undefined;
   #stream: LiveSubscription | undefined;
   #pending: DepthUpdate[] = [];
   #pendingSnapshots: BookSnapshot[] = [];
   #flushQueued = false;
-  /** Highest final update id produced: the stream delivers in order, replays of an overlap only repeat. */
-  #producedUpTo = -1;
+  #tickQueued = false;
+  /** `event` messages in the mailbox. */
+  #queued = 0;
+  /** Events dropped since the mailbox was full; the `overflow` message that rebuilds the book is queued. */
+  #dropped = 0;
   #live = false;
-  #fetching = false;
-  /** Bumped on every disconnect: a snapshot fetched before it belongs to a book that is gone. */
-  #epoch = 0;
   #reconnects = 0;
   #endSeen = false;
 
@@ -87,15 +102,22 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
       topLevels: deps.settings.bookTopLevels ?? 20,
       intervalMs: deps.settings.bookSnapshotIntervalMs ?? 60_000,
     });
+    this.#maxQueued = options.maxQueuedEvents ?? MAX_QUEUED_EVENTS;
     this.#stage = new StageLifecycle(deps, command, ctx, {
       counters: () => ({ records_written: this.#records(), resyncs: this.#resyncs() }),
       release: () => {
         this.#stream?.close();
         this.#stream = undefined;
       },
-      beforeStop: () => this.#flush(),
+      beforeStop: () => this.#flushAndSave(),
       heartbeatMs: HEARTBEAT_MS,
       failureLog: 'depth loader failed',
+    });
+    this.#snapshots = new OrderBookSnapshotFetcher({
+      fetch: () => this.#fetchSnapshot(),
+      deliver: (outcome) => ctx.self.tell(outcome),
+      clock: deps.clock,
+      signal: this.#stage.signal,
     });
     options.onBook?.(this.#book);
   }
@@ -103,8 +125,12 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   async start(): Promise<void> {
     const { store, clock } = this.#deps;
     await this.#stage.open();
-    this.#cursor = await loadDepthCursor(store, this.#cmd.queue_id, clock.now());
-    if (this.#cursor.done) {
+    const cursor = await loadDepthCursor(store, this.#cmd.queue_id, clock.now());
+    this.#cursor = cursor;
+    this.#schedule.restore({ lastUpdateId: cursor.snapshot_update_id, reasons: cursor.snapshot_reasons });
+    const settled = await settleInFlight(store, cursor, (records) => this.#stage.produce(records), clock.now());
+    if (settled > 0) this.#ctx.log.info({ records: settled }, 'produced again the batch the last run had in flight');
+    if (cursor.done) {
       // A relaunch after the end: say so again, end marker included (both idempotent).
       await this.#finish();
       return;
@@ -118,12 +144,14 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     }
     await this.#stage.telemetry.publish('started', {
       message: `Streaming ${this.#cmd.symbol} depth until ${new Date(this.#range.toMs).toISOString()}`,
-      records_written: this.#cursor.records,
-      resyncs: this.#cursor.resyncs,
+      records_written: cursor.records,
+      resyncs: cursor.resyncs,
     });
+    // The book of the last run is gone: its next sync is stored as a resync.
+    if (cursor.snapshot_update_id >= 0) this.#resynced('relaunch', { records: cursor.records });
     const self = this.#ctx.self;
     this.#stream = liveStreamsFor(this.#deps).subscribe([depthStreamName(this.#cmd.symbol)], {
-      onEvent: (_stream, data) => self.tell({ type: 'event', data }),
+      onEvent: (_stream, data) => this.#enqueue(data),
       onDisconnect: (reason) => self.tell({ type: 'down', reason }),
       onLive: () => self.tell({ type: 'up' }),
     });
@@ -134,7 +162,12 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     if (this.#stage.stopped) return;
     switch (message.type) {
       case 'event':
+        // Never below 0: after a restart the mailbox may still hold events the last incarnation queued.
+        this.#queued = Math.max(0, this.#queued - 1);
         await this.#onEvent(message.data);
+        return;
+      case 'overflow':
+        this.#onOverflow();
         return;
       case 'down':
         this.#onDown(message.reason);
@@ -145,11 +178,11 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
         if (!this.#book.synced) this.#book.reset();
         return;
       case 'snapshot':
-        this.#onSnapshot(message.body, message.epoch);
+        if (this.#snapshots.settle(message)) this.#onSnapshot(message.body);
+        else this.#requestSnapshot();
         return;
       case 'snapshot_failed':
-        this.#fetching = false;
-        if (message.epoch === this.#epoch) await this.#stage.fail(message.error);
+        if (this.#snapshots.settle(message)) await this.#onSnapshotFailed(message.error);
         else this.#requestSnapshot();
         return;
       case 'flush':
@@ -157,6 +190,7 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
         await this.#flush();
         return;
       case 'tick':
+        this.#tickQueued = false;
         await this.#onTick();
         return;
       case 'stop':
@@ -172,7 +206,33 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     await this.#stage.dispose();
   }
 
+  /**
+   * A stream event into the mailbox, unless the mailbox is full: then this one and every later one are
+   * dropped until the loader reaches the `overflow` message queued behind the full mailbox.
+   */
+  #enqueue(data: unknown): void {
+    if (this.#dropped > 0 || this.#queued >= this.#maxQueued) {
+      if (this.#dropped++ === 0) this.#ctx.self.tell({ type: 'overflow' });
+      return;
+    }
+    this.#queued++;
+    this.#ctx.self.tell({ type: 'event', data });
+  }
+
+  /** Events were dropped: the book misses them, so it is rebuilt from the events after the drop. */
+  #onOverflow(): void {
+    const dropped = this.#dropped;
+    this.#dropped = 0;
+    const detail = { dropped_events: dropped, max_queued_events: this.#maxQueued };
+    if (this.#book.synced) this.#resynced('backlog', detail);
+    else this.#ctx.log.warn({ symbol: this.#cmd.symbol, cause: 'backlog', ...detail }, 'depth events dropped while syncing');
+    this.#book.reset();
+    this.#snapshots.discardBook();
+  }
+
   async #onEvent(data: unknown): Promise<void> {
+    const cursor = this.#cursor;
+    if (!cursor) return;
     const parsed = DepthEvent.safeParse(data);
     if (!parsed.success) {
       this.#deps.metrics.messageRejected('depth_event');
@@ -181,8 +241,9 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     }
     const update = depthUpdateFromEvent(parsed.data);
     if (update.event_time >= this.#range.toMs) this.#endSeen = true;
-    else if (update.event_time >= this.#range.fromMs && update.final_update_id > this.#producedUpTo) {
-      this.#producedUpTo = update.final_update_id;
+    else if (update.event_time >= this.#range.fromMs && update.final_update_id > cursor.produced_up_to) {
+      // The stream delivers in order: what is not past the last produced is a replay (an overlap, a relaunch).
+      cursor.produced_up_to = update.final_update_id;
       this.#pending.push(update);
     }
     if (this.#book.applyEvent(update) === 'gap') {
@@ -203,7 +264,7 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
 
   #onDown(reason: string): void {
     this.#live = false;
-    this.#epoch++;
+    this.#snapshots.discardBook();
     this.#reconnects++;
     if (this.#book.synced) this.#resynced('disconnect', { reason });
     else this.#ctx.log.warn({ symbol: this.#cmd.symbol, reason }, 'depth stream disconnected');
@@ -211,18 +272,13 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
   }
 
   /** The book was discarded: counted, logged, and the next sync stored as a `resync` snapshot. */
-  #resynced(cause: 'gap' | 'disconnect', detail: Record<string, unknown>): void {
+  #resynced(cause: ResyncCause, detail: Record<string, unknown>): void {
     if (this.#cursor) this.#cursor.resyncs++;
     this.#deps.metrics.bookResynced(this.#cmd.symbol);
     this.#ctx.log.warn({ symbol: this.#cmd.symbol, cause, ...detail, resyncs: this.#resyncs() }, 'order book out of sync: resyncing');
   }
 
-  #onSnapshot(body: DepthSnapshotBody, epoch: number): void {
-    this.#fetching = false;
-    if (epoch !== this.#epoch) {
-      this.#requestSnapshot();
-      return;
-    }
+  #onSnapshot(body: DepthSnapshotBody): void {
     const result = this.#book.applySnapshot(body);
     switch (result) {
       case 'synced':
@@ -244,23 +300,30 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     }
   }
 
+  /**
+   * The exchange's errors (network, 5xx, 429 once the client's attempts are spent) pass: the book is
+   * fetched again after a backoff, and the stream keeps being stored meanwhile. Anything else fails the stage.
+   */
+  async #onSnapshotFailed(error: unknown): Promise<void> {
+    if (!isRetriable(error)) {
+      await this.#stage.fail(error);
+      return;
+    }
+    const delayMs = this.#snapshots.backOff();
+    this.#ctx.log.warn({ err: error, symbol: this.#cmd.symbol, failures: this.#snapshots.failures, delay_ms: delayMs }, 'depth snapshot failed; fetching another later');
+    this.#requestSnapshot();
+  }
+
   /** Fetches a snapshot (one at a time) when the book needs one and the stream is live. */
   #requestSnapshot(delayMs = 0): void {
+    if (!this.#client || this.#stage.stopped || !this.#live || this.#book.synced || this.#book.buffered === 0) return;
+    this.#snapshots.request(delayMs);
+  }
+
+  async #fetchSnapshot(): Promise<DepthSnapshotBody> {
     const client = this.#client;
-    if (!client || this.#fetching || this.#stage.stopped || !this.#live || this.#book.synced || this.#book.buffered === 0) return;
-    this.#fetching = true;
-    const epoch = this.#epoch;
-    const { clock } = this.#deps;
-    const signal = this.#stage.signal;
-    void (async () => {
-      try {
-        if (delayMs > 0) await clock.sleep(delayMs, signal);
-        const body = await client.depth(this.#cmd.symbol, SNAPSHOT_LIMIT);
-        this.#ctx.self.tell({ type: 'snapshot', body, epoch });
-      } catch (error) {
-        if (!signal.aborted) this.#ctx.self.tell({ type: 'snapshot_failed', error, epoch });
-      }
-    })();
+    if (!client) throw new ValidationError('no exchange client to fetch a depth snapshot with');
+    return client.depth(this.#cmd.symbol, SNAPSHOT_LIMIT);
   }
 
   /** Queues the book's top levels when a sync or the period asks for it. */
@@ -283,7 +346,7 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     await this.#progress();
   }
 
-  /** Produces what is pending, then saves the count: a relaunch carries it on. */
+  /** Produces what is pending through the cursor (see {@link produceCounted}): a relaunch carries the count on exactly. */
   async #flush(): Promise<void> {
     const cursor = this.#cursor;
     if (!cursor || (this.#pending.length === 0 && this.#pendingSnapshots.length === 0)) return;
@@ -295,11 +358,20 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     const records = [...updates, ...snapshots];
     const now = this.#client?.serverNow() ?? clock.now();
     for (const u of updates) metrics.liveEventLatency(Math.max(0, now - u.event_time) / 1000);
-    await this.#stage.produce(records);
+    const stored = this.#schedule.stored;
+    cursor.snapshot_update_id = stored.lastUpdateId;
+    cursor.snapshot_reasons = [...stored.reasons];
+    await produceCounted(store, cursor, records, (batch) => this.#stage.produce(batch), clock.now());
     metrics.recordsFetched('ws_depth', records.length);
-    cursor.records += records.length;
-    cursor.updated_at = clock.now();
-    await saveDepthCursor(store, cursor);
+  }
+
+  /** On a stop: what is pending produced and counted, and the count saved, so a resume has nothing in flight. */
+  async #flushAndSave(): Promise<void> {
+    const cursor = this.#cursor;
+    if (!cursor) return;
+    await this.#flush();
+    cursor.updated_at = this.#deps.clock.now();
+    await saveDepthCursor(this.#deps.store, cursor);
   }
 
   async #progress(): Promise<void> {
@@ -320,6 +392,14 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     if (!cursor) return;
     await this.#flush();
     cursor.done = true;
+    // The final count goes on the events topic before the end marker goes on the data topic: the
+    // connector finishes on the marker, and `finished` below may reach the supervisor after that.
+    await this.#stage.telemetry.publish('loading', {
+      message: `${this.#cmd.symbol} depth done (${cursor.records} records)`,
+      records_written: cursor.records,
+      resyncs: cursor.resyncs,
+      reconnects: this.#reconnects,
+    });
     await this.#stage.finish(cursor.records, () => {
       cursor.updated_at = this.#deps.clock.now();
       return saveDepthCursor(this.#deps.store, cursor);
@@ -335,6 +415,9 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     try {
       while (!signal.aborted) {
         await this.#deps.clock.sleep(TICK_MS, signal);
+        // One tick in the mailbox at most, however long the loader is busy.
+        if (this.#tickQueued) continue;
+        this.#tickQueued = true;
         this.#ctx.self.tell({ type: 'tick' });
       }
     } catch (err) {

@@ -47,6 +47,8 @@ const KLINES_PATH = /^data\/spot\/(monthly|daily)\/klines\/([A-Z0-9\-_.]{1,20})\
 const AGG_TRADES_PATH = /^data\/spot\/(monthly|daily)\/aggTrades\/([A-Z0-9\-_.]{1,20})\/([^/]+)$/;
 const PERIOD = { monthly: /^(\d{4})-(\d{2})$/, daily: /^(\d{4})-(\d{2})-(\d{2})$/ } as const;
 const cache = new ArchiveCache();
+/** As on data.binance.vision: daily klines files only up to 1d; 3d, 1w and 1mo come in monthly files alone. */
+const NO_DAILY_FILES: ReadonlySet<KlineInterval> = new Set(['3d', '1w', '1M']);
 
 /** The archive names the calendar-month interval `1mo`; the REST API calls it `1M`. */
 function intervalFromArchive(name: string): KlineInterval | undefined {
@@ -90,8 +92,12 @@ function parseRequest(path: string): FileRequest | undefined {
   return { key, zipName, checksum, symbol, kind: klines ? 'klines' : 'aggTrades', interval, granularity, ...period };
 }
 
-/** Published files: periods that ended before now's month (monthly) or day (daily), after the listing. */
+/**
+ * Published files: periods that ended before now's month (monthly) or day (daily), after the
+ * listing; no daily klines files for intervals over a day.
+ */
 function isPublished(req: FileRequest, ctx: ArchiveContext): boolean {
+  if (req.granularity === 'daily' && req.interval !== undefined && NO_DAILY_FILES.has(req.interval)) return false;
   const listedAt = ctx.listedAtMs.get(req.symbol);
   if (listedAt === undefined || req.endMs <= listedAt) return false;
   const now = new Date(ctx.nowMs);

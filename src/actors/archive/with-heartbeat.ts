@@ -1,0 +1,14 @@
+/**
+ * Awaits `work`, calling `beat` every `everyMs` until it settles: a stage waiting on one long
+ * request (an archive download) still tells the workflow supervisor it is alive, which would
+ * otherwise take the silence for a stall and relaunch it into the same download.
+ */
+export async function withHeartbeat<T>(work: Promise<T>, everyMs: number, beat: () => void): Promise<T> {
+  const timer = setInterval(beat, everyMs);
+  timer.unref();
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
