@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import type { Metrics } from '../../src/actors/ports/index.ts';
 import { SlidingWindowLimit } from '../../src/actors/live/sliding-window-limit.ts';
 import { StreamConnection } from '../../src/actors/live/stream-connection.ts';
-import type { StreamConnectionOptions } from '../../src/actors/live/stream-connection.ts';
+import type { StreamConnectionListener, StreamConnectionOptions } from '../../src/actors/live/stream-connection.ts';
 import { StreamHub } from '../../src/actors/live/stream-hub.ts';
 import { WsWebSocketConnector } from '../../src/system/exchange/ws-websocket-connector.ts';
 import { systemClock } from '../../src/system/observability/index.ts';
@@ -30,6 +30,8 @@ class TinyStreamServer {
   readonly wss: WebSocketServer;
   readonly sockets: ServerSocket[] = [];
   refuse = 0;
+  /** SUBSCRIBEs naming one of these are refused whole, as the exchange does, this many more times. */
+  readonly refuseStreams = new Map<string, number>();
   attempts: number[] = [];
   #seq = 0;
   #ticker: NodeJS.Timeout | undefined;
@@ -54,6 +56,12 @@ class TinyStreamServer {
         const text = raw.toString('utf8');
         socket.messages.push({ at: Date.now(), text });
         const req = JSON.parse(text) as { method: string; params: string[]; id: number };
+        const bad = req.method === 'SUBSCRIBE' ? req.params.find((p) => (this.refuseStreams.get(p) ?? 0) > 0) : undefined;
+        if (bad !== undefined) {
+          this.refuseStreams.set(bad, (this.refuseStreams.get(bad) ?? 0) - 1);
+          ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: invalid symbol in stream name '${bad}'` }, id: req.id }));
+          return;
+        }
         for (const p of req.params) {
           if (req.method === 'SUBSCRIBE') socket.streams.add(p);
           else socket.streams.delete(p);
@@ -111,7 +119,7 @@ interface Recorder {
   readonly log: string[];
 }
 
-function recorder(): Recorder & { onEvent(stream: string, data: unknown): void; onDown(reason: string): void; onUp(): void } {
+function recorder(): Recorder & StreamConnectionListener {
   const ids: number[] = [];
   const log: string[] = [];
   return {
@@ -120,6 +128,8 @@ function recorder(): Recorder & { onEvent(stream: string, data: unknown): void; 
     onEvent: (_stream, data) => ids.push((data as { t: number }).t),
     onDown: (reason) => log.push(`down:${reason}`),
     onUp: () => log.push('up'),
+    onStreamsDown: (streams, reason) => log.push(`streams-down:${streams.join(',')}:${reason}`),
+    onStreamsUp: (streams) => log.push(`streams-up:${streams.join(',')}`),
   };
 }
 
@@ -295,6 +305,58 @@ describe('stream connection', () => {
       const inWindow = socket.messages.filter((o) => o.at >= m.at && o.at < m.at + 1000).length;
       assert.ok(inWindow <= 5, `${inWindow} messages within one second`);
     }
+  });
+
+  it('reports a stream the exchange refuses as down, retries it alone with backoff, and gives up after 3 refusals', async () => {
+    const srv = await server();
+    const rec = recorder();
+    const conn = connect(srv, rec, new RecordingMetrics(), { backoffInitialMs: 20 });
+    conn.add(['tick@trade']);
+    const socket = await waitFor('socket', () => srv.open()[0]);
+    await waitFor('up', () => (rec.log.includes('up') ? true : undefined));
+    srv.refuseStreams.set('nosuch@trade', Number.POSITIVE_INFINITY);
+    // Asked in one message with a good stream: the whole message is refused, the good one then retried alone.
+    conn.add(['nosuch@trade', 'good@trade']);
+    const subscribesOf = (stream: string): number =>
+      socket.messages.filter((m) => {
+        const req = JSON.parse(m.text) as { method: string; params: string[] };
+        return req.method === 'SUBSCRIBE' && req.params.includes(stream);
+      }).length;
+    await waitFor('three refusals', () => (subscribesOf('nosuch@trade') === 3 ? true : undefined), 5000);
+    await waitFor('good stream back', () => (conn.live('good@trade') ? true : undefined), 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(subscribesOf('nosuch@trade'), 3, 'not asked again after 3 refusals');
+    assert.equal(conn.live('nosuch@trade'), false);
+    assert.equal(conn.live('tick@trade'), true);
+    assert.ok(conn.up);
+    assert.ok(!socket.streams.has('nosuch@trade'));
+    const down = rec.log.filter((l) => l.startsWith('streams-down:'));
+    assert.equal(down.length, 3);
+    assert.match(down[0] ?? '', /^streams-down:nosuch@trade,good@trade:.*invalid symbol in stream name 'nosuch@trade'/);
+    assert.ok(rec.log.includes('streams-up:good@trade'));
+  });
+
+  it('tells hub subscribers of a refused stream they are disconnected, and live again once it is accepted', async () => {
+    const srv = await server();
+    const hub = new StreamHub({ baseUrl: srv.url, connector: new WsWebSocketConnector(), clock: systemClock, metrics: new RecordingMetrics(), log: logger, backoffInitialMs: 20 });
+    const log: string[] = [];
+    const events = (name: string) => ({
+      onEvent: () => {},
+      onDisconnect: (r: string) => log.push(`${name}:down:${r}`),
+      onLive: () => log.push(`${name}:live`),
+    });
+    const subA = hub.subscribe(['tick@trade'], events('a'));
+    await waitFor('a live', () => (log.includes('a:live') ? true : undefined));
+    srv.refuseStreams.set('late@trade', 1);
+    const subB = hub.subscribe(['late@trade'], events('b'));
+    await waitFor(`b live again (${log.join(' | ')})`, () => (log.filter((l) => l === 'b:live').length === 2 ? true : undefined), 5000);
+    const bLog = log.filter((l) => l.startsWith('b:'));
+    assert.equal(bLog.length, 3);
+    assert.match(bLog[1] ?? '', /^b:down:.*invalid symbol in stream name 'late@trade'/);
+    assert.deepEqual(log.filter((l) => l.startsWith('a:')), ['a:live'], 'subscribers of other streams are not disturbed');
+    assert.ok(srv.open()[0]?.streams.has('late@trade'));
+    subA.close();
+    subB.close();
   });
 
   it('spreads streams over connections of at most maxStreamsPerConnection and closes them with the last subscriber', async () => {

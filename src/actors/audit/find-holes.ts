@@ -19,24 +19,58 @@ export interface MissingRun {
  * `stored` is ascending; stored times off the grid are ignored.
  */
 export function missingCandleRuns(stored: readonly number[], interval: Interval, fromMs: number, toMs: number): MissingRun[] {
-  const runs: MissingRun[] = [];
-  let i = 0;
-  let run: { fromMs: number; count: number; neighbour: number } | undefined;
-  let open = CandleGrid.ceil(interval, fromMs);
-  for (; open < toMs; open = CandleGrid.next(interval, open)) {
-    while (i < stored.length && (stored[i] ?? 0) < open) i++;
-    if (stored[i] === open) {
-      if (run) runs.push({ ...run, toMs: open });
-      run = undefined;
-      i++;
-    } else if (run) {
-      run.count++;
-    } else {
-      run = { fromMs: open, count: 1, neighbour: i > 0 ? i - 1 : i < stored.length ? i : -1 };
+  const scan = new MissingCandleScan(interval, fromMs, toMs);
+  for (const [i, open] of stored.entries()) scan.push(open, i);
+  return scan.end();
+}
+
+/**
+ * {@link missingCandleRuns} fed one stored open time at a time (ascending, distinct), so a series
+ * can be read in chunks: a run crossing a chunk's edge stays one run. `ref` names the stored record
+ * (an index, a collection); a run's `neighbour` is the ref of the record before it, or after it when
+ * none is before, or -1.
+ */
+export class MissingCandleScan {
+  readonly #interval: Interval;
+  readonly #toMs: number;
+  readonly #runs: MissingRun[] = [];
+  #open: number;
+  #run: { fromMs: number; count: number; neighbour: number } | undefined;
+  #prev = -1;
+
+  constructor(interval: Interval, fromMs: number, toMs: number) {
+    this.#interval = interval;
+    this.#toMs = toMs;
+    this.#open = CandleGrid.ceil(interval, fromMs);
+  }
+
+  push(open: number, ref: number): void {
+    this.#missUntil(open, ref);
+    if (this.#open === open && open < this.#toMs) {
+      this.#close();
+      this.#open = CandleGrid.next(this.#interval, open);
+    }
+    this.#prev = ref;
+  }
+
+  end(): MissingRun[] {
+    this.#missUntil(this.#toMs, -1);
+    this.#close();
+    return this.#runs;
+  }
+
+  /** Grid open times before `limit` (and the range's end) are missing: none stored is before `limit`. */
+  #missUntil(limit: number, next: number): void {
+    for (; this.#open < limit && this.#open < this.#toMs; this.#open = CandleGrid.next(this.#interval, this.#open)) {
+      if (this.#run) this.#run.count++;
+      else this.#run = { fromMs: this.#open, count: 1, neighbour: this.#prev >= 0 ? this.#prev : next };
     }
   }
-  if (run) runs.push({ ...run, toMs: open });
-  return runs;
+
+  #close(): void {
+    if (this.#run) this.#runs.push({ ...this.#run, toMs: this.#open });
+    this.#run = undefined;
+  }
 }
 
 /**
@@ -75,28 +109,53 @@ export interface TradeBounds {
  * reported when longer than `quietMs`. `ids` ascending, `times` index for index.
  */
 export function findTradeHoles(ids: readonly number[], times: readonly number[], bounds: TradeBounds, quietMs: number): FoundHole[] {
-  const holes: FoundHole[] = [];
-  let prevId = bounds.firstId - 1;
-  let prevTime = bounds.fromMs;
-  let prevIndex = -1;
-  const close = (id: number, time: number, endMs: number, index: number) => {
-    const neighbour = prevIndex >= 0 ? prevIndex : index;
+  const scan = new TradeHoleScan(bounds, quietMs);
+  for (const [i, id] of ids.entries()) scan.push(id, times[i] ?? 0, i);
+  return scan.end();
+}
+
+/**
+ * {@link findTradeHoles} fed one stored trade at a time (ids ascending, distinct), so a series can
+ * be read in chunks: a hole crossing a chunk's edge is found once. `ref` names the stored record; a
+ * hole's `neighbour` is the ref of the trade before it, or after it when none is before, or -1.
+ */
+export class TradeHoleScan {
+  readonly #bounds: TradeBounds;
+  readonly #quietMs: number;
+  readonly #holes: FoundHole[] = [];
+  #prevId: number;
+  #prevTime: number;
+  #prev = -1;
+
+  constructor(bounds: TradeBounds, quietMs: number) {
+    this.#bounds = bounds;
+    this.#quietMs = quietMs;
+    this.#prevId = bounds.firstId - 1;
+    this.#prevTime = bounds.fromMs;
+  }
+
+  push(id: number, time: number, ref: number): void {
+    if (id < this.#bounds.firstId || id >= this.#bounds.endId) return;
+    this.#close(id, time, time + 1, ref);
+    this.#prevId = id;
+    this.#prevTime = time;
+    this.#prev = ref;
+  }
+
+  end(): FoundHole[] {
+    this.#close(this.#bounds.endId, this.#bounds.toMs, this.#bounds.toMs, -1);
+    return this.#holes;
+  }
+
+  #close(id: number, time: number, endMs: number, ref: number): void {
+    const seen = this.#prev >= 0;
+    const neighbour = seen ? this.#prev : ref;
+    const prevId = this.#prevId;
     if (id > prevId + 1) {
-      holes.push({ owner: 'ours', fromMs: prevTime, toMs: endMs, count: id - prevId - 1, fromId: prevId + 1, toId: id - 1, neighbour });
+      this.#holes.push({ owner: 'ours', fromMs: this.#prevTime, toMs: endMs, count: id - prevId - 1, fromId: prevId + 1, toId: id - 1, neighbour });
       return;
     }
-    const quietFrom = prevIndex >= 0 ? prevTime + 1 : bounds.fromMs;
-    if (time - quietFrom > quietMs) holes.push({ owner: 'exchange', fromMs: quietFrom, toMs: time, count: 0, neighbour });
-  };
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] ?? 0;
-    const time = times[i] ?? 0;
-    if (id < bounds.firstId || id >= bounds.endId) continue;
-    close(id, time, time + 1, i);
-    prevId = id;
-    prevTime = time;
-    prevIndex = i;
+    const quietFrom = seen ? this.#prevTime + 1 : this.#bounds.fromMs;
+    if (time - quietFrom > this.#quietMs) this.#holes.push({ owner: 'exchange', fromMs: quietFrom, toMs: time, count: 0, neighbour });
   }
-  close(bounds.endId, bounds.toMs, bounds.toMs, -1);
-  return holes;
 }

@@ -1,6 +1,7 @@
 import {
   aggTradeFromRow,
   candleFromKline,
+  INTERVAL_MS,
   parseStreamType,
   sameSeriesTypes,
   seriesCollectionPrefix,
@@ -16,12 +17,15 @@ import type { Store, StoredDocument } from '../ports/index.ts';
 import { CandleGrid } from './candle-grid.ts';
 import { exchangeTradeBounds, forEachAggTradePage, forEachKlinePage, forEachTradePage } from './exchange-records.ts';
 import type { TradeRecordKind } from './exchange-records.ts';
-import { classifyCandleRun, findTradeHoles, missingCandleRuns } from './find-holes.ts';
+import { classifyCandleRun, MissingCandleScan, TradeHoleScan } from './find-holes.ts';
 import type { FoundHole } from './find-holes.ts';
 import type { GapReport, Hole, RepairResult } from './gap-report.ts';
-import { readStoredSeries } from './stored-series.ts';
-import type { StoredSeries } from './stored-series.ts';
+import { newestStoredTime, readStoredChunks, seriesCollections } from './stored-series.ts';
+import type { ChunkedRead, StoredChunk } from './stored-series.ts';
 
+const DAY_MS = 86_400_000;
+/** Candles read from the store at once. */
+const CHUNK_CANDLES = 100_000;
 
 export interface AuditQuery {
   readonly symbol: string;
@@ -43,6 +47,11 @@ export interface GapAuditOptions {
   readonly client: BinanceRestClient;
   /** A stretch without any trade longer than this is reported (as the exchange's). @defaultValue 5 minutes */
   readonly quietMs?: number;
+  /**
+   * The span of time read from the store at once: memory holds one chunk of the series, however long the range.
+   * @defaultValue a day for trades, 100 000 candles of the interval for candles
+   */
+  readonly chunkMs?: number;
   readonly onProgress?: (progress: AuditProgress) => void;
 }
 
@@ -110,8 +119,10 @@ export class GapAudit {
   async #auditCandles(q: AuditQuery, interval: Interval, nowMs: number): Promise<GapReport> {
     // Only closed candles are data: the one open now is not missing.
     const toMs = Math.max(q.fromMs, Math.min(q.toMs, CandleGrid.floor(interval, nowMs)));
-    const stored = await this.#read(q, 'open_time', toMs);
-    const runs = missingCandleRuns(stored.keys, interval, q.fromMs, toMs);
+    const read = await this.#chunkedRead(q, 'open_time', toMs, CHUNK_CANDLES * INTERVAL_MS[interval]);
+    const scan = new MissingCandleScan(interval, q.fromMs, toMs);
+    const stored = await this.#scan(read, (chunk, i) => scan.push(chunk.keys[i] ?? 0, chunk.collectionOf[i] ?? 0));
+    const runs = scan.end();
     const found: FoundHole[] = [];
     for (const [i, run] of runs.entries()) {
       this.#o.onProgress?.({ phase: 'checking', done: i, total: runs.length });
@@ -121,45 +132,58 @@ export class GapAudit {
       });
       found.push(...classifyCandleRun(run, interval, onExchange));
     }
-    return this.#report(q, toMs, stored, found);
+    return this.#report(q, toMs, stored, read.collections, found);
   }
 
   async #auditTrades(q: AuditQuery, record: TradeRecordKind, nowMs: number): Promise<GapReport> {
     // The newest second may still get trades: like the loader, the audit stops short of it.
     const toMs = Math.max(q.fromMs, Math.min(q.toMs, nowMs - TRADE_FINALITY_MS));
-    const stored = await this.#read(q, 'trade_id', toMs);
+    const read = await this.#chunkedRead(q, 'trade_id', toMs, DAY_MS);
+    const knownUpTo = await newestStoredTime(read);
     this.#o.onProgress?.({ phase: 'checking', done: 0, total: 1 });
-    const bounds = await exchangeTradeBounds(this.#o.client, q.symbol, record, { fromMs: q.fromMs, toMs, nowMs, knownUpTo: stored.times.at(-1) });
+    const bounds = await exchangeTradeBounds(this.#o.client, q.symbol, record, { fromMs: q.fromMs, toMs, nowMs, knownUpTo });
     const quietMs = this.#o.quietMs ?? 5 * 60_000;
+    const scan = bounds && new TradeHoleScan(bounds, quietMs);
+    const stored = await this.#scan(read, (chunk, i) => scan?.push(chunk.keys[i] ?? 0, chunk.times[i] ?? 0, chunk.collectionOf[i] ?? 0));
     // No trade at all on the exchange: nothing of ours can be missing.
-    const found = bounds
-      ? findTradeHoles(stored.keys, stored.times, bounds, quietMs)
+    const found = scan
+      ? scan.end()
       : toMs - q.fromMs > quietMs
         ? [{ owner: 'exchange' as const, fromMs: q.fromMs, toMs, count: 0, neighbour: -1 }]
         : [];
     this.#o.onProgress?.({ phase: 'checking', done: 1, total: 1 });
-    return this.#report(q, toMs, stored, found);
+    return this.#report(q, toMs, stored, read.collections, found);
   }
 
-  async #read(q: AuditQuery, idField: string, toMs: number): Promise<StoredSeries> {
+  async #chunkedRead(q: AuditQuery, idField: string, toMs: number, defaultChunkMs: number): Promise<ChunkedRead> {
     const parsed = parseStreamType(q.type);
     const spec = auditedSeries(q.type)?.spec;
     if (!parsed || !spec) throw new ValidationError(`cannot audit type ${q.type}`);
     // One series whatever the source: REST, live and archive workflows hold the same records under the same keys.
     const prefixes = sameSeriesTypes(parsed).map((type) => seriesCollectionPrefix(q.symbol, type));
-    return readStoredSeries(this.#o.store, prefixes, { sortField: spec.sortField, idField }, q.fromMs, toMs, (n) =>
-      this.#o.onProgress?.({ phase: 'reading', done: n }),
-    );
+    const collections = await seriesCollections(this.#o.store, prefixes);
+    const chunkMs = Math.max(1, this.#o.chunkMs ?? defaultChunkMs);
+    return { store: this.#o.store, collections, fields: { sortField: spec.sortField, idField }, fromMs: q.fromMs, toMs, chunkMs };
   }
 
-  #report(q: AuditQuery, toMs: number, stored: StoredSeries, found: readonly FoundHole[]): GapReport {
+  /** Feeds every stored record of the range, in key order, to `visit`, one chunk in memory at a time; returns how many there are. */
+  async #scan(read: ChunkedRead, visit: (chunk: StoredChunk, index: number) => void): Promise<number> {
+    let stored = 0;
+    for await (const chunk of readStoredChunks(read, (n) => this.#o.onProgress?.({ phase: 'reading', done: n }))) {
+      for (let i = 0; i < chunk.keys.length; i++) visit(chunk, i);
+      stored += chunk.keys.length;
+    }
+    return stored;
+  }
+
+  /** `found` holes' neighbours are indices into `collections`: a hole of ours is repaired into its neighbour's. */
+  #report(q: AuditQuery, toMs: number, stored: number, collections: readonly string[], found: readonly FoundHole[]): GapReport {
     const holes: Hole[] = found.map(({ neighbour, ...hole }) => {
-      const owner = stored.collectionOf[neighbour];
-      const collection = owner === undefined ? undefined : stored.collections[owner];
+      const collection = collections[neighbour];
       return hole.owner === 'ours' && collection !== undefined ? { ...hole, collection } : hole;
     });
     holes.sort((a, b) => a.fromMs - b.fromMs);
-    return { symbol: q.symbol, type: q.type, fromMs: q.fromMs, toMs, stored: stored.keys.length, holes };
+    return { symbol: q.symbol, type: q.type, fromMs: q.fromMs, toMs, stored, holes };
   }
 
   async #fetchHole(symbol: string, series: AuditedSeries, hole: Hole, nowMs: number, write: (records: SeriesRecord[]) => Promise<void>): Promise<void> {

@@ -10,6 +10,10 @@ export interface StreamConnectionListener {
   onDown(reason: string): void;
   /** A socket carries the streams (first time, and again after each `onDown`). */
   onUp(): void;
+  /** The exchange refused to subscribe these streams: no events for them until `onStreamsUp`. */
+  onStreamsDown(streams: readonly string[], reason: string): void;
+  /** Streams refused before are subscribed again. */
+  onStreamsUp(streams: readonly string[]): void;
 }
 
 export interface StreamConnectionOptions {
@@ -40,6 +44,9 @@ export interface StreamConnectionOptions {
   readonly random?: () => number;
 }
 
+/** A stream refused this many times in a row is not asked for again (a bad name stays bad). */
+const MAX_REFUSALS = 3;
+
 /** Held events of a replacement socket are capped; past this the handover happens at once. */
 const MAX_HELD_EVENTS = 100_000;
 
@@ -62,6 +69,9 @@ export class StreamConnection {
   readonly #listener: StreamConnectionListener;
   readonly #attempts: SlidingWindowLimit;
   readonly #streams = new Set<string>();
+  /** Streams the exchange refused, with their refusals in a row: carried by no socket while here. */
+  readonly #refused = new Map<string, number>();
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
   readonly #socketEvents: StreamSocketEvents;
   #primary: StreamSocket | undefined;
   #successor: StreamSocket | undefined;
@@ -83,6 +93,8 @@ export class StreamConnection {
       onOpen: (s) => this.#opened(s),
       onEvent: (s, stream, data, at) => this.#event(s, stream, data, at),
       onShutdownNotice: (s) => this.#shutdownNotice(s),
+      onSubscribed: (s, streams) => this.#subscribed(s, streams),
+      onRefused: (s, streams, message) => this.#refusedBy(s, streams, message),
       onSettled: (s) => this.#settled(s),
       onEnd: (s, reason) => this.#ended(s, reason),
     };
@@ -105,6 +117,11 @@ export class StreamConnection {
     return this.#streams.has(stream);
   }
 
+  /** True while a socket carries `stream` (the connection is up and the exchange has not refused it). */
+  live(stream: string): boolean {
+    return this.#up && this.#streams.has(stream) && !this.#refused.has(stream);
+  }
+
   add(streams: readonly string[]): void {
     if (this.#closed) throw new Error('stream connection is closed');
     const fresh = streams.filter((s) => !this.#streams.has(s));
@@ -119,6 +136,7 @@ export class StreamConnection {
   remove(streams: readonly string[]): void {
     const gone = streams.filter((s) => this.#streams.delete(s));
     if (gone.length === 0) return;
+    for (const s of gone) this.#refused.delete(s);
     this.#primary?.unsubscribe(gone);
     this.#successor?.unsubscribe(gone);
   }
@@ -127,7 +145,8 @@ export class StreamConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const t of [this.#connectTimer, this.#rotateTimer, this.#successorTimer, this.#handoverTimer]) clearTimeout(t);
+    for (const t of [this.#connectTimer, this.#rotateTimer, this.#successorTimer, this.#handoverTimer, ...this.#retryTimers]) clearTimeout(t);
+    this.#retryTimers.clear();
     clearInterval(this.#staleTimer);
     this.#successor?.close('closed_by_owner');
     this.#primary?.close('closed_by_owner');
@@ -163,10 +182,11 @@ export class StreamConnection {
   }
 
   #socket(): StreamSocket {
-    return new StreamSocket(
+    // Refused streams stay out of the URL (a bad name there could fail the whole handshake).
+    const socket = new StreamSocket(
       {
         baseUrl: this.#o.baseUrl,
-        streams: this.#streams,
+        streams: [...this.#streams].filter((s) => !this.#refused.has(s)),
         connector: this.#o.connector,
         clock: this.#o.clock,
         log: this.#o.log,
@@ -174,6 +194,8 @@ export class StreamConnection {
       },
       this.#socketEvents,
     );
+    socket.subscribe(this.#retriable(), true);
+    return socket;
   }
 
   #opened(s: StreamSocket): void {
@@ -198,6 +220,47 @@ export class StreamConnection {
       this.#held.push({ stream, data, receivedAtMs });
       if (this.#held.length >= MAX_HELD_EVENTS) this.#handover();
     }
+  }
+
+  #subscribed(s: StreamSocket, streams: readonly string[]): void {
+    if (s !== this.#primary && s !== this.#successor) return;
+    const back = streams.filter((x) => this.#refused.delete(x));
+    if (back.length === 0) return;
+    this.#o.log.info({ streams: back }, 'refused streams subscribed again');
+    this.#listener.onStreamsUp(back);
+  }
+
+  /** The exchange refused streams: they are down, and asked for again after a backoff, up to `MAX_REFUSALS` times. */
+  #refusedBy(s: StreamSocket, streams: readonly string[], message: string): void {
+    if (this.#closed || (s !== this.#primary && s !== this.#successor)) return;
+    const refused = streams.filter((x) => this.#streams.has(x));
+    if (refused.length === 0) return;
+    let most = 0;
+    for (const stream of refused) {
+      const refusals = (this.#refused.get(stream) ?? 0) + 1;
+      this.#refused.set(stream, refusals);
+      most = Math.max(most, refusals);
+      if (refusals >= MAX_REFUSALS) this.#o.log.error({ stream, refusals, message }, 'exchange keeps refusing stream; not asking again');
+    }
+    this.#o.log.warn({ streams: refused, message }, 'exchange refused stream subscription');
+    // The other socket may carry them (a replacement's URL): dropped there too, so both are asked again alike.
+    this.#primary?.unsubscribe(refused);
+    this.#successor?.unsubscribe(refused);
+    this.#listener.onStreamsDown(refused, `subscription refused by the exchange: ${message}`);
+    if (most >= MAX_REFUSALS && this.#retriable().length === 0) return;
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      const retry = this.#retriable();
+      this.#primary?.subscribe(retry, true);
+      this.#successor?.subscribe(retry, true);
+    }, this.#jitter(most - 1));
+    timer.unref();
+    this.#retryTimers.add(timer);
+  }
+
+  /** Refused streams still worth asking for. */
+  #retriable(): string[] {
+    return [...this.#refused].filter(([, n]) => n < MAX_REFUSALS).map(([s]) => s);
   }
 
   #settled(s: StreamSocket): void {
@@ -308,10 +371,13 @@ export class StreamConnection {
     }
   }
 
-  /** Full jitter: uniform in [0, min(max, initial·2^failures)). */
   #backoff(): number {
-    const cap = Math.min(this.#o.backoffMaxMs ?? 30_000, (this.#o.backoffInitialMs ?? 250) * 2 ** Math.min(this.#failures, 30));
-    this.#failures++;
+    return this.#jitter(this.#failures++);
+  }
+
+  /** Full jitter: uniform in [0, min(max, initial·2^failures)). */
+  #jitter(failures: number): number {
+    const cap = Math.min(this.#o.backoffMaxMs ?? 30_000, (this.#o.backoffInitialMs ?? 250) * 2 ** Math.min(failures, 30));
     return Math.floor((this.#o.random ?? Math.random)() * cap);
   }
 

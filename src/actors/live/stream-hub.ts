@@ -25,8 +25,8 @@ export interface StreamHubOptions extends Omit<StreamConnectionOptions, 'attempt
  * The live streams of one process: the streams of every subscriber multiplexed onto as few
  * combined-stream connections as the per-connection cap allows, each stream subscribed once however
  * many stages want it (ref-counted), each event routed to the subscribers of its stream. A
- * subscriber hears `onDisconnect` when a connection carrying one of its streams drops, and `onLive`
- * once all of them carry its streams again.
+ * subscriber hears `onDisconnect` when a connection carrying one of its streams drops or the exchange
+ * refuses one of its streams, and `onLive` once all of its streams are carried again.
  */
 export class StreamHub implements LiveStreams {
   readonly #o: StreamHubOptions;
@@ -98,6 +98,8 @@ export class StreamHub implements LiveStreams {
         },
         onDown: (reason) => this.#changed(conn, reason),
         onUp: () => this.#changed(conn, 'up'),
+        onStreamsDown: (streams, reason) => this.#streamsChanged(streams, reason),
+        onStreamsUp: (streams) => this.#streamsChanged(streams, 'up'),
       },
     );
     this.#connections.add(conn);
@@ -114,10 +116,16 @@ export class StreamHub implements LiveStreams {
     for (const sub of affected) this.#refresh(sub, reason);
   }
 
+  #streamsChanged(streams: readonly string[], reason: string): void {
+    const affected = new Set<Subscriber>();
+    for (const stream of streams) for (const sub of this.#subscribersOf.get(stream) ?? []) affected.add(sub);
+    for (const sub of affected) this.#refresh(sub, reason);
+  }
+
   /** Tells a subscriber when it went from live to not, or back. */
   #refresh(sub: Subscriber, reason: string): void {
     if (sub.closed) return;
-    const live = sub.streams.every((s) => this.#connectionOf.get(s)?.up === true);
+    const live = sub.streams.every((s) => this.#connectionOf.get(s)?.live(s) === true);
     if (live === sub.live) return;
     sub.live = live;
     if (live) sub.events.onLive();

@@ -7,6 +7,10 @@ export interface StreamSocketEvents {
   onEvent(socket: StreamSocket, stream: string, data: unknown, receivedAtMs: number): void;
   /** The server announced it will close this socket (`serverShutdown`). */
   onShutdownNotice(socket: StreamSocket): void;
+  /** A SUBSCRIBE was accepted: these streams (still wanted) are carried now. */
+  onSubscribed(socket: StreamSocket, streams: readonly string[]): void;
+  /** A SUBSCRIBE was refused: these streams (still wanted) are dropped from the socket; `message` is the exchange's. */
+  onRefused(socket: StreamSocket, streams: readonly string[], message: string): void;
   /** Every stream the socket was asked for is subscribed and at least one event has arrived. */
   onSettled(socket: StreamSocket): void;
   /** Called once, whatever ended the socket: `closed`, `error`, `stale`, or the reason given to `close`/`terminate`. */
@@ -44,9 +48,11 @@ export class StreamSocket {
   /** Streams this socket carries or has been asked to carry. */
   readonly #streams = new Set<string>();
   readonly #toSubscribe = new Set<string>();
+  /** Sent one per SUBSCRIBE, so that a refusal names the one stream refused (the exchange refuses a whole message). */
+  readonly #toSubscribeAlone = new Set<string>();
   readonly #toUnsubscribe = new Set<string>();
-  /** Ids of SUBSCRIBE messages not answered yet. */
-  readonly #unacked = new Set<number>();
+  /** SUBSCRIBE messages not answered yet, by id, with their streams. */
+  readonly #unacked = new Map<number, readonly string[]>();
   #nextId = 1;
   #state: SocketState = 'connecting';
   #endedBy: string | undefined;
@@ -93,10 +99,11 @@ export class StreamSocket {
 
   /** True when nothing is waiting to be sent or answered. */
   subscriptionsSettled(): boolean {
-    return this.#toSubscribe.size === 0 && this.#toUnsubscribe.size === 0 && this.#unacked.size === 0;
+    return this.#toSubscribe.size === 0 && this.#toSubscribeAlone.size === 0 && this.#toUnsubscribe.size === 0 && this.#unacked.size === 0;
   }
 
-  subscribe(streams: Iterable<string>): void {
+  /** `alone`: one SUBSCRIBE per stream (a retry after a refusal). */
+  subscribe(streams: Iterable<string>, alone = false): void {
     for (const s of streams) {
       if (this.#toUnsubscribe.delete(s)) {
         this.#streams.add(s);
@@ -104,7 +111,7 @@ export class StreamSocket {
       }
       if (this.#streams.has(s)) continue;
       this.#streams.add(s);
-      this.#toSubscribe.add(s);
+      (alone ? this.#toSubscribeAlone : this.#toSubscribe).add(s);
     }
     this.#flush();
   }
@@ -112,7 +119,7 @@ export class StreamSocket {
   unsubscribe(streams: Iterable<string>): void {
     for (const s of streams) {
       if (!this.#streams.delete(s)) continue;
-      if (!this.#toSubscribe.delete(s)) this.#toUnsubscribe.add(s);
+      if (!this.#toSubscribe.delete(s) && !this.#toSubscribeAlone.delete(s)) this.#toUnsubscribe.add(s);
     }
     this.#flush();
   }
@@ -165,8 +172,21 @@ export class StreamSocket {
   }
 
   #answered(id: number, error: unknown): void {
+    const asked = this.#unacked.get(id);
     this.#unacked.delete(id);
-    if (error !== undefined && error !== null) this.#o.log.warn({ id, error }, 'stream subscription request refused');
+    const refused = error !== undefined && error !== null;
+    if (!asked) {
+      if (refused) this.#o.log.warn({ id, error }, 'stream subscription request refused');
+      return;
+    }
+    // Streams unsubscribed meanwhile are nobody's concern any more.
+    const wanted = asked.filter((s) => this.#streams.has(s));
+    if (!refused) {
+      if (wanted.length > 0) this.#events.onSubscribed(this, wanted);
+      return;
+    }
+    for (const s of wanted) this.#streams.delete(s);
+    if (wanted.length > 0) this.#events.onRefused(this, wanted, refusalMessage(error));
   }
 
   #reportSettled(): void {
@@ -178,7 +198,7 @@ export class StreamSocket {
   /** Sends what is queued, as fast as the message limit allows. */
   #flush(): void {
     if (this.#state !== 'open' || this.#flushTimer !== undefined) return;
-    while (this.#toSubscribe.size > 0 || this.#toUnsubscribe.size > 0) {
+    while (this.#toSubscribe.size > 0 || this.#toSubscribeAlone.size > 0 || this.#toUnsubscribe.size > 0) {
       const wait = this.#pacer.take(this.#o.clock.now());
       if (wait > 0) {
         this.#flushTimer = setTimeout(() => {
@@ -188,13 +208,14 @@ export class StreamSocket {
         this.#flushTimer.unref();
         return;
       }
-      const subscribing = this.#toSubscribe.size > 0;
-      const queue = subscribing ? this.#toSubscribe : this.#toUnsubscribe;
-      const params = [...queue].slice(0, MAX_PARAMS_PER_MESSAGE);
+      const alone = this.#toSubscribe.size === 0 && this.#toSubscribeAlone.size > 0;
+      const subscribing = this.#toSubscribe.size > 0 || alone;
+      const queue = alone ? this.#toSubscribeAlone : subscribing ? this.#toSubscribe : this.#toUnsubscribe;
+      const params = [...queue].slice(0, alone ? 1 : MAX_PARAMS_PER_MESSAGE);
       for (const p of params) queue.delete(p);
       const id = this.#nextId++;
       if (subscribing) {
-        this.#unacked.add(id);
+        this.#unacked.set(id, params);
         this.#settledReported = false;
       }
       this.#conn.send(JSON.stringify({ method: subscribing ? 'SUBSCRIBE' : 'UNSUBSCRIBE', params, id }));
@@ -210,6 +231,15 @@ export class StreamSocket {
     this.#o.log.debug({ code, reason, why }, 'stream socket ended');
     this.#events.onEnd(this, why);
   }
+}
+
+/** The exchange's `{"code", "msg"}`, as text for logs and reasons. */
+function refusalMessage(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const { code, msg } = error as Record<string, unknown>;
+    if (typeof msg === 'string') return typeof code === 'number' ? `${msg} (code ${code})` : msg;
+  }
+  return JSON.stringify(error);
 }
 
 function isShutdownNotice(value: unknown): boolean {
