@@ -45,7 +45,7 @@ export const CandlesQuery = z.object({
 });
 export type CandlesQuery = z.infer<typeof CandlesQuery>;
 
-/** `GET /records`: any stored series (candles, trades, depth) by type. */
+/** `GET /records`, for every stored series (candles, trades, depth), by type. */
 export const RecordsQuery = z.object({
   symbol: MarketSymbol,
   type: StreamType,

@@ -21,7 +21,7 @@ export class ArchiveReachability {
     this.#threshold = threshold;
   }
 
-  /** Files in the order the loader reads them: any answer (a file, a 404, a corrupt zip) ends a run. */
+  /** Files in the order the loader reads them; every answer (a file, a 404, a corrupt zip) ends a run. */
   record(result: ArchiveFileResult): void {
     if (result.outcome !== 'missing' || !result.unreachable) {
       this.#unreachableInARow = 0;

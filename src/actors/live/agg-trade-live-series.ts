@@ -5,7 +5,7 @@ import type { BinanceRestClient } from '../exchange/index.ts';
 import { pageLimit, restPage } from './id-paging.ts';
 import type { FetchBounds, KeyedRecord, LiveSeries, RestPage } from './live-series.ts';
 
-/** `ws_aggtrades` from `<symbol>@aggTrade`, keyed by the aggregate id (consecutive: any jump is a gap). */
+/** `ws_aggtrades` from `<symbol>@aggTrade`, keyed by the aggregate id (consecutive, so every jump is a gap). */
 export function aggTradeLiveSeries(symbol: string): LiveSeries {
   const keyed = (t: AggTrade, eventTime?: number): KeyedRecord => ({ key: t.trade_id, time: t.timestamp, doneBefore: t.timestamp, record: t, ...(eventTime === undefined ? {} : { eventTime }) });
   return {

@@ -6,7 +6,7 @@ import { pageLimit, restPage } from './id-paging.ts';
 import type { FetchBounds, KeyedRecord, LiveSeries, RestPage } from './live-series.ts';
 
 /**
- * `ws_trades` from `<symbol>@trade`, keyed by the trade id (consecutive: any jump is a gap), filled
+ * `ws_trades` from `<symbol>@trade`, keyed by the trade id (consecutive, so every jump is a gap), filled
  * over REST with `historicalTrades` by id; the first id at a time is the `f` of the first aggregate
  * trade there (single trades cannot be searched by time).
  */

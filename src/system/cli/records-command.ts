@@ -11,7 +11,7 @@ export const RECORDS_USAGE = `Usage: streamforge records <SYMBOL> --type <type> 
   Types of one series read the same records: api_trades, archive_trades and ws_aggtrades are one series;
   so are api_candles_1m, ws_candles_1m and archive_candles_1m.`;
 
-/** `streamforge records`: any stored series, from the local store or a manager's API. */
+/** `streamforge records`, for every stored series, from the local store or a manager's API. */
 export async function recordsCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCli(argv, {
     type: { type: 'string' },
