@@ -164,3 +164,15 @@ function removeHooks(): void {
   process.removeListener('exit', onExit);
   for (const signal of SIGNALS) process.removeListener(signal, onSignal);
 }
+
+/** A runtime's environment for a workflow over `bootstrap`, each stage its own process, on topics of its own. */
+export function processStagesOnKafka(bootstrap: string): Record<string, string> {
+  return {
+    KAFKA_BOOTSTRAP_SERVERS: bootstrap,
+    STREAMFORGE_LAUNCHER: 'process',
+    QUEUE_CONTROL_TOPIC: uniqueName('queue-control'),
+    QUEUE_EVENTS_TOPIC: uniqueName('queue-events'),
+    CONNECTOR_BATCH_SIZE: '1000',
+    LOG_LEVEL: 'silent',
+  };
+}

@@ -6,7 +6,7 @@ import { Targets } from '../../src/protocol/index.ts';
 import { PooledConnectorLauncher, ProcessLauncher } from '../../src/system/launcher/index.ts';
 import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
-import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
+import { processStagesOnKafka, releaseKafka, requireKafka } from '../helpers/kafka-broker.ts';
 import { startCli } from '../helpers/cli-process.ts';
 import type { CliProcess } from '../helpers/cli-process.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
@@ -26,16 +26,7 @@ describe('connector pool on a real Kafka broker', { timeout: 600_000 }, () => {
   });
 
   it('writes two workflows exactly through two pool members, one killed mid-run; the manager launches no connector', async () => {
-    const env = {
-      KAFKA_BOOTSTRAP_SERVERS: bootstrap,
-      STREAMFORGE_LAUNCHER: 'process',
-      CONNECTOR_POOL: 'true',
-      CONNECTOR_POOL_POLL_MS: '500',
-      QUEUE_CONTROL_TOPIC: uniqueName('queue-control'),
-      QUEUE_EVENTS_TOPIC: uniqueName('queue-events'),
-      CONNECTOR_BATCH_SIZE: '1000',
-      LOG_LEVEL: 'silent',
-    };
+    const env = { ...processStagesOnKafka(bootstrap), CONNECTOR_POOL: 'true', CONNECTOR_POOL_POLL_MS: '500' };
     const rt = await startTestRuntime(sim.url, { env });
     const members: CliProcess[] = [];
     try {

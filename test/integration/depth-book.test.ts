@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DepthLoader, spawnStage } from '../../src/actors/index.ts';
 import type { DepthLoaderMessage, Launcher, OrderBookView, StageDeps, Subscription } from '../../src/actors/index.ts';
-import { BookSnapshot, DepthUpdate, TelemetryEvent, Targets } from '../../src/protocol/index.ts';
-import type { PriceLevel } from '../../src/protocol/index.ts';
+import { BookSnapshot, DepthUpdate, Targets } from '../../src/protocol/index.ts';
+import type { PriceLevel , TelemetryEvent} from '../../src/protocol/index.ts';
 import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { storeFailingOnUpsert } from '../helpers/faulty-ports.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { TestRuntime } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 
 const SYMBOL = 'BTCUSDT';
 const SNAPSHOT_INTERVAL_MS = 1000;
@@ -80,19 +81,7 @@ describe('ws_depth: a local order book that equals the exchange', () => {
       env: { BINANCE_WS_URL: sim.wsUrl, BOOK_SNAPSHOT_INTERVAL_MS: String(SNAPSHOT_INTERVAL_MS), BOOK_TOP_LEVELS: String(TOP_LEVELS) },
       overrides: () => ({ launcher: observingLauncher(books) }),
     });
-    await rt.runtime.bus.ensureTopics([{ name: rt.runtime.config.QUEUE_EVENTS_TOPIC }]);
-    events = await rt.runtime.bus.subscribe({
-      groupId: `depth-book-test-${Date.now()}`,
-      topics: [rt.runtime.config.QUEUE_EVENTS_TOPIC],
-      fromBeginning: true,
-      handler: (batch) => {
-        for (const m of batch) {
-          const parsed = TelemetryEvent.safeParse(JSON.parse(m.value));
-          if (parsed.success) telemetry.push(parsed.data);
-        }
-        return Promise.resolve();
-      },
-    });
+    events = await recordTelemetry(rt.runtime.bus, rt.runtime.config.QUEUE_EVENTS_TOPIC, telemetry);
   });
   after(async () => {
     await events?.close();

@@ -10,24 +10,13 @@ import { ProcessLauncher } from '../../src/system/launcher/index.ts';
 import { expectedTrades as expectedTradeRows, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { TradeRow } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
-import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
+import { processStagesOnKafka, releaseKafka, requireKafka } from '../helpers/kafka-broker.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { assertExactAggTrades, assertExactCandles } from './exact-data.ts';
 
 function tradesOf(rows: readonly TradeRow[]): Trade[] {
   return rows.map((r) => tradeFromRow(r, 'ETHUSDT'));
-}
-
-function kafkaEnv(bootstrap: string): Record<string, string> {
-  return {
-    KAFKA_BOOTSTRAP_SERVERS: bootstrap,
-    STREAMFORGE_LAUNCHER: 'process',
-    QUEUE_CONTROL_TOPIC: uniqueName('queue-control'),
-    QUEUE_EVENTS_TOPIC: uniqueName('queue-events'),
-    CONNECTOR_BATCH_SIZE: '1000',
-    LOG_LEVEL: 'silent',
-  };
 }
 
 describe('trades, archives and live streams over a real Kafka broker, each stage its own process', { timeout: 600_000 }, () => {
@@ -47,7 +36,7 @@ describe('trades, archives and live streams over a real Kafka broker, each stage
   });
 
   it('loads api_trades, archive_candles_1m and ws_aggtrades exactly, all at once', async () => {
-    const rt = await startTestRuntime(sim.url, { env: kafkaEnv(bootstrap) });
+    const rt = await startTestRuntime(sim.url, { env: processStagesOnKafka(bootstrap) });
     try {
       assert.ok(rt.runtime.launcher instanceof ProcessLauncher);
       assert.equal(rt.runtime.bus.kind, 'kafka');
@@ -85,7 +74,7 @@ describe('trades, archives and live streams over a real Kafka broker, each stage
   });
 
   it('loads ws_candles_1s, ws_trades, ws_depth and archive_trades across processes, the live ones through a serverShutdown', async () => {
-    const rt = await startTestRuntime(sim.url, { env: kafkaEnv(bootstrap) });
+    const rt = await startTestRuntime(sim.url, { env: processStagesOnKafka(bootstrap) });
     try {
       const liveFrom = Date.now() - 3_000;
       const liveTo = liveFrom + 60_000; // eight stage processes start on two cores first

@@ -9,7 +9,7 @@ import { DeadLetter, Targets } from '../../src/protocol/index.ts';
 import { ProcessLauncher } from '../../src/system/launcher/index.ts';
 import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
-import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
+import { processStagesOnKafka, releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
 import { freePortPair, kafkaDown, kafkaUp, stopBrokerKeepingData } from '../helpers/private-broker.ts';
 import { ensurePythonPackage } from '../helpers/python-env.ts';
 import { startCli } from '../helpers/cli-process.ts';
@@ -19,17 +19,6 @@ import { waitFor } from '../helpers/wait-for.ts';
 import { assertExactCandles } from './exact-data.ts';
 
 const from = Date.parse('2021-01-01T00:00:00Z');
-
-function kafkaEnv(bootstrap: string): Record<string, string> {
-  return {
-    KAFKA_BOOTSTRAP_SERVERS: bootstrap,
-    STREAMFORGE_LAUNCHER: 'process',
-    QUEUE_CONTROL_TOPIC: uniqueName('queue-control'),
-    QUEUE_EVENTS_TOPIC: uniqueName('queue-events'),
-    CONNECTOR_BATCH_SIZE: '1000',
-    LOG_LEVEL: 'silent',
-  };
-}
 
 async function records(rt: TestRuntime, queueId: string, target: string): Promise<number> {
   return (await rt.registry.get(queueId))?.stages[target]?.records ?? 0;
@@ -48,7 +37,7 @@ describe('workflows over a real Kafka broker, each stage its own process', { tim
   });
 
   it('backfills exactly over Kafka, surviving kill -9 of the loader and then of the connector', async () => {
-    const rt = await startTestRuntime(sim.url, { env: kafkaEnv(bootstrap) });
+    const rt = await startTestRuntime(sim.url, { env: processStagesOnKafka(bootstrap) });
     try {
       const launcher = rt.runtime.launcher;
       assert.ok(launcher instanceof ProcessLauncher);
@@ -79,7 +68,7 @@ describe('workflows over a real Kafka broker, each stage its own process', { tim
   });
 
   it('dead-letters malformed records injected into the data topic and still completes exactly', async () => {
-    const rt = await startTestRuntime(sim.url, { env: kafkaEnv(bootstrap) });
+    const rt = await startTestRuntime(sim.url, { env: processStagesOnKafka(bootstrap) });
     const kafka = new Kafka({ brokers: [bootstrap], clientId: uniqueName('injector'), logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
@@ -118,7 +107,7 @@ describe('workflows over a real Kafka broker, each stage its own process', { tim
   it('survives a broker stop and restart mid-run with exact data', async () => {
     const port = await freePortPair();
     const privateBootstrap = await kafkaUp(port, false);
-    const rt = await startTestRuntime(sim.url, { env: kafkaEnv(privateBootstrap) });
+    const rt = await startTestRuntime(sim.url, { env: processStagesOnKafka(privateBootstrap) });
     try {
       const to = from + 120 * 86_400_000;
       const wf = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: to } });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Subscription } from '../../src/actors/index.ts';
-import { AggTrade, aggTradeFromRow, Candle, candleFromKline, TelemetryEvent, Targets, Trade, tradeFromRow } from '../../src/protocol/index.ts';
-import type { Workflow } from '../../src/protocol/index.ts';
+import { AggTrade, aggTradeFromRow, Candle, candleFromKline, Targets, Trade, tradeFromRow } from '../../src/protocol/index.ts';
+import type { Workflow , TelemetryEvent} from '../../src/protocol/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { expectedAggTrades, expectedKlines, expectedTrades, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
@@ -10,6 +10,7 @@ import { busFailingOnProduce } from '../helpers/faulty-ports.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { TestRuntime } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 
 const SEED = 31;
 /** Starts a few seconds in the past (REST backfill, then the seam), ends in the future (live). */
@@ -26,19 +27,7 @@ describe('live streams: ws_aggtrades, ws_candles_1s, ws_trades across disconnect
     // The server cuts connections after 4 s; the client rotates after 3 s (overlapping), so both happen.
     sim = await startExchangeSimulator({ seed: SEED, ws: { maxConnectionMs: 4_000, tickMs: 50 } });
     rt = await startTestRuntime(sim.url, { env: { BINANCE_WS_URL: sim.wsUrl, WS_ROTATE_MS: '3000' } });
-    await rt.runtime.bus.ensureTopics([{ name: rt.runtime.config.QUEUE_EVENTS_TOPIC }]);
-    events = await rt.runtime.bus.subscribe({
-      groupId: `live-streams-test-${Date.now()}`,
-      topics: [rt.runtime.config.QUEUE_EVENTS_TOPIC],
-      fromBeginning: true,
-      handler: (batch) => {
-        for (const m of batch) {
-          const parsed = TelemetryEvent.safeParse(JSON.parse(m.value));
-          if (parsed.success) telemetry.push(parsed.data);
-        }
-        return Promise.resolve();
-      },
-    });
+    events = await recordTelemetry(rt.runtime.bus, rt.runtime.config.QUEUE_EVENTS_TOPIC, telemetry);
   });
   after(async () => {
     await events?.close();

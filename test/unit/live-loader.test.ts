@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { formatTimeRange, Targets, TelemetryEvent } from '../../src/protocol/index.ts';
-import type { StartCommand, TimeRange } from '../../src/protocol/index.ts';
+import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
+import type { StartCommand, TimeRange , TelemetryEvent } from '../../src/protocol/index.ts';
 import { LiveLoader } from '../../src/actors/index.ts';
 import type { Clock, HttpClient, HttpRequestOptions, HttpResponse, Logger, StageDeps, WebSocketConnection, WebSocketConnector, WebSocketHandlers } from '../../src/actors/index.ts';
 import { loadLiveCursor } from '../../src/actors/live/live-cursor.ts';
@@ -16,6 +16,7 @@ import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-s
 import type { AggTradeRow, ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 
 /** Combined-stream sockets in process: opened at once, SUBSCRIBEs answered, events sent by the test. */
 class FakeStreams implements WebSocketConnector {
@@ -157,18 +158,7 @@ async function startLoader(baseUrl: string, http: HttpClient, type: string, symb
   };
   await bus.ensureTopics([{ name: command.kafka_topic }, { name: 'queue-control' }, { name: 'queue-events' }]);
   const telemetry: TelemetryEvent[] = [];
-  const events = await bus.subscribe({
-    groupId: `test-events-${id}`,
-    topics: ['queue-events'],
-    fromBeginning: true,
-    handler: (batch) => {
-      for (const m of batch) {
-        const parsed = TelemetryEvent.safeParse(JSON.parse(m.value));
-        if (parsed.success) telemetry.push(parsed.data);
-      }
-      return Promise.resolve();
-    },
-  });
+  const events = await recordTelemetry(bus, 'queue-events', telemetry);
   host.spawn({ name: 'loader', actorType: 'loader', create: (ctx) => new LiveLoader(deps, command, ctx) });
   return {
     queueId,

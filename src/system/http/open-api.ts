@@ -9,6 +9,27 @@ const errors = {
   '401': { description: 'Missing or wrong bearer token (when STREAMFORGE_API_TOKEN is set)', content: json('ErrorBody') },
 };
 
+/** A GET of stored records of one series over [from, to): symbol, the series selector, range, format, limit. */
+function seriesQuery(operationId: string, selector: Record<string, unknown>, description: string) {
+  return {
+    get: {
+      operationId,
+      parameters: [
+        { name: 'symbol', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,20}$' } },
+        selector,
+        { name: 'from', in: 'query', required: true, schema: { type: 'string' }, description: 'YYYY-MM-DD or ISO 8601, UTC' },
+        { name: 'to', in: 'query', required: true, schema: { type: 'string' }, description: 'exclusive' },
+        { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
+        { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000000 } },
+      ],
+      responses: {
+        '200': { description, content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } } },
+        ...errors,
+      },
+    },
+  };
+}
+
 /** The API description served at `/openapi.json`, its bodies derived from the zod schemas. */
 export function openApiDocument(): Record<string, unknown> {
   const queueId = { name: 'queue_id', in: 'path', required: true, schema: { type: 'string' } };
@@ -54,46 +75,16 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '202': { description: 'Stop requested', content: json('Workflow') }, '404': { description: 'Unknown queue', content: json('ErrorBody') }, ...errors },
         },
       },
-      '/candles': {
-        get: {
-          operationId: 'getCandles',
-          parameters: [
-            { name: 'symbol', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,20}$' } },
-            { name: 'interval', in: 'query', required: true, schema: { type: 'string', enum: INTERVALS } },
-            { name: 'from', in: 'query', required: true, schema: { type: 'string' }, description: 'YYYY-MM-DD or ISO 8601, UTC' },
-            { name: 'to', in: 'query', required: true, schema: { type: 'string' }, description: 'exclusive' },
-            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000000 } },
-          ],
-          responses: {
-            '200': {
-              description: 'Candles, decimals as the exchange sent them',
-              content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
-            },
-            ...errors,
-          },
-        },
-      },
-      '/records': {
-        get: {
-          operationId: 'getRecords',
-          parameters: [
-            { name: 'symbol', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,20}$' } },
-            { name: 'type', in: 'query', required: true, schema: { type: 'string', enum: STREAM_TYPE_EXAMPLES }, description: 'any type of the series; types of one series read the same records' },
-            { name: 'from', in: 'query', required: true, schema: { type: 'string' }, description: 'YYYY-MM-DD or ISO 8601, UTC' },
-            { name: 'to', in: 'query', required: true, schema: { type: 'string' }, description: 'exclusive' },
-            { name: 'format', in: 'query', schema: { type: 'string', enum: ['json', 'csv'] } },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000000 } },
-          ],
-          responses: {
-            '200': {
-              description: 'Records of the series in [from, to), decimals as the exchange sent them',
-              content: { 'application/json': { schema: { type: 'object' } }, 'text/csv': { schema: { type: 'string' } } },
-            },
-            ...errors,
-          },
-        },
-      },
+      '/candles': seriesQuery(
+        'getCandles',
+        { name: 'interval', in: 'query', required: true, schema: { type: 'string', enum: INTERVALS } },
+        'Candles, decimals as the exchange sent them',
+      ),
+      '/records': seriesQuery(
+        'getRecords',
+        { name: 'type', in: 'query', required: true, schema: { type: 'string', enum: STREAM_TYPE_EXAMPLES }, description: 'any type of the series; types of one series read the same records' },
+        'Records of the series in [from, to), decimals as the exchange sent them',
+      ),
       '/health/live': { get: { operationId: 'live', responses: { '200': { description: 'Process is alive' } } } },
       '/health/ready': { get: { operationId: 'ready', responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
       '/health/startup': { get: { operationId: 'startup', responses: { '200': { description: 'Started' }, '503': { description: 'Starting' } } } },
