@@ -108,3 +108,104 @@ describe('EmbeddedBus durability and sharing', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('EmbeddedBus record batches', { timeout: 60_000 }, () => {
+  it('resumes a group mid-batch: a handler that fails after part of a stored batch gets the rest, each message once', async () => {
+    const bus = new EmbeddedBus({ dataDir: ':memory:' });
+    try {
+      await bus.ensureTopics([{ name: 'batched', partitions: 1 }]);
+      // One produce of 2,500 becomes three stored batches; the group reads 700 at a time, so its commits fall inside batches.
+      const values = Array.from({ length: 2500 }, (_, i) => `{"n":${i},"s":"é✓𝄞"}`);
+      await bus.produce('batched', values.map((value) => ({ key: 'BTCUSDT', value })));
+      const seen: string[] = [];
+      const offsets: number[] = [];
+      let calls = 0;
+      await bus.subscribe({
+        groupId: 'g',
+        topics: ['batched'],
+        fromBeginning: true,
+        maxBatchSize: 700,
+        handler: (batch) => {
+          calls++;
+          if (calls === 2) return Promise.reject(new Error('handler failed once'));
+          for (const m of batch) {
+            seen.push(m.value);
+            offsets.push(Number(m.offset));
+            assert.equal(m.key, 'BTCUSDT');
+          }
+          return Promise.resolve();
+        },
+        onError: () => undefined,
+      });
+      await waitFor('the first batch', () => (seen.length >= 700 ? true : undefined), 10_000);
+      // The failed handler ended that subscription; a new one of the same group resumes at offset 700.
+      const rest = collector();
+      await bus.subscribe({ groupId: 'g', topics: ['batched'], fromBeginning: true, maxBatchSize: 700, handler: rest.handler });
+      await waitFor('the rest', () => (rest.seen.length >= 1800 ? true : undefined), 10_000);
+      assert.deepEqual([...seen, ...rest.seen], values);
+      assert.deepEqual(offsets, Array.from({ length: 700 }, (_, i) => i));
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('keeps mixed and missing keys per message and gives each partition its own offsets', async () => {
+    const bus = new EmbeddedBus({ dataDir: ':memory:' });
+    try {
+      await bus.ensureTopics([{ name: 'mixed', partitions: 1 }]);
+      const sent = [
+        { key: 'a', value: 'v0' },
+        { key: null, value: '' },
+        { key: 'b', value: 'v2' },
+        { key: 'a', value: 'v3' },
+      ];
+      await bus.produce('mixed', sent);
+      await bus.produce('mixed', [{ key: null, value: 'v4' }]);
+      const got: Array<{ key: string | null; value: string; offset: string }> = [];
+      await bus.subscribe({
+        groupId: 'g',
+        topics: ['mixed'],
+        fromBeginning: true,
+        handler: (batch) => {
+          for (const m of batch) got.push({ key: m.key, value: m.value, offset: m.offset });
+          return Promise.resolve();
+        },
+      });
+      await waitFor('five messages', () => (got.length >= 5 ? true : undefined), 10_000);
+      assert.deepEqual(got, [...sent, { key: null, value: 'v4' }].map((m, i) => ({ ...m, offset: String(i) })));
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('reads a data dir written one row per message (before record batches) from the committed offsets', async () => {
+    const dir = await tempDir();
+    try {
+      const { DatabaseSync } = await import('node:sqlite');
+      const old = new DatabaseSync(join(dir, 'bus.sqlite'));
+      old.exec(`
+        CREATE TABLE topics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, partitions INTEGER NOT NULL);
+        CREATE TABLE messages (topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+          key TEXT, value TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (topic_id, partition, offset)) WITHOUT ROWID;
+        CREATE TABLE group_offsets (group_id TEXT NOT NULL, topic_id INTEGER NOT NULL, partition INTEGER NOT NULL,
+          next_offset INTEGER NOT NULL, PRIMARY KEY (group_id, topic_id, partition)) WITHOUT ROWID;
+        INSERT INTO topics VALUES (1, 'old', 1);
+        INSERT INTO messages VALUES (1, 0, 0, 'k', 'm0', 1), (1, 0, 1, 'k', 'm1', 1), (1, 0, 2, NULL, 'm2', 1);
+        INSERT INTO group_offsets VALUES ('g', 1, 0, 1);
+      `);
+      old.close();
+      const bus = new EmbeddedBus({ dataDir: dir });
+      try {
+        await bus.produce('old', [{ key: 'k', value: 'm3' }]);
+        const resumed = collector();
+        await bus.subscribe({ groupId: 'g', topics: ['old'], fromBeginning: true, handler: resumed.handler });
+        await waitForAll(resumed.seen, ['m1', 'm2', 'm3'], 'the uncommitted old messages and the new one');
+        assert.deepEqual(resumed.seen, ['m1', 'm2', 'm3']);
+      } finally {
+        await bus.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

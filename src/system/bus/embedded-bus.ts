@@ -5,6 +5,8 @@ import { BusError } from '../../protocol/index.ts';
 import type { Bus, BusMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
 import { inTransaction, openSqlite } from '../store/sqlite-database.ts';
 import { partitionFor } from './partitioner.ts';
+import { decodeBatch, encodeBatch, MAX_BATCH_RECORDS } from './record-batch.ts';
+import type { StoredBatch } from './record-batch.ts';
 
 export interface EmbeddedBusOptions {
   /** Folder of `bus.sqlite`, or `:memory:`. */
@@ -15,21 +17,18 @@ export interface EmbeddedBusOptions {
   readonly pollIntervalMs?: number;
 }
 
-const ROWS_PER_INSERT = 100;
-
-interface Row {
-  partition: number;
-  offset: number;
-  key: string | null;
-  value: string;
-  ts: number;
-}
+/**
+ * A stored batch of 1,000 candles is ~330 KB: 16 KB pages write it in a fifth of the page frames
+ * 4 KB pages take (measured: +5–8% end-to-end candles/s on the embedded pipeline).
+ */
+const BUS_PAGE_SIZE = 16_384;
 
 /**
  * The default bus: a durable log in SQLite with Kafka's semantics where actors rely on them —
  * topics split into partitions by key, per-group committed offsets, at-least-once delivery with
  * commits only after the handler finished. Survives process restarts; several processes may share
- * one data dir (consumers poll for other writers).
+ * one data dir (consumers poll for other writers). Like Kafka, it stores record batches: one row
+ * per produced batch and partition (see {@link encodeBatch}), each message keeping its own offset.
  */
 export class EmbeddedBus implements Bus {
   readonly kind = 'embedded' as const;
@@ -40,36 +39,35 @@ export class EmbeddedBus implements Bus {
   readonly #topics = new Map<string, { id: number; partitions: number }>();
   readonly #subscriptions = new Set<EmbeddedSubscription>();
   readonly #insert: StatementSync;
-  /** Inserts {@link ROWS_PER_INSERT} rows in one statement: one native call instead of one per message. */
-  readonly #insertMany: StatementSync;
-  readonly #maxOffset: StatementSync;
+  readonly #nextOffset: StatementSync;
   readonly #fetch: StatementSync;
   readonly #getOffset: StatementSync;
   readonly #commit: StatementSync;
 
   constructor(options: EmbeddedBusOptions) {
-    this.#db = openSqlite(options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'bus.sqlite'));
+    this.#db = openSqlite(options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'bus.sqlite'), { pageSize: BUS_PAGE_SIZE });
     this.#defaultPartitions = options.defaultPartitions ?? 3;
     this.#pollMs = options.pollIntervalMs ?? 100;
     this.#written.setMaxListeners(0);
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS topics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, partitions INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS messages (
-        topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
-        key TEXT, value TEXT NOT NULL, ts INTEGER NOT NULL,
-        PRIMARY KEY (topic_id, partition, offset)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS record_batches (
+        topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, end_offset INTEGER NOT NULL, base_offset INTEGER NOT NULL,
+        ts INTEGER NOT NULL, keys TEXT NOT NULL, lengths BLOB NOT NULL, payload TEXT NOT NULL,
+        PRIMARY KEY (topic_id, partition, end_offset));
       CREATE TABLE IF NOT EXISTS group_offsets (
         group_id TEXT NOT NULL, topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
         PRIMARY KEY (group_id, topic_id, partition)) WITHOUT ROWID;
     `);
-    this.#insert = this.#db.prepare('INSERT INTO messages (topic_id, partition, offset, key, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
-    this.#insertMany = this.#db.prepare(
-      `INSERT INTO messages (topic_id, partition, offset, key, value, ts) VALUES ${Array.from({ length: ROWS_PER_INSERT }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+    this.#insert = this.#db.prepare(
+      'INSERT INTO record_batches (topic_id, partition, end_offset, base_offset, ts, keys, lengths, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    this.#maxOffset = this.#db.prepare('SELECT MAX(offset) AS o FROM messages WHERE topic_id = ? AND partition = ?');
+    this.#nextOffset = this.#db.prepare('SELECT MAX(end_offset) AS o FROM record_batches WHERE topic_id = ? AND partition = ?');
+    // Batches from the committed offset on; the one holding that offset first (it ends after it).
     this.#fetch = this.#db.prepare(
-      'SELECT partition, offset, key, value, ts FROM messages WHERE topic_id = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
+      'SELECT base_offset, ts, keys, lengths, payload FROM record_batches WHERE topic_id = ? AND partition = ? AND end_offset > ? ORDER BY end_offset',
     );
+    migrateMessageRows(this.#db, this.#insert);
     this.#getOffset = this.#db.prepare('SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic_id = ? AND partition = ?');
     this.#commit = this.#db.prepare(
       'INSERT INTO group_offsets (group_id, topic_id, partition, next_offset) VALUES (?, ?, ?, ?) ' +
@@ -90,24 +88,28 @@ export class EmbeddedBus implements Bus {
       const { id, partitions } = this.topic(topic);
       const now = Date.now();
       let roundRobin = 0;
+      const byPartition = new Map<number, OutgoingMessage[]>();
+      let lastKey: string | null = null;
+      let lastPartition = -1;
+      for (const m of messages) {
+        // Data topics send one key (the symbol) per batch: hash it once.
+        if (m.key === null) lastPartition = roundRobin++ % partitions;
+        else if (m.key !== lastKey || lastPartition < 0) lastPartition = partitionFor(m.key, partitions);
+        lastKey = m.key;
+        let group = byPartition.get(lastPartition);
+        if (group === undefined) byPartition.set(lastPartition, (group = []));
+        group.push(m);
+      }
       inTransaction(this.#db, () => {
-        const next = new Map<number, number>();
-        const rows: Array<number | string | null> = [];
-        for (const m of messages) {
-          const p = m.key === null ? roundRobin++ % partitions : partitionFor(m.key, partitions);
-          let offset = next.get(p);
-          if (offset === undefined) {
-            const row = this.#maxOffset.get(id, p) as { o: number | null };
-            offset = row.o === null ? 0 : row.o + 1;
-          }
-          rows.push(id, p, offset, m.key, m.value, now);
-          next.set(p, offset + 1);
-          if (rows.length === ROWS_PER_INSERT * 6) {
-            this.#insertMany.run(...rows);
-            rows.length = 0;
+        for (const [p, group] of byPartition) {
+          let next = (this.#nextOffset.get(id, p) as { o: number | null }).o ?? 0;
+          for (let i = 0; i < group.length; i += MAX_BATCH_RECORDS) {
+            const slice = group.length <= MAX_BATCH_RECORDS ? group : group.slice(i, i + MAX_BATCH_RECORDS);
+            const batch = encodeBatch(slice);
+            this.#insert.run(id, p, next + slice.length, next, now, batch.keys, batch.lengths, batch.payload);
+            next += slice.length;
           }
         }
-        for (let i = 0; i < rows.length; i += 6) this.#insert.run(...rows.slice(i, i + 6));
       });
     } catch (err) {
       return Promise.reject(err instanceof BusError ? err : new BusError(`produce to ${topic} failed`, { cause: err }));
@@ -124,8 +126,8 @@ export class EmbeddedBus implements Bus {
         const { id } = this.topic(topic);
         for (let p = 0; p < count; p++) {
           if (this.#getOffset.get(options.groupId, id, p) !== undefined) continue;
-          const max = (this.#maxOffset.get(id, p) as { o: number | null }).o;
-          this.#commit.run(options.groupId, id, p, options.fromBeginning || max === null ? 0 : max + 1);
+          const end = (this.#nextOffset.get(id, p) as { o: number | null }).o;
+          this.#commit.run(options.groupId, id, p, options.fromBeginning || end === null ? 0 : end);
         }
       }
     });
@@ -140,7 +142,7 @@ export class EmbeddedBus implements Bus {
       for (const t of topics) {
         const row = this.#db.prepare('SELECT id FROM topics WHERE name = ?').get(t) as { id: number } | undefined;
         if (!row) continue;
-        this.#db.prepare('DELETE FROM messages WHERE topic_id = ?').run(row.id);
+        this.#db.prepare('DELETE FROM record_batches WHERE topic_id = ?').run(row.id);
         this.#db.prepare('DELETE FROM group_offsets WHERE topic_id = ?').run(row.id);
         this.#db.prepare('DELETE FROM topics WHERE id = ?').run(row.id);
         this.#topics.delete(t);
@@ -170,16 +172,13 @@ export class EmbeddedBus implements Bus {
   fetch(groupId: string, topic: string, partition: number, max: number): BusMessage[] {
     if (!this.#db.isOpen) return [];
     const { id } = this.topic(topic);
-    const committed = this.#getOffset.get(groupId, id, partition) as { next_offset: number } | undefined;
-    const rows = this.#fetch.all(id, partition, committed?.next_offset ?? 0, max) as unknown as Row[];
-    return rows.map((r) => ({
-      topic,
-      partition: r.partition,
-      offset: String(r.offset),
-      key: r.key,
-      value: r.value,
-      timestamp: r.ts,
-    }));
+    const committed = (this.#getOffset.get(groupId, id, partition) as { next_offset: number } | undefined)?.next_offset ?? 0;
+    const out: BusMessage[] = [];
+    for (const row of this.#fetch.iterate(id, partition, committed)) {
+      out.push(...decodeBatch(topic, partition, row as unknown as StoredBatch, committed, max - out.length));
+      if (out.length >= max) break;
+    }
+    return out;
   }
 
   /** @internal */
@@ -280,4 +279,21 @@ class EmbeddedSubscription implements Subscription {
     this.#closed.abort();
     await this.#done;
   }
+}
+
+/**
+ * Data dirs written before record batches kept one row per message in `messages`: each becomes a
+ * batch of one at its own offset, so committed offsets stay valid.
+ */
+function migrateMessageRows(db: DatabaseSync, insert: StatementSync): void {
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() === undefined) return;
+  const rows = db.prepare('SELECT topic_id, partition, offset, key, value, ts FROM messages ORDER BY topic_id, partition, offset');
+  inTransaction(db, () => {
+    for (const r of rows.iterate()) {
+      const row = r as { topic_id: number; partition: number; offset: number; key: string | null; value: string; ts: number };
+      const batch = encodeBatch([{ key: row.key, value: row.value }]);
+      insert.run(row.topic_id, row.partition, row.offset + 1, row.offset, row.ts, batch.keys, batch.lengths, batch.payload);
+    }
+    db.exec('DROP TABLE messages');
+  });
 }

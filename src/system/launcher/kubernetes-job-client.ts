@@ -1,7 +1,20 @@
 import { existsSync } from 'node:fs';
-import { ApiException, BatchV1Api, CoreV1Api, createConfiguration, KubeConfig, ServerConfiguration, Watch } from '@kubernetes/client-node';
-import type { Middleware, V1Job, V1Pod } from '@kubernetes/client-node';
+import { createRequire } from 'node:module';
+import type * as KubernetesClient from '@kubernetes/client-node';
+import type { ApiException, BatchV1Api, CoreV1Api, KubeConfig, Middleware, V1Job, V1Pod, Watch } from '@kubernetes/client-node';
 import { ConfigError } from '../../protocol/index.ts';
+
+type KubernetesClientModule = typeof KubernetesClient;
+let clientModule: KubernetesClientModule | undefined;
+
+/**
+ * The Kubernetes client, loaded when first needed: it takes longer to load than the rest of the
+ * runtime together (~270 ms), and only a manager that launches Jobs uses it.
+ */
+function kubernetes(): KubernetesClientModule {
+  clientModule ??= createRequire(import.meta.url)('@kubernetes/client-node') as KubernetesClientModule;
+  return clientModule;
+}
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
@@ -28,7 +41,7 @@ export type StopWatch = () => void;
  * otherwise `KUBECONFIG` or `~/.kube/config` through `loadFromDefault`.
  */
 export function defaultKubeConfig(): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new (kubernetes().KubeConfig)();
   if (existsSync(SERVICE_ACCOUNT_TOKEN)) kc.loadFromCluster();
   else kc.loadFromDefault();
   return kc;
@@ -36,12 +49,12 @@ export function defaultKubeConfig(): KubeConfig {
 
 /** The HTTP status of a failed API call, when the server answered. */
 export function apiStatus(err: unknown): number | undefined {
-  return err instanceof ApiException ? (err as ApiException<unknown>).code : undefined;
+  return err instanceof kubernetes().ApiException ? (err as ApiException<unknown>).code : undefined;
 }
 
 /** The API server's own words (the Status `message`, e.g. an admission policy's), or the error's message. */
 export function apiMessage(err: unknown): string {
-  if (err instanceof ApiException) {
+  if (err instanceof kubernetes().ApiException) {
     const body: unknown = (err as ApiException<unknown>).body;
     try {
       const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
@@ -80,6 +93,7 @@ export class KubernetesJobClient {
       },
       post: (context) => Promise.resolve(context),
     };
+    const { BatchV1Api, CoreV1Api, createConfiguration, ServerConfiguration, Watch } = kubernetes();
     const configuration = createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kubeConfig },

@@ -6,9 +6,11 @@ import { DatabaseSync } from 'node:sqlite';
  * Opens a SQLite file for concurrent use by several processes: WAL journal, a busy timeout,
  * and `synchronous=NORMAL` (a committed transaction survives a process crash).
  */
-export function openSqlite(path: string): DatabaseSync {
+export function openSqlite(path: string, options: { pageSize?: number } = {}): DatabaseSync {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new DatabaseSync(path);
+  // Takes effect only in a new file (before its first write); an existing file keeps its page size.
+  if (options.pageSize !== undefined) db.exec(`PRAGMA page_size = ${options.pageSize}`);
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;');
   // A bigger page cache and rarer checkpoints: B-tree pages touched by every batch are written once, not per commit.
   db.exec('PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8192; PRAGMA temp_store = MEMORY;');
