@@ -286,9 +286,12 @@ class EmbeddedSubscription implements Subscription {
  * batch of one at its own offset, so committed offsets stay valid.
  */
 function migrateMessageRows(db: DatabaseSync, insert: StatementSync): void {
-  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() === undefined) return;
-  const rows = db.prepare('SELECT topic_id, partition, offset, key, value, ts FROM messages ORDER BY topic_id, partition, offset');
+  const exists = () => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() !== undefined;
+  if (!exists()) return;
   inTransaction(db, () => {
+    // Another process opening the same dir may have migrated it while this one waited for the lock.
+    if (!exists()) return;
+    const rows = db.prepare('SELECT topic_id, partition, offset, key, value, ts FROM messages ORDER BY topic_id, partition, offset');
     for (const r of rows.iterate()) {
       const row = r as { topic_id: number; partition: number; offset: number; key: string | null; value: string; ts: number };
       const batch = encodeBatch([{ key: row.key, value: row.value }]);
