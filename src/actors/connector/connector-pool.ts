@@ -95,11 +95,14 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
     const writer = [...this.#writers.values()].find((w) => w.command.queue_id === command.queue_id);
     if (!writer) return;
     if (command.command === 'ping') {
-      await writer.pong(command);
+      // Only the member that holds the workflow's data answers for it: a pong says that writer is alive.
+      if (writer.announced) await writer.pong(command);
       return;
     }
     this.#ended.add(command.queue_id);
     this.#writers.delete(writer.command.kafka_topic);
+    // Every member says `interrupted`, even one that never got data: no member knows whether another
+    // got any, and the supervisor takes repeats of it as one.
     await writer.interrupted();
     await this.#resubscribe();
   }
@@ -126,7 +129,7 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
     for (const wf of served) {
       if (this.#writers.has(wf.kafka_topic)) continue;
       const writer = new SeriesWriter(this.#deps, startCommandOf(wf, this.#deps.clock.now()), this.#ctx.log);
-      await writer.open();
+      await writer.open('on-first-batch');
       this.#writers.set(wf.kafka_topic, writer);
       this.#ctx.log.info({ queue_id: wf.queue_id }, 'connector pool serves workflow');
     }

@@ -22,6 +22,7 @@ export class SeriesWriter {
   readonly #series: SeriesSpec;
   #written = 0;
   #lastProgressAt = 0;
+  #announced = false;
 
   constructor(deps: StageDeps, command: StartCommand, log: Logger) {
     this.#deps = deps;
@@ -44,17 +45,33 @@ export class SeriesWriter {
     return this.#written;
   }
 
-  /** Creates the collection and the dead-letter topic, counts what is already stored, reports `started`. */
-  async open(): Promise<void> {
+  /** Whether this writer said `started`: at open, or (`announce: 'on-first-batch'`) once a batch reached it. */
+  get announced(): boolean {
+    return this.#announced;
+  }
+
+  /**
+   * Creates the collection and the dead-letter topic, counts what is already stored, and reports
+   * `started` — at once, or with `'on-first-batch'` when the first batch arrives: a connector-pool
+   * member speaks for a workflow only once the bus gave it that workflow's data, so the members that
+   * were not assigned its partition stay silent.
+   */
+  async open(announce: 'at-open' | 'on-first-batch' = 'at-open'): Promise<void> {
     const { store, bus } = this.#deps;
     await store.ensureCollection(this.#cmd.collection_name, { sortField: this.#series.sortField });
     await bus.ensureTopics([{ name: this.deadLetterTopic(), partitions: 1 }]);
     this.#written = await store.count(this.#cmd.collection_name, { from: this.#range.fromMs, to: this.#range.toMs });
+    if (announce === 'at-open') await this.#announce();
+  }
+
+  async #announce(): Promise<void> {
+    this.#announced = true;
     await this.#telemetry.publish('started', { message: `Writing to ${this.#cmd.collection_name}`, records_written: this.#written });
   }
 
   async write(messages: readonly BusMessage[]): Promise<WriteOutcome> {
     const { store, bus, metrics, clock } = this.#deps;
+    if (!this.#announced) await this.#announce();
     const docs: StoredDocument[] = [];
     const dead: DeadLetter[] = [];
     let end: EndOfStream | undefined;
