@@ -92,6 +92,8 @@ describe('GapAudit against the exchange simulator', () => {
   const holes: SimHole[] = [
     { symbol: 'BTCUSDT', fromMs: base + hour, toMs: base + hour + 30 * minute },
     { symbol: 'ETHUSDT', fromMs: base + 10 * minute, toMs: base + 12 * minute },
+    // Trading stops for good (a delisting): no trade follows a range that ends there.
+    { symbol: 'PEPEUSDT', fromMs: base + 8 * hour, toMs: utc('2100-01-01') },
   ];
   const pepeListedAt = utc('2020-03-15T08:00:00Z');
   let sim: ExchangeSimulator;
@@ -240,6 +242,19 @@ describe('GapAudit against the exchange simulator', () => {
     assert.deepEqual(repaired.collections, ['btcusdt_api_trades_2024_06_03']);
     assert.equal(await store.count('btcusdt_api_trades_2024_06_03', { from: fromMs, to: toMs }), expected.length);
     assert.equal((await audit.audit(q)).holes.length, 0);
+  });
+
+  it('aggregate trades with no trade after the range: the end id from the newest trade, not by paging through the range', async () => {
+    const fromMs = base + 6 * hour;
+    const toMs = base + 8 * hour;
+    const expected = expectedAggTrades('PEPEUSDT', fromMs, toMs, { holes, listedAtMs: pepeListedAt });
+    assert.ok(expected.length > 10_000, `enough trades that paging them would take many requests (${expected.length})`);
+    const audit = await auditor('PEPEUSDT');
+    sim.resetStats();
+    const report = await audit.audit({ symbol: 'PEPEUSDT', type: 'api_trades', fromMs, toMs });
+    assert.deepEqual(report.holes.map((h) => [h.owner, h.fromId, h.toId, h.count]), [['ours', expected[0]?.a, expected.at(-1)?.a, expected.length]]);
+    const requests = sim.stats().requestsByPath['/api/v3/aggTrades'] ?? 0;
+    assert.ok(requests <= 30, `${requests} aggTrades requests: the forward search (24 windows) and the newest trade, no paging`);
   });
 
   it('single trades (ws_trades): missing trade ids found and repaired from historicalTrades', async () => {

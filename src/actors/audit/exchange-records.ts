@@ -20,9 +20,11 @@ function idAfter(row: AggTradeRow, record: TradeRecordKind): number {
 
 /**
  * The exchange's ids for `[fromMs, toMs)`: the first trade at or after `fromMs`, and the first at or
- * after `toMs` (or one past the newest). `knownUpTo` is the time of the newest trade we hold: when
- * nothing follows the range yet, the end is found by paging ids from there, not from the range's start.
- * Undefined when the exchange has no trade in the range.
+ * after `toMs` (or one past the newest). When no trade follows the range within the forward search,
+ * the newest trade answers in one request if it is older than `toMs` (a range reaching the present);
+ * only a quiet stretch of more than a day after the range is paged by id, from `knownUpTo` (the time
+ * of the newest trade we hold) rather than from the range's start. Undefined when the exchange has
+ * no trade in the range.
  */
 export async function exchangeTradeBounds(
   client: BinanceRestClient,
@@ -36,6 +38,8 @@ export async function exchangeTradeBounds(
   const bounds = { firstId: firstIdOf(first, record), fromMs, toMs };
   const after = await firstAggTrade(client, symbol, { fromMs: toMs, untilMs: nowMs + 1, maxWindows: MAX_FORWARD_WINDOWS });
   if (after) return { ...bounds, endId: firstIdOf(after, record) };
+  const [newest] = await client.aggTrades(symbol, { recent: true, limit: 1 });
+  if (newest && newest.T < toMs) return { ...bounds, endId: idAfter(newest, record) };
   const known = range.knownUpTo !== undefined && range.knownUpTo > first.T ? await firstAggTrade(client, symbol, { fromMs: range.knownUpTo, untilMs: toMs }) : undefined;
   let endId = idAfter(first, record);
   let next = (known ?? first).a;

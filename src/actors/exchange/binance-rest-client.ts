@@ -45,7 +45,9 @@ export function depthWeight(limit: number): number {
 /** Which aggregate trades to ask for: from an id (paging), or the first ones at or after a time. */
 export type AggTradesQuery =
   | { readonly fromId: number; readonly limit?: number }
-  | { readonly startTime: number; readonly endTime: number; readonly limit?: number };
+  | { readonly startTime: number; readonly endTime: number; readonly limit?: number }
+  /** The newest `limit` trades. */
+  | { readonly recent: true; readonly limit?: number };
 
 /**
  * Binance spot REST market data: paced to the advertised weight limits, `Retry-After` honoured
@@ -86,8 +88,8 @@ export class BinanceRestClient {
    */
   async aggTrades(symbol: string, query: AggTradesQuery): Promise<AggTradeRow[]> {
     const limit = query.limit ?? 1000;
-    const where = 'fromId' in query ? `fromId=${query.fromId}` : `startTime=${query.startTime}&endTime=${query.endTime}`;
-    return this.#getParsed('aggTrades', `/api/v3/aggTrades?symbol=${encodeURIComponent(symbol)}&${where}&limit=${limit}`, WEIGHT.aggTrades, AggTradeRows);
+    const where = 'fromId' in query ? `&fromId=${query.fromId}` : 'startTime' in query ? `&startTime=${query.startTime}&endTime=${query.endTime}` : '';
+    return this.#getParsed('aggTrades', `/api/v3/aggTrades?symbol=${encodeURIComponent(symbol)}${where}&limit=${limit}`, WEIGHT.aggTrades, AggTradeRows);
   }
 
   /** Single trades from `fromId`, oldest first (weight 25). */
