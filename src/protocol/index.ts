@@ -15,6 +15,7 @@ export * from './commands.ts';
 export * from './events.ts';
 export * from './workflow.ts';
 export * from './api.ts';
+export * from './gaps.ts';
 export * from './exchange.ts';
 export * from './json-schema.ts';
 export * from './parse-json.ts';

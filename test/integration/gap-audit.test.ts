@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
 import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator, Hole } from '../helpers/exchange-simulator/index.ts';
+import { startCli } from '../helpers/cli-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { makeDataDir } from '../helpers/test-runtime.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { assertExactAggTrades, assertExactCandles } from './exact-data.ts';
 
 const minute = 60_000;
@@ -52,6 +56,14 @@ function deleteStored(dataDir: string, collection: string, fromMs: number, toMs:
   } finally {
     db.close();
   }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 describe('streamforge gaps: audit and repair of stored series against the exchange', () => {
@@ -155,6 +167,74 @@ describe('streamforge gaps: audit and repair of stored series against the exchan
       assert.equal(await store.count(TRADES, { from, to: tradesTo }), expected.length);
     } finally {
       await store.close();
+    }
+  });
+
+  it('the same over the API: `gaps --server` asks a running serve (GET /gaps, POST /gaps/repair); bad input answers 400', async () => {
+    const port = await freePort();
+    const token = 'gaps-token';
+    const serveEnv = { ...env, STREAMFORGE_API_TOKEN: token };
+    const serve = startCli(['serve', '--role', 'all', '--port', String(port)], serveEnv);
+    const base = `http://127.0.0.1:${port}`;
+    const call = async (method: 'GET' | 'POST', path: string, body?: unknown, auth = true) => {
+      const res = await request(`${base}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${token}` } : {}) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.statusCode, body: (await res.body.json()) as { code?: string; message?: string } };
+    };
+    try {
+      await waitFor('serve to be ready', async () => {
+        try {
+          const res = await request(`${base}/health/ready`);
+          await res.body.text();
+          return res.statusCode === 200 ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 30_000);
+      assert.equal(deleteStored(dataDir, CANDLES, at(100), at(104)), 4);
+      // ws_candles_1m: the same series as the api_candles_1m records stored by the backfill.
+      const args = ['gaps', 'BTCUSDT', '--type', 'ws_candles_1m', '--from', iso(from), '--to', iso(candlesTo), '--server', base];
+      const listed = await runCli([...args, '--json'], serveEnv, 120_000);
+      assert.equal(listed.code, 1, `a hole of ours: exit 1\n${listed.stderr}`);
+      const report = JSON.parse(listed.stdout) as ReportJson;
+      assert.deepEqual(report.holes.map((h) => [h.owner, h.from_ms, h.to_ms, h.count]), [
+        ['exchange', at(60), at(75), 15],
+        ['ours', at(100), at(104), 4],
+        ['exchange', at(200), at(230), 30],
+      ]);
+      const repaired = await runCli([...args, '--repair'], serveEnv, 120_000);
+      assert.equal(repaired.code, 0, repaired.stderr);
+      assert.match(repaired.stdout, new RegExp(`repaired 4 records in 1 hole into ${CANDLES}`));
+      assert.match(repaired.stdout, /0 holes of ours \(0 missing\), 2 of the exchange's/);
+      const store = new EmbeddedStore(dataDir);
+      try {
+        await assertExactCandles(store, CANDLES, 'BTCUSDT', '1m', from, candlesTo, { holes });
+      } finally {
+        await store.close();
+      }
+
+      const range = `from=${iso(from)}&to=${iso(candlesTo)}`;
+      const depth = await call('GET', `/gaps?symbol=BTCUSDT&type=ws_depth&${range}`);
+      assert.equal(depth.status, 400);
+      assert.match(depth.body.message ?? '', /ws_depth cannot be audited.*accepted: <api\|ws\|archive>_candles_<interval>/);
+      const backwards = await call('GET', `/gaps?symbol=BTCUSDT&type=api_trades&from=${iso(candlesTo)}&to=${iso(from)}`);
+      assert.equal(backwards.status, 400);
+      assert.match(backwards.body.message ?? '', /from must be before to/);
+      const unknown = await call('GET', `/gaps?symbol=NOPEUSDT&type=api_trades&${range}`);
+      assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
+      assert.match(unknown.body.message ?? '', /Invalid symbol/);
+      const quiet = await call('GET', `/gaps?symbol=BTCUSDT&type=api_trades&${range}&quiet_minutes=-1`);
+      assert.equal(quiet.status, 400);
+      assert.match(quiet.body.message ?? '', /quiet_minutes must be a number of minutes > 0/);
+      const extra = await call('POST', '/gaps/repair', { symbol: 'BTCUSDT', type: 'api_trades', from: iso(from), to: iso(candlesTo), dry_run: true });
+      assert.equal(extra.status, 400);
+      assert.match(extra.body.message ?? '', /dry_run/);
+      assert.equal((await call('GET', `/gaps?symbol=BTCUSDT&type=api_trades&${range}`, undefined, false)).status, 401);
+    } finally {
+      await serve.kill();
     }
   });
 

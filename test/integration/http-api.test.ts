@@ -199,7 +199,7 @@ describe('the manager HTTP API', () => {
     assert.match(metrics.text, /streamforge_http_requests_total\{route="\/queues",method="POST",status="400"\}/);
     const spec = (await call('GET', '/openapi.json')).body as { openapi: string; paths: Record<string, unknown> };
     assert.equal(spec.openapi, '3.0.3');
-    for (const p of ['/queues', '/queues/start-pipeline', '/queues/list', '/queues/stop', '/queues/{queue_id}', '/queues/{queue_id}/stop', '/candles']) {
+    for (const p of ['/queues', '/queues/start-pipeline', '/queues/list', '/queues/stop', '/queues/{queue_id}', '/queues/{queue_id}/stop', '/candles', '/records', '/gaps', '/gaps/repair']) {
       assert.ok(spec.paths[p], `${p} documented`);
     }
   });

@@ -1,6 +1,9 @@
 import { request } from 'undici';
 import { ErrorBody, Workflow, ErrorCodes, parseJsonOrUndefined, StreamForgeError } from '../../protocol/index.ts';
 
+/** How long an audit or repair over the API may take before the CLI gives up waiting. */
+const LONG_CALL_MS = 6 * 3_600_000;
+
 /** Talks to a running manager (`--server URL`). */
 export class ManagerHttpClient {
   readonly #base: string;
@@ -30,11 +33,21 @@ export class ManagerHttpClient {
     return res;
   }
 
+  /** A GET that may take long (an audit): no answer timeout, the server works until done. */
+  async getLong(path: string): Promise<unknown> {
+    return JSON.parse(await this.#raw('GET', path, undefined, LONG_CALL_MS)) as unknown;
+  }
+
+  /** A POST that may take long (a repair). */
+  async postLong(path: string, body: unknown): Promise<unknown> {
+    return JSON.parse(await this.#raw('POST', path, body, LONG_CALL_MS)) as unknown;
+  }
+
   async #call(method: string, path: string, body?: unknown): Promise<unknown> {
     return JSON.parse(await this.#raw(method, path, body)) as unknown;
   }
 
-  async #raw(method: string, path: string, body?: unknown): Promise<string> {
+  async #raw(method: string, path: string, body?: unknown, answerTimeoutMs = 30_000): Promise<string> {
     let res;
     try {
       res = await request(`${this.#base}${path}`, {
@@ -44,8 +57,8 @@ export class ManagerHttpClient {
           ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        headersTimeout: 30_000,
-        bodyTimeout: 120_000,
+        headersTimeout: answerTimeoutMs,
+        bodyTimeout: Math.max(answerTimeoutMs, 120_000),
       });
     } catch (err) {
       throw new StreamForgeError(ErrorCodes.INTERNAL, `cannot reach the manager at ${this.#base}: ${(err as Error).message}`, { cause: err });

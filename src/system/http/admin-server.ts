@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import {
   CandlesQuery,
+  GapRepairBody,
+  GapsQuery,
   RecordsQuery,
   describeAcceptedTypes,
   CreateQueueBody,
@@ -19,7 +21,8 @@ import type { Workflow } from '../../protocol/index.ts';
 import { WorkflowRegistry } from '../../actors/index.ts';
 import type { Logger } from '../../actors/index.ts';
 import type { Runtime } from '../runtime.ts';
-import { candleCsvRow, candleJson, CANDLE_CSV_HEADER, queryCandles, querySeries, seriesCsv, seriesJson } from '../query/index.ts';
+import { candleCsvRow, candleJson, CANDLE_CSV_HEADER, queryCandles, querySeries, runGapAudit, seriesCsv, seriesJson } from '../query/index.ts';
+import type { GapAuditRequest } from '../query/index.ts';
 import { errorBody, httpStatusOf } from './http-errors.ts';
 import { ManagerClient } from './manager-client.ts';
 import { openApiDocument } from './open-api.ts';
@@ -104,6 +107,14 @@ export class AdminServer {
       r('POST', '/queues/{queue_id}/stop', '/queues/{queue_id}/stop', true, (_req, _url, p) => this.#stop(p.queue_id ?? '')),
       r('GET', '/candles', '/candles', true, (_req, url) => this.#candles(url)),
       r('GET', '/records', '/records', true, (_req, url) => this.#records(url)),
+      r('GET', '/gaps', '/gaps', true, (_req, url) => {
+        const q = parseOrThrow(GapsQuery, Object.fromEntries(url.searchParams), 'query');
+        return this.#gaps({ symbol: q.symbol, type: q.type, fromMs: q.from, toMs: q.to, quietMs: q.quiet_minutes * 60_000, repair: false });
+      }),
+      r('POST', '/gaps/repair', '/gaps/repair', true, async (req) => {
+        const body = parseOrThrow(GapRepairBody, await readJson(req), 'body');
+        return this.#gaps({ symbol: body.symbol, type: body.type, fromMs: body.from, toMs: body.to, quietMs: body.quiet_minutes * 60_000, repair: true });
+      }),
       r('GET', '/health/live', '/health/live', false, () => Promise.resolve({ status: 200, body: { status: 'ok' } })),
       r('GET', '/health/ready', '/health/ready', false, () =>
         Promise.resolve(
@@ -215,6 +226,13 @@ export class AdminServer {
     });
     if (q.format === 'csv') return { status: 200, body: seriesCsv(spec, records), contentType: 'text/csv; charset=utf-8' };
     return { status: 200, body: { symbol: q.symbol, type: q.type, count: records.length, records: records.map((r) => seriesJson(spec, r)) } };
+  }
+
+  /** An audit of this process's store against the exchange (and a repair): as `streamforge gaps` runs it. */
+  async #gaps(req: GapAuditRequest): Promise<Reply> {
+    const { config, store, metrics, stageDeps } = this.#runtime;
+    const report = await runGapAudit({ store, http: stageDeps.http, metrics, log: this.#log, config }, req);
+    return { status: 200, body: report };
   }
 
   async #candles(url: URL): Promise<Reply> {

@@ -11,6 +11,13 @@ const STATUS_OF: Readonly<Record<string, number>> = {
   [ErrorCodes.STORE]: 503,
   [ErrorCodes.UNAVAILABLE]: 503,
   [ErrorCodes.BUS]: 503,
+  // The exchange refused what was asked for it (an unknown symbol): the caller's input, with the exchange's words.
+  [ErrorCodes.EXCHANGE_BAD_REQUEST]: 400,
+  [ErrorCodes.EXCHANGE_UNAVAILABLE]: 502,
+  [ErrorCodes.EXCHANGE_UNREACHABLE]: 502,
+  [ErrorCodes.EXCHANGE_RESPONSE_INVALID]: 502,
+  [ErrorCodes.EXCHANGE_RATE_LIMITED]: 503,
+  [ErrorCodes.EXCHANGE_BANNED]: 503,
 };
 
 export function httpStatusOf(err: unknown): number {

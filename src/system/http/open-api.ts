@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CreateQueueBody, ErrorBody, QueueListResponse, StartPipelineBody, StopQueueBody, Workflow, CreateQueueResponse, INTERVALS, STREAM_TYPE_EXAMPLES } from '../../protocol/index.ts';
+import { CreateQueueBody, ErrorBody, GapRepairBody, GapReportBody, QueueListResponse, StartPipelineBody, StopQueueBody, Workflow, CreateQueueResponse, INTERVALS, STREAM_TYPE_EXAMPLES } from '../../protocol/index.ts';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'openapi-3.0' });
 
@@ -85,6 +85,38 @@ export function openApiDocument(): Record<string, unknown> {
         { name: 'type', in: 'query', required: true, schema: { type: 'string', enum: STREAM_TYPE_EXAMPLES }, description: 'any type of the series; types of one series read the same records' },
         'Records of the series in [from, to), decimals as the exchange sent them',
       ),
+      '/gaps': {
+        get: {
+          operationId: 'auditGaps',
+          summary: 'Holes in a stored series over [from, to), ours told from the exchange\'s (as `streamforge gaps`)',
+          parameters: [
+            { name: 'symbol', in: 'query', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,20}$' } },
+            { name: 'type', in: 'query', required: true, schema: { type: 'string', enum: STREAM_TYPE_EXAMPLES }, description: 'a candle or trade type; order books are not audited' },
+            { name: 'from', in: 'query', required: true, schema: { type: 'string' }, description: 'YYYY-MM-DD or ISO 8601, UTC' },
+            { name: 'to', in: 'query', required: true, schema: { type: 'string' }, description: 'exclusive' },
+            { name: 'quiet_minutes', in: 'query', schema: { type: 'number', exclusiveMinimum: true, minimum: 0, maximum: 10080, default: 5 } },
+          ],
+          responses: {
+            '200': { description: 'The audit; it asks the exchange, so it may take a while for long ranges', content: json('GapReportBody') },
+            '502': { description: 'The exchange failed or could not be reached', content: json('ErrorBody') },
+            '503': { description: 'The exchange rate-limited or banned this IP, or the store is unavailable', content: json('ErrorBody') },
+            ...errors,
+          },
+        },
+      },
+      '/gaps/repair': {
+        post: {
+          operationId: 'repairGaps',
+          summary: 'Audit, fetch our holes again over REST, audit once more',
+          requestBody: { required: true, content: json('GapRepairBody') },
+          responses: {
+            '200': { description: 'The audit after the repair, with what it wrote and the audit before it', content: json('GapReportBody') },
+            '502': { description: 'The exchange failed or could not be reached', content: json('ErrorBody') },
+            '503': { description: 'The exchange rate-limited or banned this IP, or the store is unavailable', content: json('ErrorBody') },
+            ...errors,
+          },
+        },
+      },
       '/health/live': { get: { operationId: 'live', responses: { '200': { description: 'Process is alive' } } } },
       '/health/ready': { get: { operationId: 'ready', responses: { '200': { description: 'Ready' }, '503': { description: 'Not ready' } } } },
       '/health/startup': { get: { operationId: 'startup', responses: { '200': { description: 'Started' }, '503': { description: 'Starting' } } } },
@@ -99,6 +131,8 @@ export function openApiDocument(): Record<string, unknown> {
         QueueListResponse: schema(QueueListResponse),
         Workflow: schema(Workflow),
         ErrorBody: schema(ErrorBody),
+        GapRepairBody: schema(GapRepairBody, 'input'),
+        GapReportBody: schema(GapReportBody),
       },
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     },

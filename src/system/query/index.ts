@@ -1,2 +1,3 @@
 export * from './candle-query.ts';
 export * from './series-query.ts';
+export * from './gap-audit-run.ts';
