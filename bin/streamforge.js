@@ -9,7 +9,8 @@ if (major < 24) {
   process.exit(2);
 }
 // Compiled (and type-stripped) modules are cached on disk (NODE_COMPILE_CACHE, else the temp dir):
-// a process starts in about half the time, which counts for every stage process and CLI call.
+// a process started again on the same machine starts in about half the time (the process
+// launcher's stage processes, CLI calls). Where the dir is not writable it is silently skipped.
 const { enableCompileCache } = await import('node:module');
 enableCompileCache();
 // `streamforge candles … | head` closes the pipe early: that is not an error.

@@ -114,6 +114,9 @@ describe('connector pool member telemetry', { timeout: 60_000 }, () => {
 
     // The member serves both (it writes whatever partitions the bus gives it) but has data for neither yet.
     await waitFor('the pool to open the data topics', async () => ((await store.listCollections()).includes(idle.collection_name) ? true : undefined), 10_000);
+    // Written after this member opened the workflow (by another member, say): `started` must count it.
+    const early = candle(fed.symbol, 2);
+    await store.upsert(fed.collection_name, [{ _key: `${fed.symbol}_1m_${early.open_time}`, ...early }]);
     await bus.produce(fed.kafka_topic, [0, 1, 2].map((i) => ({ key: fed.symbol, value: JSON.stringify(candle(fed.symbol, i)) })));
     await waitFor('the fed workflow\'s records', async () => ((await store.count(fed.collection_name)) === 3 ? true : undefined), 10_000);
 
@@ -130,6 +133,6 @@ describe('connector pool member telemetry', { timeout: 60_000 }, () => {
     const started = events.findIndex((e) => e.queue_id === fed.queue_id && e.status === 'started');
     const firstLoading = events.findIndex((e) => e.queue_id === fed.queue_id && e.status === 'loading');
     assert.ok(started >= 0 && started < firstLoading, '`started` comes before the first progress report');
-    assert.equal(connectorEvents(fed, 'started')[0]?.records_written, 0, '`started` counts what was stored before the batch');
+    assert.equal(connectorEvents(fed, 'started')[0]?.records_written, 1, '`started` counts what was stored when the first batch came, not at open');
   });
 });

@@ -204,6 +204,17 @@ describe('EmbeddedBus record batches', { timeout: 60_000 }, () => {
       } finally {
         await bus.close();
       }
+
+      // An older StreamForge still running on the dir writes into a `messages` table again: its offsets
+      // restart where its own log ends and would overlap the batches. Opening refuses, saying why.
+      const stale = new DatabaseSync(join(dir, 'bus.sqlite'));
+      stale.exec(`
+        CREATE TABLE IF NOT EXISTS messages (topic_id INTEGER NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+          key TEXT, value TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (topic_id, partition, offset)) WITHOUT ROWID;
+        INSERT INTO messages VALUES (1, 0, 0, 'k', 'from-the-old-version', 2);
+      `);
+      stale.close();
+      assert.throws(() => new EmbeddedBus({ dataDir: dir }), (err: Error) => err.name === 'BusError' && /older StreamForge .* stop every older StreamForge process/.test(err.message));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

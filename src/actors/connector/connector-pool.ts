@@ -95,14 +95,15 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
     const writer = [...this.#writers.values()].find((w) => w.command.queue_id === command.queue_id);
     if (!writer) return;
     if (command.command === 'ping') {
-      // Only the member that holds the workflow's data answers for it: a pong says that writer is alive.
+      // Only a member that got the workflow's data answers for it. The bus port tells no partition
+      // assignments, so after a rebalance the former holder answers too until it is dropped.
       if (writer.announced) await writer.pong(command);
       return;
     }
     this.#ended.add(command.queue_id);
     this.#writers.delete(writer.command.kafka_topic);
     // Every member says `interrupted`, even one that never got data: no member knows whether another
-    // got any, and the supervisor takes repeats of it as one.
+    // got any. Each carries the count of records stored, so whichever the supervisor records last is right.
     await writer.interrupted();
     await this.#resubscribe();
   }

@@ -60,18 +60,27 @@ export class SeriesWriter {
     const { store, bus } = this.#deps;
     await store.ensureCollection(this.#cmd.collection_name, { sortField: this.#series.sortField });
     await bus.ensureTopics([{ name: this.deadLetterTopic(), partitions: 1 }]);
-    this.#written = await store.count(this.#cmd.collection_name, { from: this.#range.fromMs, to: this.#range.toMs });
+    await this.#recount();
     if (announce === 'at-open') await this.#announce();
   }
 
+  async #recount(): Promise<void> {
+    this.#written = await this.#deps.store.count(this.#cmd.collection_name, { from: this.#range.fromMs, to: this.#range.toMs });
+  }
+
   async #announce(): Promise<void> {
-    this.#announced = true;
     await this.#telemetry.publish('started', { message: `Writing to ${this.#cmd.collection_name}`, records_written: this.#written });
+    // Only once it went out: a failed publish fails the batch, whose redelivery says it again.
+    this.#announced = true;
   }
 
   async write(messages: readonly BusMessage[]): Promise<WriteOutcome> {
     const { store, bus, metrics, clock } = this.#deps;
-    if (!this.#announced) await this.#announce();
+    if (!this.#announced) {
+      // Opened long ago, perhaps: another member may have written since, and `started` carries the count.
+      await this.#recount();
+      await this.#announce();
+    }
     const docs: StoredDocument[] = [];
     const dead: DeadLetter[] = [];
     let end: EndOfStream | undefined;
@@ -117,6 +126,8 @@ export class SeriesWriter {
   }
 
   async interrupted(): Promise<void> {
+    // A pool member may have written nothing of this workflow, or not lately: the count is the store's, not its own.
+    await this.#recount();
     await this.#telemetry.publish('interrupted', { message: 'Stopped on request', records_written: this.#written });
   }
 

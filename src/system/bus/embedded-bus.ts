@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BusError } from '../../protocol/index.ts';
 import type { Bus, BusMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
-import { inTransaction, openSqlite } from '../store/sqlite-database.ts';
+import { BUSY_TIMEOUT_MS, inTransaction, openSqlite } from '../store/sqlite-database.ts';
 import { partitionFor } from './partitioner.ts';
 import { decodeBatch, encodeBatch, MAX_BATCH_RECORDS } from './record-batch.ts';
 import type { StoredBatch } from './record-batch.ts';
@@ -283,20 +283,41 @@ class EmbeddedSubscription implements Subscription {
 
 /**
  * Data dirs written before record batches kept one row per message in `messages`: each becomes a
- * batch of one at its own offset, so committed offsets stay valid.
+ * batch of one at its own offset, so committed offsets stay valid. One transaction: a consumer never
+ * sees half a log. A large old log takes a while (about 6 µs a message), so meanwhile every process
+ * opening the dir waits for it (up to {@link MIGRATION_WAIT_MS}) instead of failing after the usual wait.
  */
 function migrateMessageRows(db: DatabaseSync, insert: StatementSync): void {
   const exists = () => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() !== undefined;
   if (!exists()) return;
-  inTransaction(db, () => {
-    // Another process opening the same dir may have migrated it while this one waited for the lock.
-    if (!exists()) return;
-    const rows = db.prepare('SELECT topic_id, partition, offset, key, value, ts FROM messages ORDER BY topic_id, partition, offset');
-    for (const r of rows.iterate()) {
-      const row = r as { topic_id: number; partition: number; offset: number; key: string | null; value: string; ts: number };
-      const batch = encodeBatch([{ key: row.key, value: row.value }]);
-      insert.run(row.topic_id, row.partition, row.offset + 1, row.offset, row.ts, batch.keys, batch.lengths, batch.payload);
-    }
-    db.exec('DROP TABLE messages');
-  });
+  db.exec(`PRAGMA busy_timeout = ${MIGRATION_WAIT_MS}`);
+  try {
+    inTransaction(db, () => {
+      // Another process opening the same dir may have migrated it while this one waited for the lock.
+      if (!exists()) return;
+      // An older StreamForge still running on this dir wrote into `messages` after the move: its offsets
+      // overlap the batches'. Refuse rather than hand consumers two messages at one offset.
+      const overlap = db
+        .prepare('SELECT 1 FROM messages m WHERE EXISTS (SELECT 1 FROM record_batches b WHERE b.topic_id = m.topic_id AND b.partition = m.partition) LIMIT 1')
+        .get();
+      if (overlap !== undefined) {
+        throw new BusError(
+          'bus.sqlite has messages an older StreamForge wrote after this version took over the data dir; ' +
+            'stop every older StreamForge process using it (accepted: one StreamForge version per data dir)',
+          { retriable: false },
+        );
+      }
+      const rows = db.prepare('SELECT topic_id, partition, offset, key, value, ts FROM messages ORDER BY topic_id, partition, offset');
+      for (const r of rows.iterate()) {
+        const row = r as { topic_id: number; partition: number; offset: number; key: string | null; value: string; ts: number };
+        const batch = encodeBatch([{ key: row.key, value: row.value }]);
+        insert.run(row.topic_id, row.partition, row.offset + 1, row.offset, row.ts, batch.keys, batch.lengths, batch.payload);
+      }
+      db.exec('DROP TABLE messages');
+    });
+  } finally {
+    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
 }
+
+const MIGRATION_WAIT_MS = 600_000;

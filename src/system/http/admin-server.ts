@@ -34,6 +34,7 @@ interface Reply {
   readonly status: number;
   readonly body: unknown;
   readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 type Handler = (req: IncomingMessage, url: URL, params: Readonly<Record<string, string>>) => Promise<Reply>;
@@ -44,6 +45,8 @@ interface Route {
   /** Small fixed label for metrics: never the raw URL. */
   readonly name: string;
   readonly auth: boolean;
+  /** No `{param}` in the path: it wins over parameterised paths it also matches (`/queues/stop` is no queue id). */
+  readonly literal: boolean;
   readonly handler: Handler;
 }
 
@@ -92,6 +95,7 @@ export class AdminServer {
       pattern: new RegExp(`^${path.replace(/\{(\w+)\}/g, '(?<$1>[^/]+)')}$`),
       name,
       auth,
+      literal: !path.includes('{'),
       handler,
     });
     return [
@@ -141,12 +145,18 @@ export class AdminServer {
     let reply: Reply;
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      const matching = this.#routes.filter((route) => route.pattern.test(url.pathname));
+      const candidates = this.#routes.filter((route) => route.pattern.test(url.pathname));
+      const matching = candidates.some((m) => m.literal) ? candidates.filter((m) => m.literal) : candidates;
       const route = matching.find((m) => m.method === req.method);
       if (!route) {
+        const allowed = [...new Set(matching.map((m) => m.method))].join(', ');
         reply =
           matching.length > 0
-            ? { status: 405, body: { code: 'SF_ERR_METHOD_NOT_ALLOWED', message: `${req.method ?? ''} is not allowed on ${url.pathname}; allowed: ${matching.map((m) => m.method).join(', ')}` } }
+            ? {
+                status: 405,
+                body: { code: 'SF_ERR_METHOD_NOT_ALLOWED', message: `${req.method ?? ''} is not allowed on ${url.pathname}; allowed: ${allowed}` },
+                headers: { allow: allowed },
+              }
             : { status: 404, body: { code: ErrorCodes.NOT_FOUND, message: `no route ${url.pathname}; see /openapi.json` } };
       } else {
         routeName = route.name;
@@ -157,7 +167,7 @@ export class AdminServer {
     } catch (err) {
       const status = httpStatusOf(err);
       if (status >= 500) this.#log.error({ err, route: routeName }, 'request failed');
-      reply = { status, body: errorBody(err) };
+      reply = { status, body: errorBody(err), ...(status === 401 ? { headers: { 'www-authenticate': 'Bearer realm="streamforge"' } } : {}) };
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const method = req.method ?? 'GET';
@@ -165,6 +175,7 @@ export class AdminServer {
     this.#runtime.metrics.httpDuration.observe({ route: routeName, method }, seconds);
     const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, {
+      ...reply.headers,
       'content-type': reply.contentType ?? 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
     });

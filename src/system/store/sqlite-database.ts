@@ -11,11 +11,18 @@ export function openSqlite(path: string, options: { pageSize?: number } = {}): D
   const db = new DatabaseSync(path);
   // Takes effect only in a new file (before its first write); an existing file keeps its page size.
   if (options.pageSize !== undefined) db.exec(`PRAGMA page_size = ${options.pageSize}`);
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;');
-  // A bigger page cache and rarer checkpoints: B-tree pages touched by every batch are written once, not per commit.
-  db.exec('PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 8192; PRAGMA temp_store = MEMORY;');
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
+  // A bigger page cache and rarer checkpoints (every 32 MiB of WAL, whatever the page size): B-tree
+  // pages touched by every batch are written once, not per commit.
+  const pageSize = (db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size;
+  db.exec(`PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = ${Math.ceil(WAL_CHECKPOINT_BYTES / pageSize)}; PRAGMA temp_store = MEMORY;`);
   return db;
 }
+
+/** How long a statement waits for another connection's write lock before failing. */
+export const BUSY_TIMEOUT_MS = 10_000;
+
+const WAL_CHECKPOINT_BYTES = 32 * 1024 * 1024;
 
 /** Runs `fn` in an IMMEDIATE transaction (takes the write lock up front, so no upgrade deadlock). */
 export function inTransaction<T>(db: DatabaseSync, fn: () => T): T {
