@@ -25,9 +25,10 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' } });
+    // In a scratch dir: schemathesis keeps its example database in `.schemathesis/` of the working dir.
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' } });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -100,6 +101,7 @@ describe('the HTTP API under schemathesis', { timeout: 600_000 }, () => {
         '--request-timeout',
         '30',
       ],
+      dataDir,
       540_000,
     );
     const summary = result.output.slice(result.output.lastIndexOf('Test cases:'));
