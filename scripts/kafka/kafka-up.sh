@@ -150,7 +150,12 @@ JAVA_TOOL=(java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 
 if [[ ! -f "$DATA/meta.properties" ]]; then
   # Random 16-byte cluster id, base64url without padding (what `kafka-storage random-uuid` prints).
-  CLUSTER_ID="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # Like Kafka's Uuid.randomUuid, never one starting with '-': the tool would read it as an option
+  # (1 run in 64 failed with "argument --cluster-id/-t: expected one argument").
+  CLUSTER_ID="-"
+  while [[ "$CLUSTER_ID" == -* ]]; do
+    CLUSTER_ID="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  done
   FORMAT_ARGS=()
   while IFS= read -r arg; do
     if [[ -n "$arg" ]]; then FORMAT_ARGS+=("$arg"); fi
