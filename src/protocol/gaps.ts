@@ -3,11 +3,20 @@ import { Instant } from './time-range.ts';
 import { MarketSymbol } from './market-symbol.ts';
 import { StreamType } from './stream-type.ts';
 
+const QUIET_ACCEPTED = 'accepted: a number of minutes from 1 to 10080 (a week)';
+
 /** Minutes without any trade (and no missing id) after which a quiet stretch is listed as the exchange's hole. */
-const QuietMinutes = z.coerce
-  .number({ error: 'quiet_minutes must be a number of minutes > 0' })
-  .positive({ error: 'quiet_minutes must be a number of minutes > 0' })
-  .max(10_080, { error: 'quiet_minutes must be at most 10080 (a week)' });
+const QuietMinutes = z
+  .number({ error: `expected a number; ${QUIET_ACCEPTED}` })
+  .min(1, { error: `too small; ${QUIET_ACCEPTED}` })
+  .max(10_080, { error: `too large; ${QUIET_ACCEPTED}` });
+
+/** The same in a query string: digits only (no hex, no spaces, no `Infinity`). */
+const QuietMinutesText = z
+  .string()
+  .regex(/^\d{1,5}(\.\d{1,6})?$/, { error: `expected a plain decimal number; ${QUIET_ACCEPTED}` })
+  .transform(Number)
+  .pipe(QuietMinutes);
 
 /** `GET /gaps`: audit one stored series over [from, to). */
 export const GapsQuery = z.object({
@@ -15,7 +24,7 @@ export const GapsQuery = z.object({
   type: StreamType,
   from: Instant,
   to: Instant,
-  quiet_minutes: QuietMinutes.default(5),
+  quiet_minutes: QuietMinutesText.default(5),
 });
 export type GapsQuery = z.infer<typeof GapsQuery>;
 

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createServer } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
@@ -74,7 +75,7 @@ describe('streamforge gaps: audit and repair of stored series against the exchan
     runCli(['gaps', 'BTCUSDT', '--type', type, '--from', iso(from), '--to', iso(to), ...extra], env, 120_000);
 
   before(async () => {
-    sim = await startExchangeSimulator({ holes });
+    sim = await startExchangeSimulator({ holes, latencyMs: 5 });
     dataDir = await makeDataDir();
     env = { BINANCE_API_URL: sim.url, STREAMFORGE_DATA_DIR: dataDir };
     for (const [type, to] of [['api_candles_1m', candlesTo], ['api_trades', tradesTo]] as const) {
@@ -226,13 +227,45 @@ describe('streamforge gaps: audit and repair of stored series against the exchan
       const unknown = await call('GET', `/gaps?symbol=NOPEUSDT&type=api_trades&${range}`);
       assert.equal(unknown.status, 400, JSON.stringify(unknown.body));
       assert.match(unknown.body.message ?? '', /Invalid symbol/);
-      const quiet = await call('GET', `/gaps?symbol=BTCUSDT&type=api_trades&${range}&quiet_minutes=-1`);
-      assert.equal(quiet.status, 400);
-      assert.match(quiet.body.message ?? '', /quiet_minutes must be a number of minutes > 0/);
+      for (const bad of ['-1', '0.5', '0x10', 'Infinity', '20000']) {
+        const quiet = await call('GET', `/gaps?symbol=BTCUSDT&type=api_trades&${range}&quiet_minutes=${bad}`);
+        assert.equal(quiet.status, 400, `quiet_minutes=${bad}`);
+        assert.match(quiet.body.message ?? '', /quiet_minutes: .*accepted: a number of minutes from 1 to 10080/);
+      }
+      const repairQuiet = await call('POST', '/gaps/repair', { symbol: 'BTCUSDT', type: 'api_trades', from: iso(from), to: iso(candlesTo), quiet_minutes: true });
+      assert.equal(repairQuiet.status, 400, 'a JSON body takes a number, not whatever coerces to one');
+      const wide = await call('GET', '/gaps?symbol=BTCUSDT&type=api_candles_1s&from=2020-01-01&to=2021-01-01');
+      assert.equal(wide.status, 400);
+      assert.match(wide.body.message ?? '', /about 31,622,400 1s candles; accepted: at most 5,000,000 per audit/);
       const extra = await call('POST', '/gaps/repair', { symbol: 'BTCUSDT', type: 'api_trades', from: iso(from), to: iso(candlesTo), dry_run: true });
       assert.equal(extra.status, 400);
       assert.match(extra.body.message ?? '', /dry_run/);
       assert.equal((await call('GET', `/gaps?symbol=BTCUSDT&type=api_trades&${range}`, undefined, false)).status, 401);
+
+      // Through the CLI: the server's error code comes through, and a local-only flag is refused.
+      const unknownCli = await runCli(['gaps', 'NOPEUSDT', '--type', 'api_trades', '--from', iso(from), '--to', iso(candlesTo), '--server', base], serveEnv, 60_000);
+      assert.equal(unknownCli.code, 1);
+      assert.match(unknownCli.stderr, /Invalid symbol.*\[SF_ERR_EXCHANGE_BAD_REQUEST\]/);
+      const both = await runCli([...args, '--data-dir', dataDir], serveEnv);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--data-dir and --server exclude each other/);
+
+      // A caller that goes away ends its audit: the exchange hears no more of it. Three years of 1m
+      // candles with nothing stored are ~1,600 pages of klines, 20 s at the simulator's pace.
+      const before = sim.stats().requestsByPath['/api/v3/klines'] ?? 0;
+      const abandoned = new AbortController();
+      const pending = request(`${base}/gaps?symbol=ETHUSDT&type=api_candles_1m&from=2019-01-01&to=2022-01-01`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: abandoned.signal,
+      }).catch(() => undefined);
+      await waitFor('the audit to page klines', () => ((sim.stats().requestsByPath['/api/v3/klines'] ?? 0) > before + 3 ? true : undefined), 20_000);
+      abandoned.abort();
+      await pending;
+      await delay(1_000);
+      const afterAbort = sim.stats().requestsByPath['/api/v3/klines'] ?? 0;
+      await delay(1_500);
+      assert.ok((sim.stats().requestsByPath['/api/v3/klines'] ?? 0) - afterAbort <= 1, 'no klines requested once the caller left');
+      assert.ok(afterAbort - before < 400, `the audit stopped early (${afterAbort - before} pages)`);
     } finally {
       await serve.kill();
     }

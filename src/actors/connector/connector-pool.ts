@@ -100,12 +100,20 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
       if (writer.announced) await writer.pong(command);
       return;
     }
+    const topic = writer.command.kafka_topic;
     this.#ended.add(command.queue_id);
-    this.#writers.delete(writer.command.kafka_topic);
-    // Every member says `interrupted`, even one that never got data: no member knows whether another
-    // got any. Each carries the count of records stored, so whichever the supervisor records last is right.
-    await writer.interrupted();
-    await this.#resubscribe();
+    this.#writers.delete(topic);
+    // A batch of it may be in the writer still: the count goes out after it.
+    const inFlight = this.#queues.get(topic);
+    this.#queues.delete(topic);
+    try {
+      await inFlight;
+      // Every member says `interrupted`, even one that never got data: no member knows whether another
+      // got any. Each carries the count of records stored when it speaks.
+      await writer.interrupted();
+    } finally {
+      await this.#resubscribe();
+    }
   }
 
   /** Reads the registry: starts writers for new workflows, drops ended ones, and follows their topics. */

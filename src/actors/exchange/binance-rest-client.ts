@@ -65,12 +65,10 @@ export class BinanceRestClient {
 
   /** Reads the advertised rate limits and the server clock; checks that `symbol` exists. */
   async init(symbol: string): Promise<void> {
-    const info = ExchangeInfo.parse(
-      await this.#getJson('exchangeInfo', `/api/v3/exchangeInfo?symbol=${encodeURIComponent(symbol)}`, WEIGHT.exchangeInfo),
-    );
+    const info = await this.#getParsed('exchangeInfo', `/api/v3/exchangeInfo?symbol=${encodeURIComponent(symbol)}`, WEIGHT.exchangeInfo, ExchangeInfo);
     this.#pacer = new WeightPacer(info.rateLimits, this.#o.clock, this.#o.weightTarget ?? 0.97);
     const before = this.#o.clock.now();
-    const time = ServerTime.parse(await this.#getJson('time', '/api/v3/time', WEIGHT.time));
+    const time = await this.#getParsed('time', '/api/v3/time', WEIGHT.time, ServerTime);
     const after = this.#o.clock.now();
     this.#serverOffsetMs = time.serverTime - (before + after) / 2;
     this.#pacer.setServerOffset(this.#serverOffsetMs);

@@ -67,7 +67,12 @@ export class EmbeddedBus implements Bus {
     this.#fetch = this.#db.prepare(
       'SELECT base_offset, ts, keys, lengths, payload FROM record_batches WHERE topic_id = ? AND partition = ? AND end_offset > ? ORDER BY end_offset',
     );
-    migrateMessageRows(this.#db, this.#insert);
+    try {
+      migrateMessageRows(this.#db, this.#insert);
+    } catch (err) {
+      this.#db.close();
+      throw new BusError(`cannot bring the bus in ${options.dataDir} up to date: ${(err as Error).message}`, { cause: err, retriable: true });
+    }
     this.#getOffset = this.#db.prepare('SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic_id = ? AND partition = ?');
     this.#commit = this.#db.prepare(
       'INSERT INTO group_offsets (group_id, topic_id, partition, next_offset) VALUES (?, ?, ?, ?) ' +
@@ -295,23 +300,24 @@ function migrateMessageRows(db: DatabaseSync, insert: StatementSync): void {
     inTransaction(db, () => {
       // Another process opening the same dir may have migrated it while this one waited for the lock.
       if (!exists()) return;
-      // An older StreamForge still running on this dir wrote into `messages` after the move: its offsets
-      // overlap the batches'. Refuse rather than hand consumers two messages at one offset.
-      const overlap = db
-        .prepare('SELECT 1 FROM messages m WHERE EXISTS (SELECT 1 FROM record_batches b WHERE b.topic_id = m.topic_id AND b.partition = m.partition) LIMIT 1')
-        .get();
-      if (overlap !== undefined) {
-        throw new BusError(
-          'bus.sqlite has messages an older StreamForge wrote after this version took over the data dir; ' +
-            'stop every older StreamForge process using it (accepted: one StreamForge version per data dir)',
-          { retriable: false },
-        );
-      }
+      // An older StreamForge still running on this dir may have written into `messages` after an
+      // earlier move, numbering from its own log's end: those rows go after the partition's batches,
+      // in their order, at offsets of their own, so no offset holds two messages and none is lost.
+      const batchesEnd = db.prepare('SELECT MAX(end_offset) AS o FROM record_batches WHERE topic_id = ? AND partition = ?');
+      const nextOf = new Map<string, number | null>();
       const rows = db.prepare('SELECT topic_id, partition, offset, key, value, ts FROM messages ORDER BY topic_id, partition, offset');
       for (const r of rows.iterate()) {
         const row = r as { topic_id: number; partition: number; offset: number; key: string | null; value: string; ts: number };
+        const at = `${row.topic_id}/${row.partition}`;
+        let next = nextOf.get(at);
+        if (next === undefined) {
+          next = (batchesEnd.get(row.topic_id, row.partition) as { o: number | null }).o;
+          nextOf.set(at, next);
+        }
+        const offset = next ?? row.offset;
+        if (next !== null) nextOf.set(at, next + 1);
         const batch = encodeBatch([{ key: row.key, value: row.value }]);
-        insert.run(row.topic_id, row.partition, row.offset + 1, row.offset, row.ts, batch.keys, batch.lengths, batch.payload);
+        insert.run(row.topic_id, row.partition, offset + 1, offset, row.ts, batch.keys, batch.lengths, batch.payload);
       }
       db.exec('DROP TABLE messages');
     });

@@ -5,7 +5,7 @@ import type { AuditProgress } from '../../actors/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { UndiciHttpClient } from '../exchange/index.ts';
 import { createLogger, PromMetrics } from '../observability/index.ts';
-import { AUDITED_TYPES, runGapAudit } from '../query/index.ts';
+import { AUDITED_TYPES, MIN_QUIET_MINUTES, runGapAudit } from '../query/index.ts';
 import { createStore } from '../store/index.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
@@ -50,6 +50,7 @@ export async function gapsCommand(argv: readonly string[], io: CliIo): Promise<n
 
   let report: GapReportBody;
   if (values.server) {
+    if (values['data-dir'] !== undefined) throw new UsageError('--data-dir and --server exclude each other: with --server the audit reads the server\'s store');
     const client = new ManagerHttpClient(values.server, io.env.STREAMFORGE_API_TOKEN);
     const fields = { symbol, type, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), quiet_minutes: quiet };
     if (values['no-progress'] !== true) writeLine(io.err, `gaps: ${repair ? 'auditing and repairing' : 'auditing'} on ${values.server}`);
@@ -82,7 +83,9 @@ export async function gapsCommand(argv: readonly string[], io: CliIo): Promise<n
 function quietMinutes(text: string | undefined): number {
   if (text === undefined) return 5;
   const n = Number(text);
-  if (!(Number.isFinite(n) && n > 0)) throw new UsageError(`invalid --quiet-minutes ${JSON.stringify(text)}; accepted: a number of minutes > 0`);
+  if (!(/^\d+(\.\d+)?$/.test(text) && n >= MIN_QUIET_MINUTES && n <= 10_080)) {
+    throw new UsageError(`invalid --quiet-minutes ${JSON.stringify(text)}; accepted: a number of minutes from ${MIN_QUIET_MINUTES} to 10080 (a week)`);
+  }
   return n;
 }
 

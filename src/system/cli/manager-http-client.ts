@@ -1,5 +1,13 @@
 import { request } from 'undici';
 import { ErrorBody, Workflow, ErrorCodes, parseJsonOrUndefined, StreamForgeError } from '../../protocol/index.ts';
+import type { ErrorCode } from '../../protocol/index.ts';
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
+
+/** A code this version knows, else `INTERNAL`: a newer server may answer with codes added since. */
+function knownCode(code: string): ErrorCode {
+  return KNOWN_CODES.has(code) ? (code as ErrorCode) : ErrorCodes.INTERNAL;
+}
 
 /** How long an audit or repair over the API may take before the CLI gives up waiting. */
 const LONG_CALL_MS = 6 * 3_600_000;
@@ -33,7 +41,7 @@ export class ManagerHttpClient {
     return res;
   }
 
-  /** A GET that may take long (an audit): no answer timeout, the server works until done. */
+  /** A GET that may take long (an audit): waits up to 6 hours for the answer. */
   async getLong(path: string): Promise<unknown> {
     return JSON.parse(await this.#raw('GET', path, undefined, LONG_CALL_MS)) as unknown;
   }
@@ -68,7 +76,8 @@ export class ManagerHttpClient {
       const parsed = ErrorBody.safeParse(parseJsonOrUndefined(text));
       const message = parsed.success ? parsed.data.message : `HTTP ${res.statusCode}`;
       const code = parsed.success ? parsed.data.code : ErrorCodes.INTERNAL;
-      throw new StreamForgeError(code === ErrorCodes.VALIDATION ? ErrorCodes.USAGE : ErrorCodes.INTERNAL, message);
+      // The server's own code (an exchange refusal, a store failure), except that its bad-input answer is a usage error here.
+      throw new StreamForgeError(code === ErrorCodes.VALIDATION ? ErrorCodes.USAGE : knownCode(code), message);
     }
     return text;
   }

@@ -29,6 +29,8 @@ import { openApiDocument } from './open-api.ts';
 import { parseOrThrow } from './request-validation.ts';
 
 const MAX_BODY_BYTES = 1 << 20;
+/** Gap audits served at once: each walks a series and spends exchange weight. */
+const MAX_CONCURRENT_AUDITS = 2;
 
 interface Reply {
   readonly status: number;
@@ -37,7 +39,7 @@ interface Reply {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type Handler = (req: IncomingMessage, url: URL, params: Readonly<Record<string, string>>) => Promise<Reply>;
+type Handler = (req: IncomingMessage, url: URL, params: Readonly<Record<string, string>>, res: ServerResponse) => Promise<Reply>;
 
 interface Route {
   readonly method: string;
@@ -62,6 +64,7 @@ export class AdminServer {
   readonly #routes: Route[];
   readonly #server: Server;
   #ready = false;
+  #audits = 0;
 
   constructor(runtime: Runtime) {
     this.#runtime = runtime;
@@ -69,7 +72,13 @@ export class AdminServer {
     this.#registry = new WorkflowRegistry(runtime.store);
     this.#manager = runtime.manager ? new ManagerClient(runtime.manager) : undefined;
     this.#routes = this.#buildRoutes();
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => {
+        // Writing to a socket that broke meanwhile: nothing to answer, and no reason to end the process.
+        this.#log.warn({ err }, 'could not answer a request');
+        res.destroy();
+      });
+    });
     this.#server.keepAliveTimeout = 5_000;
   }
 
@@ -111,13 +120,13 @@ export class AdminServer {
       r('POST', '/queues/{queue_id}/stop', '/queues/{queue_id}/stop', true, (_req, _url, p) => this.#stop(p.queue_id ?? '')),
       r('GET', '/candles', '/candles', true, (_req, url) => this.#candles(url)),
       r('GET', '/records', '/records', true, (_req, url) => this.#records(url)),
-      r('GET', '/gaps', '/gaps', true, (_req, url) => {
+      r('GET', '/gaps', '/gaps', true, (_req, url, _p, res) => {
         const q = parseOrThrow(GapsQuery, Object.fromEntries(url.searchParams), 'query');
-        return this.#gaps({ symbol: q.symbol, type: q.type, fromMs: q.from, toMs: q.to, quietMs: q.quiet_minutes * 60_000, repair: false });
+        return this.#gaps({ symbol: q.symbol, type: q.type, fromMs: q.from, toMs: q.to, quietMs: q.quiet_minutes * 60_000, repair: false }, res);
       }),
-      r('POST', '/gaps/repair', '/gaps/repair', true, async (req) => {
+      r('POST', '/gaps/repair', '/gaps/repair', true, async (req, _url, _p, res) => {
         const body = parseOrThrow(GapRepairBody, await readJson(req), 'body');
-        return this.#gaps({ symbol: body.symbol, type: body.type, fromMs: body.from, toMs: body.to, quietMs: body.quiet_minutes * 60_000, repair: true });
+        return this.#gaps({ symbol: body.symbol, type: body.type, fromMs: body.from, toMs: body.to, quietMs: body.quiet_minutes * 60_000, repair: true }, res);
       }),
       r('GET', '/health/live', '/health/live', false, () => Promise.resolve({ status: 200, body: { status: 'ok' } })),
       r('GET', '/health/ready', '/health/ready', false, () =>
@@ -162,18 +171,27 @@ export class AdminServer {
         routeName = route.name;
         if (route.auth) this.#authorize(req);
         const params = route.pattern.exec(url.pathname)?.groups ?? {};
-        reply = await route.handler(req, url, params);
+        reply = await route.handler(req, url, params, res);
       }
     } catch (err) {
       const status = httpStatusOf(err);
-      if (status >= 500) this.#log.error({ err, route: routeName }, 'request failed');
+      if (res.destroyed) this.#log.info({ route: routeName }, 'request abandoned by its caller');
+      else if (status >= 500) this.#log.error({ err, route: routeName }, 'request failed');
       reply = { status, body: errorBody(err), ...(status === 401 ? { headers: { 'www-authenticate': 'Bearer realm="streamforge"' } } : {}) };
+    }
+    let text: string;
+    try {
+      text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+    } catch (err) {
+      // An answer too large to serialise: a 500 for this request, not an unhandled rejection that ends the process.
+      this.#log.error({ err, route: routeName }, 'answer could not be serialised');
+      reply = { status: 500, body: errorBody(err) };
+      text = JSON.stringify(reply.body);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const method = req.method ?? 'GET';
     this.#runtime.metrics.httpRequests.inc({ route: routeName, method, status: String(reply.status) });
     this.#runtime.metrics.httpDuration.observe({ route: routeName, method }, seconds);
-    const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
     res.writeHead(reply.status, {
       ...reply.headers,
       'content-type': reply.contentType ?? 'application/json; charset=utf-8',
@@ -239,11 +257,29 @@ export class AdminServer {
     return { status: 200, body: { symbol: q.symbol, type: q.type, count: records.length, records: records.map((r) => seriesJson(spec, r)) } };
   }
 
-  /** An audit of this process's store against the exchange (and a repair): as `streamforge gaps` runs it. */
-  async #gaps(req: GapAuditRequest): Promise<Reply> {
-    const { config, store, metrics, stageDeps } = this.#runtime;
-    const report = await runGapAudit({ store, http: stageDeps.http, metrics, log: this.#log, config }, req);
-    return { status: 200, body: report };
+  /**
+   * An audit of this process's store against the exchange (and a repair): as `streamforge gaps` runs
+   * it. At most {@link MAX_CONCURRENT_AUDITS} at once, each spending exchange weight; one whose caller
+   * went away is aborted, its exchange requests with it.
+   */
+  async #gaps(req: Omit<GapAuditRequest, 'signal'>, res: ServerResponse): Promise<Reply> {
+    if (this.#audits >= MAX_CONCURRENT_AUDITS) {
+      throw new StreamForgeError(ErrorCodes.UNAVAILABLE, `${MAX_CONCURRENT_AUDITS} gap audits are running; retry when one has ended`, { retriable: true });
+    }
+    const gone = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) gone.abort(new Error('the caller went away'));
+    };
+    res.once('close', onClose);
+    this.#audits++;
+    try {
+      const { config, store, metrics, stageDeps } = this.#runtime;
+      const report = await runGapAudit({ store, http: stageDeps.http, metrics, log: this.#log, config }, { ...req, signal: gone.signal });
+      return { status: 200, body: report };
+    } finally {
+      this.#audits--;
+      res.off('close', onClose);
+    }
   }
 
   async #candles(url: URL): Promise<Reply> {

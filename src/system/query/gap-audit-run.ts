@@ -1,11 +1,21 @@
 import { BinanceRestClient, GapAudit, auditedSeries, holesOf } from '../../actors/index.ts';
 import type { AuditProgress, GapReport, Hole, HttpClient, Logger, Metrics, RepairResult, Store } from '../../actors/index.ts';
-import { ValidationError } from '../../protocol/index.ts';
+import { approximateIntervalCount, parseStreamType, ValidationError } from '../../protocol/index.ts';
 import type { GapHole, GapReportBody } from '../../protocol/index.ts';
 import type { Config } from '../config/index.ts';
 import { systemClock } from '../observability/index.ts';
 
 export const AUDITED_TYPES = '<api|ws|archive>_candles_<interval>, api_trades, archive_trades, ws_aggtrades, ws_trades';
+
+/**
+ * The most candle slots one audit walks: the grid is checked slot by slot in memory (about 5 M a
+ * second), so a wider range would hold a server's event loop for long and its memory with it.
+ * 5 M is 58 days of 1s candles, 9.5 years of 1m.
+ */
+export const MAX_AUDITED_CANDLES = 5_000_000;
+
+/** Quiet stretches shorter than this are no maintenance: below it, every pause between two trades would be listed. */
+export const MIN_QUIET_MINUTES = 1;
 
 export interface GapAuditRequest {
   readonly symbol: string;
@@ -17,6 +27,8 @@ export interface GapAuditRequest {
   /** Fetch our holes again, then audit once more. */
   readonly repair: boolean;
   readonly onProgress?: (progress: AuditProgress) => void;
+  /** Ends the audit (the exchange requests in flight included): its caller went away. */
+  readonly signal?: AbortSignal;
 }
 
 export interface GapAuditDeps {
@@ -41,6 +53,16 @@ export function assertAuditable(type: string): void {
 export async function runGapAudit(deps: GapAuditDeps, req: GapAuditRequest): Promise<GapReportBody> {
   assertAuditable(req.type);
   if (req.fromMs >= req.toMs) throw new ValidationError('invalid range: from must be before to (the range is half-open: [from, to))');
+  if (req.quietMs < MIN_QUIET_MINUTES * 60_000) throw new ValidationError(`invalid quiet threshold; accepted: at least ${MIN_QUIET_MINUTES} minute`);
+  const type = parseStreamType(req.type);
+  if (type?.record === 'candle') {
+    const slots = approximateIntervalCount(type.interval, req.fromMs, Math.min(req.toMs, Date.now()));
+    if (slots > MAX_AUDITED_CANDLES) {
+      throw new ValidationError(
+        `the range holds about ${slots.toLocaleString('en-US')} ${type.interval} candles; accepted: at most ${MAX_AUDITED_CANDLES.toLocaleString('en-US')} per audit (audit a wider range in parts)`,
+      );
+    }
+  }
   const client = new BinanceRestClient({
     baseUrl: deps.config.BINANCE_API_URL.replace(/\/+$/, ''),
     http: deps.http,
@@ -49,6 +71,7 @@ export async function runGapAudit(deps: GapAuditDeps, req: GapAuditRequest): Pro
     log: deps.log,
     maxAttempts: deps.config.EXCHANGE_MAX_ATTEMPTS,
     weightTarget: deps.config.EXCHANGE_WEIGHT_TARGET,
+    ...(req.signal ? { signal: req.signal } : {}),
   });
   await client.init(req.symbol);
   const audit = new GapAudit({ store: deps.store, client, quietMs: req.quietMs, ...(req.onProgress ? { onProgress: req.onProgress } : {}) });

@@ -95,10 +95,14 @@ export class EmbeddedStore implements Store {
   }
 
   listCollections(prefix = ''): Promise<string[]> {
-    const rows = this.#db
-      .prepare('SELECT name FROM collections WHERE substr(name, 1, length(?)) = ? ORDER BY name')
-      .all(prefix, prefix) as Array<{ name: string }>;
-    return Promise.resolve(rows.map((r) => r.name));
+    try {
+      const rows = this.#db
+        .prepare('SELECT name FROM collections WHERE substr(name, 1, length(?)) = ? ORDER BY name')
+        .all(prefix, prefix) as Array<{ name: string }>;
+      return Promise.resolve(rows.map((r) => r.name));
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
   }
 
   close(): Promise<void> {
@@ -159,6 +163,8 @@ function assertName(name: string): void {
   }
 }
 
+/** Whatever SQLite threw (busy, closed, I/O) as a retriable StoreError: callers and the API see one kind of failure. */
 function asError(err: unknown): Error {
-  return err instanceof Error ? err : new StoreError(String(err));
+  if (err instanceof StoreError) return err;
+  return new StoreError(`store failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retriable: true });
 }
