@@ -45,12 +45,11 @@ export const CandlesQuery = z.object({
 });
 export type CandlesQuery = z.infer<typeof CandlesQuery>;
 
+/** One stored series over `[from, to)`: what `GET /records` and the gap audit are asked about. */
+export const SeriesRange = z.object({ symbol: MarketSymbol, type: StreamType, from: Instant, to: Instant });
+
 /** `GET /records`, for every stored series (candles, trades, depth), by type. */
-export const RecordsQuery = z.object({
-  symbol: MarketSymbol,
-  type: StreamType,
-  from: Instant,
-  to: Instant,
+export const RecordsQuery = SeriesRange.extend({
   format: z.enum(['json', 'csv']).default('json'),
   limit: z.coerce.number().int().positive().max(1_000_000).optional(),
 });

@@ -1,41 +1,30 @@
 import { z } from 'zod';
-import { Instant } from './time-range.ts';
-import { MarketSymbol } from './market-symbol.ts';
-import { StreamType } from './stream-type.ts';
+import { SeriesRange } from './api.ts';
 
 const QUIET_ACCEPTED = 'accepted: a number of minutes from 1 to 10080 (a week)';
 
-/** Minutes without any trade (and no missing id) after which a quiet stretch is listed as the exchange's hole. */
+/**
+ * Minutes without any trade (and no missing id) after which a quiet stretch is listed as the exchange's
+ * hole. At least one: below it, every pause between two trades would be listed.
+ */
 const QuietMinutes = z
   .number({ error: `expected a number; ${QUIET_ACCEPTED}` })
   .min(1, { error: `too small; ${QUIET_ACCEPTED}` })
   .max(10_080, { error: `too large; ${QUIET_ACCEPTED}` });
 
-/** The same in a query string: digits only (no hex, no spaces, no `Infinity`). */
-const QuietMinutesText = z
+/** The same as text (a query string, the CLI's `--quiet-minutes`): digits only (no hex, no spaces, no `Infinity`). */
+export const QuietMinutesText = z
   .string()
   .regex(/^\d{1,5}(\.\d{1,6})?$/, { error: `expected a plain decimal number; ${QUIET_ACCEPTED}` })
   .transform(Number)
   .pipe(QuietMinutes);
 
 /** `GET /gaps`: audit one stored series over [from, to). */
-export const GapsQuery = z.object({
-  symbol: MarketSymbol,
-  type: StreamType,
-  from: Instant,
-  to: Instant,
-  quiet_minutes: QuietMinutesText.default(5),
-});
+export const GapsQuery = SeriesRange.extend({ quiet_minutes: QuietMinutesText.default(5) });
 export type GapsQuery = z.infer<typeof GapsQuery>;
 
 /** `POST /gaps/repair`: audit, fetch our holes again, audit once more. */
-export const GapRepairBody = z.strictObject({
-  symbol: MarketSymbol,
-  type: StreamType,
-  from: Instant,
-  to: Instant,
-  quiet_minutes: QuietMinutes.default(5),
-});
+export const GapRepairBody = z.strictObject({ ...SeriesRange.shape, quiet_minutes: QuietMinutes.default(5) });
 export type GapRepairBody = z.infer<typeof GapRepairBody>;
 
 /**

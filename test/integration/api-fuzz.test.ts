@@ -7,23 +7,12 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { request } from 'undici';
-import { startCli } from '../helpers/cli-process.ts';
-import type { CliProcess } from '../helpers/cli-process.ts';
 import { ensurePythonPackage } from '../helpers/python-env.ts';
 import { makeDataDir } from '../helpers/test-runtime.ts';
-import { waitFor } from '../helpers/wait-for.ts';
-import { createServer } from 'node:net';
+import { startServe } from '../helpers/serve-process.ts';
+import type { ServeProcess } from '../helpers/serve-process.ts';
 
 const TOKEN = 'fuzz-token';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
@@ -41,36 +30,24 @@ function run(cmd: string, args: readonly string[], cwd: string, timeoutMs: numbe
 }
 
 describe('the HTTP API under schemathesis', { timeout: 600_000 }, () => {
-  let serve: CliProcess | undefined;
+  let serve: ServeProcess | undefined;
   let dataDir: string;
-  let base: string;
   let st: string;
 
   before(async () => {
     const python = await ensurePythonPackage('schemathesis==4.32.5');
     st = join(dirname(python), 'st');
     dataDir = await makeDataDir();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
     // An exchange nobody answers on: the workflows the fuzzer creates fail within seconds instead of loading years of data.
-    serve = startCli(['serve', '--role', 'all', '--port', String(port)], {
+    serve = await startServe({
       STREAMFORGE_DATA_DIR: dataDir,
       BINANCE_API_URL: 'http://127.0.0.1:9',
       EXCHANGE_MAX_ATTEMPTS: '1',
       STREAMFORGE_API_TOKEN: TOKEN,
     });
-    await waitFor('serve to be ready', async () => {
-      try {
-        const res = await request(`${base}/health/ready`);
-        await res.body.text();
-        return res.statusCode === 200 ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    }, 30_000);
   });
   after(async () => {
-    await serve?.kill();
+    await serve?.process.kill();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -79,7 +56,7 @@ describe('the HTTP API under schemathesis', { timeout: 600_000 }, () => {
       st,
       [
         'run',
-        `${base}/openapi.json`,
+        `${serve?.base ?? ''}/openapi.json`,
         '--header',
         `Authorization: Bearer ${TOKEN}`,
         // Every check but one: data the schema calls valid may still break a rule no schema states
@@ -108,6 +85,6 @@ describe('the HTTP API under schemathesis', { timeout: 600_000 }, () => {
     assert.equal(result.code, 0, `schemathesis found failures:\n${result.output.slice(-20_000)}`);
     const generated = Number(/(\d+) generated/.exec(summary)?.[1] ?? 0);
     assert.ok(generated > 500, `enough requests were generated: ${summary}`);
-    assert.equal(serve?.child.exitCode, null, `serve is still up: ${serve?.stderr() ?? ''}`);
+    assert.equal(serve?.process.child.exitCode, null, `serve is still up: ${serve?.process.stderr() ?? ''}`);
   });
 });

@@ -4,19 +4,12 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { startExchangeSimulator, expectedKlines } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { makeDataDir } from '../helpers/test-runtime.ts';
 
 const HEADER =
   'open_time,open,high,low,close,volume,close_time,quote_asset_volume,number_of_trades,taker_buy_base_asset_volume,taker_buy_quote_asset_volume';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('the streamforge CLI', () => {
   let sim: ExchangeSimulator;
@@ -98,7 +91,7 @@ describe('the streamforge CLI', () => {
   });
 
   it('exits 1 after bounded retries when the exchange is unreachable', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const run = await runCli(['backfill', 'BTCUSDT', '--type', 'api_candles_1m', '--from', '2024-08-01', '--to', '2024-08-02'], {
       ...env,
       BINANCE_API_URL: `http://127.0.0.1:${port}`,

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
 import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator, Hole } from '../helpers/exchange-simulator/index.ts';
-import { startCli } from '../helpers/cli-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { startServe } from '../helpers/serve-process.ts';
 import { makeDataDir } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { assertExactAggTrades, assertExactCandles } from './exact-data.ts';
@@ -57,14 +56,6 @@ function deleteStored(dataDir: string, collection: string, fromMs: number, toMs:
   } finally {
     db.close();
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('streamforge gaps: audit and repair of stored series against the exchange', () => {
@@ -172,11 +163,9 @@ describe('streamforge gaps: audit and repair of stored series against the exchan
   });
 
   it('the same over the API: `gaps --server` asks a running serve (GET /gaps, POST /gaps/repair); bad input answers 400', async () => {
-    const port = await freePort();
     const token = 'gaps-token';
     const serveEnv = { ...env, STREAMFORGE_API_TOKEN: token };
-    const serve = startCli(['serve', '--role', 'all', '--port', String(port)], serveEnv);
-    const base = `http://127.0.0.1:${port}`;
+    const { process: serve, base } = await startServe(serveEnv);
     const call = async (method: 'GET' | 'POST', path: string, body?: unknown, auth = true) => {
       const res = await request(`${base}${path}`, {
         method,
@@ -186,15 +175,6 @@ describe('streamforge gaps: audit and repair of stored series against the exchan
       return { status: res.statusCode, body: (await res.body.json()) as { code?: string; message?: string } };
     };
     try {
-      await waitFor('serve to be ready', async () => {
-        try {
-          const res = await request(`${base}/health/ready`);
-          await res.body.text();
-          return res.statusCode === 200 ? true : undefined;
-        } catch {
-          return undefined;
-        }
-      }, 30_000);
       assert.equal(deleteStored(dataDir, CANDLES, at(100), at(104)), 4);
       // ws_candles_1m: the same series as the api_candles_1m records stored by the backfill.
       const args = ['gaps', 'BTCUSDT', '--type', 'ws_candles_1m', '--from', iso(from), '--to', iso(candlesTo), '--server', base];

@@ -6,7 +6,7 @@ import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
 import type { Candle, EndOfStream, StartCommand } from '../../src/protocol/index.ts';
 import { ArchiveLoader } from '../../src/actors/index.ts';
 import type { ArchiveDownloadOptions } from '../../src/actors/archive/index.ts';
-import type { StageDeps, WebSocketConnector } from '../../src/actors/index.ts';
+import type { StageDeps } from '../../src/actors/index.ts';
 import { NactActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
@@ -17,6 +17,7 @@ import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { withArchiveFaults } from '../helpers/exchange-simulator/archive-faults.ts';
 import type { ArchiveFaults, FaultyArchiveHttp } from '../helpers/exchange-simulator/archive-faults.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
 
 const utc = (iso: string): number => Date.parse(iso.includes('T') ? iso : `${iso}T00:00:00Z`);
 /** The exchange's clock runs in real time from 2025-03-03 12:00 UTC: every month up to February 2025 is published. */
@@ -24,12 +25,6 @@ const SIM_START = utc('2025-03-03T12:00:00Z');
 const shift = Date.now() - SIM_START;
 const simNow = (): number => Date.now() - shift;
 const SEED = 7;
-
-const noWebSockets: WebSocketConnector = {
-  connect: () => {
-    throw new Error('the archive loader opens no WebSocket');
-  },
-};
 
 interface LogLine {
   readonly level: number;
@@ -82,20 +77,10 @@ async function runLoader(sim: ExchangeSimulator, type: string, fromMs: number, t
     store,
     clock: systemClock,
     http,
-    ws: noWebSockets,
+    ws: noWebSockets('archive loader'),
     metrics,
     log,
-    settings: {
-      controlTopic: 'queue-control',
-      eventsTopic: 'queue-events',
-      binanceApiUrl: sim.url,
-      binanceWsUrl: 'ws://127.0.0.1:1',
-      binanceArchiveUrl: sim.archiveUrl,
-      exchangeMaxAttempts: 4,
-      exchangeWeightTarget: 0.97,
-      connectorBatchSize: 1000,
-      progressIntervalMs: 0,
-    },
+    settings: testStageSettings({ binanceApiUrl: sim.url, binanceArchiveUrl: sim.archiveUrl }),
   };
   await bus.ensureTopics([{ name: command.kafka_topic }, { name: 'queue-control' }, { name: 'queue-events' }]);
   const candles: Candle[] = [];

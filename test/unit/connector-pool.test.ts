@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { formatTimeRange, Targets, telemetryId, workflowNames } from '../../src/protocol/index.ts';
 import type { Candle, TelemetryEvent, Workflow } from '../../src/protocol/index.ts';
 import { ConnectorPool, WorkflowRegistry } from '../../src/actors/index.ts';
-import type { StageDeps, Subscription, WebSocketConnector } from '../../src/actors/index.ts';
+import type { StageDeps, Subscription } from '../../src/actors/index.ts';
 import { NactActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
@@ -12,12 +12,7 @@ import { PromMetrics, systemClock } from '../../src/system/observability/index.t
 import { EmbeddedStore } from '../../src/system/store/index.ts';
 import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-const noWebSockets: WebSocketConnector = {
-  connect: () => {
-    throw new Error('the connector pool opens no WebSocket');
-  },
-};
+import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
 
 const from = Date.parse('2024-06-03T00:00:00Z');
 const to = from + 3 * 60_000;
@@ -73,21 +68,10 @@ describe('connector pool member telemetry', { timeout: 60_000 }, () => {
     store,
     clock: systemClock,
     http: new UndiciHttpClient(),
-    ws: noWebSockets,
+    ws: noWebSockets('connector pool'),
     metrics,
     log,
-    settings: {
-      controlTopic: 'queue-control',
-      eventsTopic: 'queue-events',
-      binanceApiUrl: 'http://127.0.0.1:1',
-      binanceWsUrl: 'ws://127.0.0.1:1',
-      binanceArchiveUrl: 'http://127.0.0.1:1',
-      exchangeMaxAttempts: 1,
-      exchangeWeightTarget: 0.97,
-      connectorBatchSize: 1000,
-      loaderConcurrency: 1,
-      progressIntervalMs: 0,
-    },
+    settings: testStageSettings(),
   };
   before(async () => {
     await bus.ensureTopics([{ name: 'queue-control' }, { name: 'queue-events' }]);

@@ -17,6 +17,7 @@ import type { AggTradeRow, ExchangeSimulator } from '../helpers/exchange-simulat
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
+import { testStageSettings } from '../helpers/stage-settings.ts';
 
 /** Combined-stream sockets in process: opened at once, SUBSCRIBEs answered, events sent by the test. */
 class FakeStreams implements WebSocketConnector {
@@ -143,18 +144,8 @@ async function startLoader(baseUrl: string, http: HttpClient, type: string, symb
     ws: streams,
     metrics,
     log,
-    settings: {
-      controlTopic: 'queue-control',
-      eventsTopic: 'queue-events',
-      binanceApiUrl: baseUrl,
-      binanceWsUrl: 'ws://streams.test',
-      binanceArchiveUrl: 'http://127.0.0.1:1',
-      // One attempt per request: the loader's own back-off is what is tested.
-      exchangeMaxAttempts: 1,
-      exchangeWeightTarget: 0.97,
-      connectorBatchSize: 1000,
-      progressIntervalMs: 0,
-    },
+    // One attempt per request: the loader's own back-off is what is tested.
+    settings: testStageSettings({ binanceApiUrl: baseUrl, binanceWsUrl: 'ws://streams.test', exchangeMaxAttempts: 1 }),
   };
   await bus.ensureTopics([{ name: command.kafka_topic }, { name: 'queue-control' }, { name: 'queue-events' }]);
   const telemetry: TelemetryEvent[] = [];

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
 import type { AggTrade, EndOfStream, StartCommand } from '../../src/protocol/index.ts';
 import { TradeLoader } from '../../src/actors/index.ts';
-import type { Bus, StageDeps, Store, SupervisionPolicy, WebSocketConnector } from '../../src/actors/index.ts';
+import type { Bus, StageDeps, Store, SupervisionPolicy } from '../../src/actors/index.ts';
 import { NactActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
@@ -15,17 +15,12 @@ import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-s
 import type { AggTradeRow, ExchangeSimulator, Hole, SimulatorOptions } from '../helpers/exchange-simulator/index.ts';
 import { busFailingOnProduce, storeFailingOnUpsert } from '../helpers/faulty-ports.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
 
 const minute = 60_000;
 const hour = 3_600_000;
 const base = Date.parse('2024-06-03T00:00:00Z');
 const fastRestarts: SupervisionPolicy = { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 10, maxBackoffMs: 50 };
-
-const noWebSockets: WebSocketConnector = {
-  connect: () => {
-    throw new Error('the trade loader opens no WebSocket');
-  },
-};
 
 interface Run {
   /** Every trade message on the data topic, duplicates included, in topic order per partition. */
@@ -78,21 +73,10 @@ async function runLoader(
     store,
     clock: systemClock,
     http,
-    ws: noWebSockets,
+    ws: noWebSockets('trade loader'),
     metrics,
     log,
-    settings: {
-      controlTopic: 'queue-control',
-      eventsTopic: 'queue-events',
-      binanceApiUrl: sim.url,
-      binanceWsUrl: 'ws://127.0.0.1:1',
-      binanceArchiveUrl: 'http://127.0.0.1:1',
-      exchangeMaxAttempts: 4,
-      exchangeWeightTarget: 0.97,
-      connectorBatchSize: 1000,
-      loaderConcurrency: options.concurrency ?? 4,
-      progressIntervalMs: 0,
-    },
+    settings: testStageSettings({ binanceApiUrl: sim.url, loaderConcurrency: options.concurrency ?? 4 }),
   };
   await rawBus.ensureTopics([{ name: command.kafka_topic }, { name: 'queue-control' }, { name: 'queue-events' }]);
   const messages: AggTrade[] = [];

@@ -1,11 +1,11 @@
-import { GapReportBody } from '../../protocol/index.ts';
+import { GapReportBody, QuietMinutesText } from '../../protocol/index.ts';
 import type { GapHole } from '../../protocol/index.ts';
 import { auditedSeries } from '../../actors/index.ts';
 import type { AuditProgress } from '../../actors/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { UndiciHttpClient } from '../exchange/index.ts';
 import { createLogger, PromMetrics } from '../observability/index.ts';
-import { AUDITED_TYPES, MIN_QUIET_MINUTES, runGapAudit } from '../query/index.ts';
+import { AUDITED_TYPES, runGapAudit } from '../query/index.ts';
 import { createStore } from '../store/index.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
@@ -82,11 +82,9 @@ export async function gapsCommand(argv: readonly string[], io: CliIo): Promise<n
 
 function quietMinutes(text: string | undefined): number {
   if (text === undefined) return 5;
-  const n = Number(text);
-  if (!(/^\d+(\.\d+)?$/.test(text) && n >= MIN_QUIET_MINUTES && n <= 10_080)) {
-    throw new UsageError(`invalid --quiet-minutes ${JSON.stringify(text)}; accepted: a number of minutes from ${MIN_QUIET_MINUTES} to 10080 (a week)`);
-  }
-  return n;
+  const parsed = QuietMinutesText.safeParse(text);
+  if (!parsed.success) throw new UsageError(`invalid --quiet-minutes ${JSON.stringify(text)}; ${parsed.error.issues[0]?.message ?? ''}`);
+  return parsed.data;
 }
 
 function summary(holes: readonly GapHole[]): string {

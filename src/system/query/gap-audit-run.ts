@@ -14,15 +14,12 @@ export const AUDITED_TYPES = '<api|ws|archive>_candles_<interval>, api_trades, a
  */
 export const MAX_AUDITED_CANDLES = 5_000_000;
 
-/** Quiet stretches shorter than this are no maintenance: below it, every pause between two trades would be listed. */
-export const MIN_QUIET_MINUTES = 1;
-
 export interface GapAuditRequest {
   readonly symbol: string;
   readonly type: string;
   readonly fromMs: number;
   readonly toMs: number;
-  /** A stretch without trades longer than this is the exchange's (minutes in the API). */
+  /** A stretch without trades longer than this is the exchange's: `quiet_minutes`, bounded by its schema. */
   readonly quietMs: number;
   /** Fetch our holes again, then audit once more. */
   readonly repair: boolean;
@@ -53,7 +50,6 @@ export function assertAuditable(type: string): void {
 export async function runGapAudit(deps: GapAuditDeps, req: GapAuditRequest): Promise<GapReportBody> {
   assertAuditable(req.type);
   if (req.fromMs >= req.toMs) throw new ValidationError('invalid range: from must be before to (the range is half-open: [from, to))');
-  if (req.quietMs < MIN_QUIET_MINUTES * 60_000) throw new ValidationError(`invalid quiet threshold; accepted: at least ${MIN_QUIET_MINUTES} minute`);
   const type = parseStreamType(req.type);
   if (type?.record === 'candle') {
     const slots = approximateIntervalCount(type.interval, req.fromMs, Math.min(req.toMs, Date.now()));
