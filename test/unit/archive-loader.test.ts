@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
-import type { Candle, EndOfStream, StartCommand } from '../../src/protocol/index.ts';
+import type { Candle, EndOfStream, StartCommand, TelemetryEvent } from '../../src/protocol/index.ts';
 import { ArchiveLoader } from '../../src/actors/index.ts';
 import type { ArchiveDownloadOptions } from '../../src/actors/archive/index.ts';
 import type { StageDeps } from '../../src/actors/index.ts';
@@ -18,6 +18,8 @@ import { withArchiveFaults } from '../helpers/exchange-simulator/archive-faults.
 import type { ArchiveFaults, FaultyArchiveHttp } from '../helpers/exchange-simulator/archive-faults.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
+import { recordDataTopic } from '../helpers/data-recorder.ts';
+import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 
 const utc = (iso: string): number => Date.parse(iso.includes('T') ? iso : `${iso}T00:00:00Z`);
 /** The exchange's clock runs in real time from 2025-03-03 12:00 UTC: every month up to February 2025 is published. */
@@ -37,7 +39,7 @@ interface Run {
   /** Every candle on the data topic, in order, repeats included. */
   readonly candles: Candle[];
   readonly marker: EndOfStream;
-  readonly events: Array<{ status: string; message?: string }>;
+  readonly events: TelemetryEvent[];
   readonly logs: LogLine[];
   readonly archivePaths: string[];
   readonly files: Record<string, number>;
@@ -83,31 +85,9 @@ async function runLoader(sim: ExchangeSimulator, type: string, fromMs: number, t
     settings: testStageSettings({ binanceApiUrl: sim.url, binanceArchiveUrl: sim.archiveUrl }),
   };
   await bus.ensureTopics([{ name: command.kafka_topic }, { name: 'queue-control' }, { name: 'queue-events' }]);
-  const candles: Candle[] = [];
-  const events: Array<{ status: string; message?: string }> = [];
-  let marker: EndOfStream | undefined;
-  const data = await bus.subscribe({
-    groupId: `test-${id}`,
-    topics: [command.kafka_topic],
-    fromBeginning: true,
-    handler: (batch) => {
-      for (const m of batch) {
-        const value = JSON.parse(m.value) as Candle | EndOfStream;
-        if ('end_of_stream' in value) marker = value;
-        else candles.push(value);
-      }
-      return Promise.resolve();
-    },
-  });
-  const telemetry = await bus.subscribe({
-    groupId: `test-events-${id}`,
-    topics: ['queue-events'],
-    fromBeginning: true,
-    handler: (batch) => {
-      for (const m of batch) events.push(JSON.parse(m.value) as { status: string; message?: string });
-      return Promise.resolve();
-    },
-  });
+  const data = await recordDataTopic<Candle>(bus, command.kafka_topic);
+  const events: TelemetryEvent[] = [];
+  const telemetry = await recordTelemetry(bus, 'queue-events', events);
   try {
     let stopped: (failure: unknown) => void = () => undefined;
     const ended = new Promise<unknown>((resolve) => (stopped = resolve));
@@ -120,13 +100,13 @@ async function runLoader(sim: ExchangeSimulator, type: string, fromMs: number, t
     });
     assert.equal(await ended, undefined, 'the loader stopped without failing');
     const errors = () => events.filter((e) => e.status === 'error').map((e) => e.message);
-    const end = await waitFor('the end marker', () => (errors().length > 0 ? assert.fail(`the loader reported: ${errors().join('; ')}`) : marker), 10_000);
+    const end = await waitFor('the end marker', () => (errors().length > 0 ? assert.fail(`the loader reported: ${errors().join('; ')}`) : data.marker()), 10_000);
     await waitFor('the finished event', () => (events.some((e) => e.status === 'finished') ? true : undefined), 10_000);
     const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'streamforge_archive_files_total');
     const files = Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels.outcome), v.value]));
-    return { candles, marker: end, events, logs, archivePaths: http.archivePaths, files };
+    return { candles: data.records, marker: end, events, logs, archivePaths: http.archivePaths, files };
   } finally {
-    await data.close();
+    await data.subscription.close();
     await telemetry.close();
     await host.shutdown();
     await undici.close();

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
-import type { AggTrade, EndOfStream, StartCommand } from '../../src/protocol/index.ts';
+import type { AggTrade, EndOfStream, StartCommand, TelemetryEvent } from '../../src/protocol/index.ts';
 import { TradeLoader } from '../../src/actors/index.ts';
 import type { Bus, StageDeps, Store, SupervisionPolicy } from '../../src/actors/index.ts';
 import { NactActorHost } from '../../src/system/actor-system/index.ts';
@@ -16,6 +16,8 @@ import type { AggTradeRow, ExchangeSimulator, Hole, SimulatorOptions } from '../
 import { busFailingOnProduce, storeFailingOnUpsert } from '../helpers/faulty-ports.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
+import { recordDataTopic } from '../helpers/data-recorder.ts';
+import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 
 const minute = 60_000;
 const hour = 3_600_000;
@@ -79,55 +81,31 @@ async function runLoader(
     settings: testStageSettings({ binanceApiUrl: sim.url, loaderConcurrency: options.concurrency ?? 4 }),
   };
   await rawBus.ensureTopics([{ name: command.kafka_topic }, { name: 'queue-control' }, { name: 'queue-events' }]);
-  const messages: AggTrade[] = [];
-  const statuses: string[] = [];
-  const errors: string[] = [];
-  let marker: EndOfStream | undefined;
-  const data = await rawBus.subscribe({
-    groupId: `test-${id}`,
-    topics: [command.kafka_topic],
-    fromBeginning: true,
-    handler: (batch) => {
-      for (const m of batch) {
-        const value = JSON.parse(m.value) as AggTrade | EndOfStream;
-        if ('end_of_stream' in value) marker = value;
-        else messages.push(value);
-      }
-      return Promise.resolve();
-    },
-  });
-  const events = await rawBus.subscribe({
-    groupId: `test-events-${id}`,
-    topics: ['queue-events'],
-    fromBeginning: true,
-    handler: (batch) => {
-      for (const m of batch) {
-        const event = JSON.parse(m.value) as { status: string; message?: string };
-        statuses.push(event.status);
-        if (event.status === 'error') errors.push(event.message ?? '');
-      }
-      return Promise.resolve();
-    },
-  });
+  const data = await recordDataTopic<AggTrade>(rawBus, command.kafka_topic);
+  const telemetry: TelemetryEvent[] = [];
+  const events = await recordTelemetry(rawBus, 'queue-events', telemetry);
+  const messages = data.records;
+  const statuses = () => telemetry.map((e) => e.status);
+  const errors = () => telemetry.filter((e) => e.status === 'error').map((e) => e.message ?? '');
   try {
     let stopped: (failure: unknown) => void = () => undefined;
     const ended = new Promise<unknown>((resolve) => (stopped = resolve));
     host.spawn({ name: 'loader', actorType: 'loader', supervision: fastRestarts, onStop: stopped, create: (ctx) => new TradeLoader(deps, command, ctx) });
     if (options.stopAfterStart) {
-      await waitFor('the started event', () => (statuses.includes('started') ? true : undefined), 10_000);
+      await waitFor('the started event', () => (statuses().includes('started') ? true : undefined), 10_000);
       await rawBus.produce('queue-control', [{ key: queueId, value: JSON.stringify({ command: 'stop', queue_id: queueId, timestamp: Date.now() / 1000 }) }]);
     }
     const failure = await ended;
     assert.equal(failure, undefined, `the loader failed: ${String(failure)}`);
     if (options.stopAfterStart) {
-      await waitFor('the interrupted event', () => (statuses.includes('interrupted') ? true : undefined), 10_000);
-      return { messages, marker, statuses };
+      await waitFor('the interrupted event', () => (statuses().includes('interrupted') ? true : undefined), 10_000);
+      return { messages, marker: data.marker(), statuses: statuses() };
     }
-    const end = await waitFor('the end marker', () => (errors.length > 0 ? assert.fail(`the loader reported: ${errors.join('; ')}`) : marker), 10_000);
-    await waitFor('the finished event', () => (statuses.includes('finished') ? true : undefined), 10_000);
-    return { messages, marker: end, statuses };
+    const end = await waitFor('the end marker', () => (errors().length > 0 ? assert.fail(`the loader reported: ${errors().join('; ')}`) : data.marker()), 10_000);
+    await waitFor('the finished event', () => (statuses().includes('finished') ? true : undefined), 10_000);
+    return { messages, marker: end, statuses: statuses() };
   } finally {
-    await data.close();
+    await data.subscription.close();
     await events.close();
     await host.shutdown();
     await http.close();
