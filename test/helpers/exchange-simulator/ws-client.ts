@@ -12,6 +12,8 @@ export class WsClient implements Subscriber {
   /** Stream name → what it asks for, in subscription order. */
   readonly streams = new Map<string, StreamSpec>();
   lastPongAtMs: number;
+  /** Pings sent since the last pong. */
+  unansweredPings = 0;
   rotation: NodeJS.Timeout | undefined;
   readonly #onSent: () => void;
   /** Arrival times of the last `limit` incoming messages, oldest first (a ring). */

@@ -176,6 +176,7 @@ export class WsServer {
     socket.on('ping', () => this.#admit(client));
     socket.on('pong', () => {
       client.lastPongAtMs = Date.now();
+      client.unansweredPings = 0;
     });
     socket.on('error', () => socket.terminate());
     socket.on('close', () => this.#remove(client));
@@ -250,12 +251,16 @@ export class WsServer {
 
   #pingAll(): void {
     const now = Date.now();
+    // A client is cut off only once it let the timeout pass *and* left the pings of that span
+    // unanswered: a late timer tick (a busy machine) must not cost it a ping it was never sent.
+    const pingsInTimeout = Math.ceil(this.#opts.pongTimeoutMs / this.#opts.pingIntervalMs);
     for (const client of [...this.#clients]) {
-      if (now - client.lastPongAtMs > this.#opts.pongTimeoutMs) {
+      if (now - client.lastPongAtMs > this.#opts.pongTimeoutMs && client.unansweredPings >= pingsInTimeout) {
         this.#stats.pongTimeouts += 1;
         client.socket.terminate();
       } else {
         client.socket.ping();
+        client.unansweredPings += 1;
       }
     }
   }
