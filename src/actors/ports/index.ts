@@ -7,3 +7,5 @@ export type * from './metrics.ts';
 export type * from './actor.ts';
 export type * from './launcher.ts';
 export type * from './websocket.ts';
+export type * from './model-backend.ts';
+export type * from './object-store.ts';
