@@ -172,6 +172,42 @@ void describe('KafkaBus on Kafka', { timeout: 90_000 }, () => {
   });
 });
 
+// ---- topic creation racing metadata reads ----------------------------------------------------
+
+void describe('KafkaBus topic creation under contention', { timeout: 180_000 }, () => {
+  // Two buses (two admin clients) ensure the same new topics at once: one creates them while the
+  // other reads metadata the broker does not have yet (UNKNOWN_TOPIC_OR_PARTITION, leaderless
+  // partitions). Both must come back with every partition led, every round.
+  void it('lets two admins ensure the same new topics at once, many times over', async () => {
+    const a = kafkaBus();
+    const b = kafkaBus();
+    const rounds = Number(process.env['SF_TOPIC_RACE_ROUNDS'] ?? 12);
+    const created: string[] = [];
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const specs = [0, 1, 2].map((i) => ({ name: uniqueName(`sf-it-race-${round}-${i}`), partitions: 1 + i * 3 }));
+        created.push(...specs.map((s) => s.name));
+        // b asks for the topics in the opposite order, so its metadata read hits a topic a is creating.
+        await Promise.all([a.ensureTopics(specs), b.ensureTopics([...specs].reverse())]);
+        // Both can use them at once: produce and read back through the other bus.
+        await Promise.all([a.produce(specs[2]!.name, [{ key: 'k', value: `a-${round}` }]), b.produce(specs[0]!.name, [{ key: 'k', value: `b-${round}` }])]);
+      }
+      const admin = new Kafka({ brokers: [bootstrap], clientId: uniqueName('sf-it-race-admin'), logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics: created });
+        assert.equal(meta.topics.length, rounds * 3);
+        for (const t of meta.topics) assert.ok(t.partitions.every((p) => p.leader >= 0), `${t.name} has a leader on every partition`);
+      } finally {
+        await admin.disconnect();
+      }
+    } finally {
+      for (let i = 0; i < created.length; i += 30) await a.deleteTopics(created.slice(i, i + 30)).catch(() => undefined);
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
 // ---- broker restart -------------------------------------------------------------------------
 
 const EXTRA_DOWNTIME_MS = 5_000;

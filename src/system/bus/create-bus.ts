@@ -12,6 +12,7 @@ export function createBus(config: Config, logger?: Logger): Bus {
       clientId: `streamforge-${config.ROLE}`,
       defaultPartitions: config.KAFKA_PARTITIONS,
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      topicReadyTimeoutMs: config.KAFKA_TOPIC_READY_TIMEOUT_MS,
       ...(logger !== undefined ? { logger: logger.child({ component: 'kafka-bus' }) } : {}),
     });
   }

@@ -3,6 +3,9 @@ import { BusError } from '../../protocol/index.ts';
 /** TLS verification failures: a misconfiguration (wrong or missing CA_PATH), never fixed by retrying. */
 const TLS_VERIFICATION = /SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT|CERT_|ERR_TLS_CERT_ALTNAME_INVALID|self-signed certificate|certificate has expired|unable to verify/i;
 
+/** kafkajs's errors for a connection that could not be made or was lost. */
+const NETWORK_ERRORS: ReadonlySet<string> = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError']);
+
 /**
  * Wraps what kafkajs threw in a BusError that keeps it as `cause`. `retriable` follows kafkajs's
  * own flag; exhausted retries count as retriable too, because the cause they gave up on was —
@@ -18,6 +21,9 @@ function isRetriableKafkaError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   if (causeChain(err).some((e) => TLS_VERIFICATION.test(`${codeOf(e)} ${e.message}`))) return false;
   if (err.name === 'KafkaJSNumberOfRetriesExceeded') return true;
+  // kafkajs "bails" on some network failures (a fresh idempotent producer whose broker is down):
+  // the wrapper says non-retriable, the connection error it wraps is what happened.
+  if (err.name === 'KafkaJSNonRetriableError' && causeChain(err).slice(1).some((e) => NETWORK_ERRORS.has(e.name))) return true;
   return (err as Error & { retriable?: unknown }).retriable === true;
 }
 

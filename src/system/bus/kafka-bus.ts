@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Admin, Producer, SASLOptions } from 'kafkajs';
 import type { Bus, Logger, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
@@ -8,7 +9,9 @@ import { kafkaLogCreator } from './kafka-log-creator.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
 import type { BackpressureCounters, KafkaSubscriptionSettings } from './kafka-subscription.ts';
 import { KafkaTopics } from './kafka-topics.ts';
+import { untilDone } from './until-done.ts';
 import { withTimeout } from './with-timeout.ts';
+import { systemClock } from '../observability/system-clock.ts';
 
 export interface KafkaBusOptions {
   readonly brokers: readonly string[];
@@ -40,6 +43,11 @@ export interface KafkaBusOptions {
   readonly closeTimeoutMs?: number;
   /** Timeout of admin calls (create, delete, wait for leaders). @defaultValue 15_000 */
   readonly adminTimeoutMs?: number;
+  /**
+   * How long topic creation, topic lookups and offset reads keep retrying retriable errors (a topic
+   * still being created, leaders being elected, a busy broker) before they fail. @defaultValue 30_000
+   */
+  readonly topicReadyTimeoutMs?: number;
   /** @defaultValue 30_000 */
   readonly sessionTimeoutMs?: number;
   /** @defaultValue 3_000 */
@@ -81,6 +89,7 @@ export class KafkaBus implements Bus {
   readonly #produceTimeoutMs: number;
   readonly #maxBatchBytes: number;
   readonly #maxInFlight: number;
+  readonly #topicReadyTimeoutMs: number;
   readonly #settings: KafkaSubscriptionSettings;
   readonly #counters: BackpressureCounters = { pauses: 0, resumes: 0 };
   readonly #subscriptions = new Set<KafkaSubscription>();
@@ -94,6 +103,7 @@ export class KafkaBus implements Bus {
     this.#produceTimeoutMs = options.produceTimeoutMs ?? 30_000;
     this.#maxBatchBytes = options.maxBatchBytes ?? 524_288;
     this.#maxInFlight = options.maxInFlightRequests ?? 1;
+    this.#topicReadyTimeoutMs = options.topicReadyTimeoutMs ?? 30_000;
     const highWaterMark = options.highWaterMark ?? 2_000;
     this.#settings = {
       highWaterMark,
@@ -124,6 +134,7 @@ export class KafkaBus implements Bus {
       defaultPartitions: options.defaultPartitions ?? 3,
       replicationFactor: options.replicationFactor ?? 1,
       timeoutMs: options.adminTimeoutMs ?? 15_000,
+      readyTimeoutMs: this.#topicReadyTimeoutMs,
     });
   }
 
@@ -149,11 +160,29 @@ export class KafkaBus implements Bus {
     const send = async () => {
       await withTimeout(this.#topics.assertExists(topic), remaining(), () => this.#timeout(topic));
       // The broker refuses a record batch over message.max.bytes (1 MiB by default): send in slices, in order.
-      for (const slice of byteSlices(messages, this.#maxBatchBytes)) await this.#send(topic, slice, remaining());
+      for (const slice of byteSlices(messages, this.#maxBatchBytes)) await this.#sendUntilDeadline(topic, slice, remaining);
     };
     const run = this.#sends.then(send, send);
     this.#sends = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Sends one slice, again with a fresh producer after a retriable failure (kafkajs gives up on a
+   * broker that is restarting after its own few retries), until the produce deadline.
+   */
+  async #sendUntilDeadline(topic: string, messages: readonly OutgoingMessage[], remaining: () => number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#send(topic, messages, remaining());
+        return;
+      } catch (err) {
+        if (this.#closed || !(err instanceof BusError) || !err.retriable) throw err;
+        const backoff = Math.min(MAX_RETRY_MS, INITIAL_RETRY_MS * 2 ** Math.min(attempt - 1, 10));
+        this.#log.warn({ err, topic, attempt }, 'produce failed; retrying with a fresh producer');
+        await delay(Math.min(remaining(), Math.round(backoff / 2 + (Math.random() * backoff) / 2)));
+      }
+    }
   }
 
   async #send(topic: string, messages: readonly OutgoingMessage[], timeoutMs: number): Promise<void> {
@@ -183,12 +212,21 @@ export class KafkaBus implements Bus {
     if (this.#closed) throw new BusError('the Kafka bus is closed', { retriable: false });
     for (const t of options.topics) await this.#topics.assertExists(t);
     const startOffsets = options.fromBeginning ? new Map() : await this.#topics.endOffsetsOfUncommitted(options.groupId, options.topics);
-    const sub: KafkaSubscription = new KafkaSubscription(this.#kafka, options, this.#settings, this.#counters, this.#log, () =>
-      this.#subscriptions.delete(sub),
+    // Joining can fail transiently (the group coordinator moving, a topic's metadata not yet on every
+    // broker): a failed member is closed and a fresh one tries again, within the topic-ready time.
+    return untilDone(
+      `subscribe ${options.groupId} to ${options.topics.join(', ')}`,
+      async () => {
+        if (this.#closed) throw new BusError('the Kafka bus is closed', { retriable: false });
+        const sub: KafkaSubscription = new KafkaSubscription(this.#kafka, options, this.#settings, this.#counters, this.#log, () =>
+          this.#subscriptions.delete(sub),
+        );
+        this.#subscriptions.add(sub);
+        await sub.start(startOffsets);
+        return sub;
+      },
+      { clock: systemClock, timeoutMs: this.#topicReadyTimeoutMs, retriableWhenLate: true },
     );
-    this.#subscriptions.add(sub);
-    await sub.start(startOffsets);
-    return sub;
   }
 
   deleteTopics(topics: readonly string[]): Promise<void> {
@@ -205,7 +243,7 @@ export class KafkaBus implements Bus {
     await Promise.all(clients.map((c) => this.#disconnect(c)));
   }
 
-  async #disconnect(client: Promise<Producer | Admin>): Promise<void> {
+  async #disconnect(client: Promise<Pick<Producer | Admin, 'disconnect'>>): Promise<void> {
     try {
       const connected = await client;
       await withTimeout(connected.disconnect(), this.#settings.closeTimeoutMs, () => new BusError('kafka client disconnect timed out'));

@@ -1,77 +1,88 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import type { Admin, Kafka } from 'kafkajs';
-import type { TopicSpec } from '../../actors/ports/index.ts';
+import type { Admin } from 'kafkajs';
+import type { Clock, TopicSpec } from '../../actors/ports/index.ts';
 import { BusError } from '../../protocol/index.ts';
+import { systemClock } from '../observability/system-clock.ts';
 import { kafkaBusError } from './kafka-bus-error.ts';
 import type { StartOffsets } from './kafka-subscription.ts';
+import { untilDone } from './until-done.ts';
 
 /** @internal What KafkaBus's admin side needs. */
 export interface KafkaTopicsSettings {
   readonly defaultPartitions: number;
   readonly replicationFactor: number;
+  /** Timeout of one admin request (create, delete). */
   readonly timeoutMs: number;
+  /**
+   * How long an admin operation keeps going through retriable errors (a topic another client is
+   * creating, leaders being elected, a busy broker) before it fails for good.
+   */
+  readonly readyTimeoutMs: number;
+  /** @defaultValue the system clock */
+  readonly clock?: Clock;
 }
+
+/** The admin calls used here: a kafkajs `Admin`. */
+export type TopicAdmin = Pick<
+  Admin,
+  'connect' | 'disconnect' | 'createTopics' | 'fetchTopicMetadata' | 'listTopics' | 'deleteTopics' | 'fetchOffsets' | 'fetchTopicOffsets'
+>;
 
 /**
  * Topics and group offsets through one lazily connected admin client. Remembers which topics it
  * has seen, so produce() to a topic that was never created fails at once instead of retrying
  * for its whole timeout (kafkajs treats an unknown topic as retriable).
+ *
+ * Metadata is eventually consistent: right after a topic is created (by us or by another client),
+ * a broker may still answer `UNKNOWN_TOPIC_OR_PARTITION` or report partitions without a leader,
+ * and a busy broker may time out. Every admin operation here therefore retries what kafkajs marks
+ * retriable, with a bounded backoff, until `readyTimeoutMs`; then it fails with a non-retriable
+ * error naming the topics.
  */
 export class KafkaTopics {
-  readonly #kafka: Kafka;
+  readonly #kafka: { admin(): TopicAdmin };
   readonly #settings: KafkaTopicsSettings;
+  readonly #clock: Clock;
   readonly #known = new Set<string>();
-  #admin: Promise<Admin> | undefined;
+  #admin: Promise<TopicAdmin> | undefined;
 
-  constructor(kafka: Kafka, settings: KafkaTopicsSettings) {
+  constructor(kafka: { admin(): TopicAdmin }, settings: KafkaTopicsSettings) {
     this.#kafka = kafka;
     this.#settings = settings;
+    this.#clock = settings.clock ?? systemClock;
   }
 
   /** Creates what is missing (existing topics are fine) and waits until every partition has a leader. */
   async ensure(topics: readonly TopicSpec[]): Promise<void> {
     if (topics.length === 0) return;
     const names = topics.map((t) => t.name);
-    try {
-      const admin = await this.#connected();
-      // Resolves false instead of throwing when topics already exist.
-      await admin.createTopics({
-        topics: topics.map((t) => ({
-          topic: t.name,
-          numPartitions: t.partitions ?? this.#settings.defaultPartitions,
-          replicationFactor: this.#settings.replicationFactor,
-        })),
-        waitForLeaders: true,
-        timeout: this.#settings.timeoutMs,
-      });
-      // Also for topics that existed, or that another process is creating right now.
-      await this.#waitForLeaders(admin, names);
-    } catch (err) {
-      throw kafkaBusError(err, `ensure topics ${names.join(', ')}`);
-    }
-    for (const n of names) this.#known.add(n);
-  }
-
-  async #waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
-    const deadline = Date.now() + this.#settings.timeoutMs;
-    for (;;) {
-      const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+    let created = false;
+    await this.#untilDone(`ensure topics ${names.join(', ')}`, async (admin) => {
+      if (!created) {
+        // Resolves false instead of throwing when topics already exist. Its own leader wait gives up
+        // on UNKNOWN_TOPIC_OR_PARTITION, so ours below does the waiting.
+        await admin.createTopics({
+          topics: topics.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions ?? this.#settings.defaultPartitions,
+            replicationFactor: this.#settings.replicationFactor,
+          })),
+          waitForLeaders: false,
+          timeout: this.#settings.timeoutMs,
+        });
+        created = true;
+      }
+      // Also for topics that existed, or that another client is creating right now.
+      const meta = await admin.fetchTopicMetadata({ topics: [...names] });
       const ready =
-        meta.topics.length === topics.length && meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-      if (ready) return;
-      if (Date.now() > deadline) throw new BusError(`topics ${topics.join(', ')} have no leaders after ${this.#settings.timeoutMs} ms`);
-      await delay(100);
-    }
+        meta.topics.length === names.length && meta.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (!ready) throw new BusError(`topics ${names.join(', ')} have partitions without a leader yet`, { retriable: true });
+    });
+    for (const n of names) this.#known.add(n);
   }
 
   async assertExists(topic: string): Promise<void> {
     if (this.#known.has(topic)) return;
-    let exists: boolean;
-    try {
-      exists = (await (await this.#connected()).listTopics()).includes(topic);
-    } catch (err) {
-      throw kafkaBusError(err, `look up topic ${topic}`);
-    }
+    const exists = await this.#untilDone(`look up topic ${topic}`, async (admin) => (await admin.listTopics()).includes(topic));
     if (!exists) throw new BusError(`topic ${topic} does not exist; create it with ensureTopics first`, { retriable: false });
     this.#known.add(topic);
   }
@@ -80,26 +91,24 @@ export class KafkaTopics {
   async delete(topics: readonly string[]): Promise<void> {
     if (topics.length === 0) return;
     for (const t of topics) this.#known.delete(t);
-    try {
-      const admin = await this.#connected();
-      const wanted = new Set(topics);
+    const wanted = new Set(topics);
+    let requested = false;
+    await this.#untilDone(`delete topics ${topics.join(', ')}`, async (admin) => {
       const existing = (await admin.listTopics()).filter((t) => wanted.has(t));
       if (existing.length === 0) return;
-      await admin.deleteTopics({ topics: existing, timeout: this.#settings.timeoutMs });
-      const deadline = Date.now() + this.#settings.timeoutMs;
-      while ((await admin.listTopics()).some((t) => wanted.has(t))) {
-        if (Date.now() > deadline) throw new BusError(`topics ${existing.join(', ')} still listed ${this.#settings.timeoutMs} ms after deletion`);
-        await delay(100);
+      if (!requested) {
+        await admin.deleteTopics({ topics: existing, timeout: this.#settings.timeoutMs });
+        requested = true;
       }
-    } catch (err) {
-      throw kafkaBusError(err, `delete topics ${topics.join(', ')}`);
-    }
+      if ((await admin.listTopics()).some((t) => wanted.has(t))) {
+        throw new BusError(`topics ${existing.join(', ')} are still listed after deletion`, { retriable: true });
+      }
+    });
   }
 
   /** Partitions where the group has no committed offset yet, with the topic's current end. */
   async endOffsetsOfUncommitted(groupId: string, topics: readonly string[]): Promise<StartOffsets> {
-    try {
-      const admin = await this.#connected();
+    return this.#untilDone(`read offsets of group ${groupId}`, async (admin) => {
       const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
       const result = new Map<string, Map<number, string>>();
       for (const { topic, partitions } of committed) {
@@ -109,19 +118,21 @@ export class KafkaTopics {
         result.set(topic, new Map(ends.map((e) => [e.partition, e.high])));
       }
       return result;
-    } catch (err) {
-      throw kafkaBusError(err, `read offsets of group ${groupId}`);
-    }
+    });
   }
 
   /** The connected admin client, if one was ever connected; forgets it. */
-  release(): Promise<Admin> | undefined {
+  release(): Promise<TopicAdmin> | undefined {
     const admin = this.#admin;
     this.#admin = undefined;
     return admin;
   }
 
-  #connected(): Promise<Admin> {
+  #untilDone<T>(what: string, operation: (admin: TopicAdmin) => Promise<T>): Promise<T> {
+    return untilDone(what, async () => operation(await this.#connected()), { clock: this.#clock, timeoutMs: this.#settings.readyTimeoutMs });
+  }
+
+  #connected(): Promise<TopicAdmin> {
     if (this.#admin === undefined) {
       const admin = this.#kafka.admin();
       const connected = admin.connect().then(

@@ -44,6 +44,8 @@ export const ConfigSchema = z.object({
   CA_PATH: optionalText,
   KAFKA_PARTITIONS: positiveInt(3),
   KAFKA_REPLICATION_FACTOR: positiveInt(1),
+  /** How long creating a topic (or reading its metadata and offsets) waits through retriable broker errors. */
+  KAFKA_TOPIC_READY_TIMEOUT_MS: positiveInt(30_000),
   ARANGO_URL: optionalText,
   ARANGO_DB: z.string().min(1).default('streamforge'),
   ARANGO_USER: z.string().min(1).default('root'),
