@@ -126,7 +126,7 @@ export function objectStoreErrorFrom(err: unknown, context: S3CallContext): Obje
   const c = classifyS3Error(err);
   const what = context.key === undefined ? context.operation : `${context.operation} ${JSON.stringify(context.key)}`;
   const reason = describe(err, c);
-  return new ObjectStoreError(`S3 ${what} in bucket ${context.bucket} at ${context.endpoint} failed (${c.failure}): ${reason}; ${ADVICE[c.failure]}`, {
+  return new ObjectStoreError(`S3 ${what} (bucket ${context.bucket} at ${context.endpoint}) failed (${c.failure}): ${reason}; ${ADVICE[c.failure]}`, {
     retriable: c.retriable,
     cause: err,
     details: {

@@ -143,7 +143,7 @@ export class MinioObjectStore implements ObjectStore {
 
   /** Makes the bucket when it is missing (once; again after a failure). */
   ensureBucket(): Promise<void> {
-    this.#bucketReady ??= this.#call('create bucket', undefined, async () => {
+    this.#bucketReady ??= this.#call('bucket check/create', undefined, async () => {
       if (await this.#client.bucketExists(this.bucket)) return;
       try {
         await this.#client.makeBucket(this.bucket, this.#options.region ?? '');
