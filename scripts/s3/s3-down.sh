@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Stop the S3Proxy that s3-up.sh started for S3_PORT (default: the port the last s3-up without
 # S3_PORT chose) and remove its objects, keys, config and log (S3_KEEP_LOGS=1 keeps the run dir).
-# SIGTERM, SIGKILL after S3_STOP_TIMEOUT seconds (default 10). Exits 0 when none is running.
+# SIGTERM, SIGKILL after S3_STOP_TIMEOUT seconds (default 20). Exits 0 when none is running.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CACHE="${S3_CACHE_DIR:-$ROOT/.cache/s3proxy}"
-STOP_TIMEOUT="${S3_STOP_TIMEOUT:-10}"
+STOP_TIMEOUT="${S3_STOP_TIMEOUT:-20}"
 
 log() { echo "s3-down: $*" >&2; }
 
@@ -44,6 +44,11 @@ if [[ -f "$PIDFILE" ]]; then
   rm -f "$PIDFILE"
 else
   log "no S3Proxy running for port $PORT"
+fi
+
+# The class-data archive the JVM wrote at exit (s3-up.sh asked for one): kept for the next starts.
+if [[ -s "$RUN/cds.jsa" && ! -f "$CACHE/s3proxy.jsa" ]]; then
+  mv -f "$RUN/cds.jsa" "$CACHE/s3proxy.jsa.tmp.$$" && mv -f "$CACHE/s3proxy.jsa.tmp.$$" "$CACHE/s3proxy.jsa"
 fi
 
 # Remove the data dir recorded by s3-up.sh when it is our default or empty.
