@@ -37,6 +37,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") >/dev/null 2>&1; }
 # An S3 server answers an anonymous GET / with an XML <Error> (AccessDenied with auth on).
 s3_answers() {
   local reply
+  # shellcheck disable=SC2016 # $0 is expanded by the inner bash
   reply="$(timeout 3 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 1
     printf "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" >&3
     cat <&3' "$1" 2>/dev/null || true)"
@@ -44,8 +45,8 @@ s3_answers() {
 }
 
 free_port() {
-  local port attempt
-  for attempt in $(seq 1 200); do
+  local port _
+  for _ in $(seq 1 200); do
     port=$(( 20000 + RANDOM % 12000 ))
     if ! port_open "$port"; then echo "$port"; return 0; fi
   done
@@ -69,7 +70,7 @@ else
   fi
   echo "$PORT" >"$CACHE/default-port"
 fi
-[[ "$PORT" =~ ^[0-9]+$ ]] && (( PORT > 0 && PORT < 65536 )) || die "S3_PORT must be a port number, got '$PORT'"
+if ! [[ "$PORT" =~ ^[0-9]+$ ]] || (( PORT < 1 || PORT > 65535 )); then die "S3_PORT must be a port number, got '$PORT'"; fi
 
 RUN="$CACHE/run-$PORT"
 DATA="${S3_DATA_DIR:-$CACHE/data-$PORT}"
