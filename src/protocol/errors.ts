@@ -22,6 +22,7 @@ export const ErrorCodes = {
   ARCHIVE_FILE_CORRUPT: 'SF_ERR_ARCHIVE_FILE_CORRUPT',
   BUS: 'SF_ERR_BUS',
   STORE: 'SF_ERR_STORE',
+  OBJECT_STORE: 'SF_ERR_OBJECT_STORE',
   STAGE_FAILED: 'SF_ERR_STAGE_FAILED',
   RESTART_BUDGET_EXHAUSTED: 'SF_ERR_RESTART_BUDGET_EXHAUSTED',
   WORKFLOW_STOPPED: 'SF_ERR_WORKFLOW_STOPPED',
@@ -106,6 +107,16 @@ export class BusError extends StreamForgeError {
 export class StoreError extends StreamForgeError {
   constructor(message: string, options: StreamForgeErrorOptions = {}) {
     super(ErrorCodes.STORE, message, options);
+  }
+}
+
+/**
+ * Where models live (an S3 bucket or a directory) failed. `retriable` when the same call may succeed
+ * later (server down, 5xx, timeouts, SlowDown); not for refused credentials, a missing bucket or a bad key.
+ */
+export class ObjectStoreError extends StreamForgeError {
+  constructor(message: string, options: StreamForgeErrorOptions = {}) {
+    super(ErrorCodes.OBJECT_STORE, message, options);
   }
 }
 

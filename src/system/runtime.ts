@@ -6,7 +6,7 @@ import { NactActorHost } from './actor-system/index.ts';
 import { createBus } from './bus/index.ts';
 import type { Config } from './config/index.ts';
 import { UndiciHttpClient, WsWebSocketConnector } from './exchange/index.ts';
-import { InProcessLauncher, KubernetesLauncher, ProcessLauncher, PooledConnectorLauncher } from './launcher/index.ts';
+import { DEFAULT_TRAINER_JOB_SETTINGS, InProcessLauncher, KubernetesLauncher, ProcessLauncher, PooledConnectorLauncher } from './launcher/index.ts';
 import { ConfigError } from '../protocol/index.ts';
 import { createLogger, PromMetrics, systemClock } from './observability/index.ts';
 import { createStore } from './store/index.ts';
@@ -154,6 +154,15 @@ function stageLauncher(config: Config, deps: StageDeps, supervision: Supervision
           resources: {
             requests: { cpu: config.K8S_JOB_CPU_REQUEST, memory: config.K8S_JOB_MEMORY_REQUEST },
             limits: { cpu: config.K8S_JOB_CPU_LIMIT, memory: config.K8S_JOB_MEMORY_LIMIT },
+          },
+          roles: {
+            trainer: {
+              ...DEFAULT_TRAINER_JOB_SETTINGS,
+              resources: {
+                requests: { cpu: config.K8S_TRAINER_CPU_REQUEST, memory: config.K8S_TRAINER_MEMORY_REQUEST },
+                limits: { cpu: config.K8S_TRAINER_CPU_LIMIT, memory: config.K8S_TRAINER_MEMORY_LIMIT },
+              },
+            },
           },
         },
       });

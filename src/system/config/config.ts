@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../../protocol/index.ts';
+import { parseS3Endpoint, S3_ENDPOINT_FORMS } from './s3-endpoint.ts';
 
 export const Roles = ['all', 'manager', 'loader', 'connector', 'graph-builder', 'trainer', 'dummy'] as const;
 export type Role = (typeof Roles)[number];
@@ -50,6 +51,23 @@ export const ConfigSchema = z.object({
   ARANGO_DB: z.string().min(1).default('streamforge'),
   ARANGO_USER: z.string().min(1).default('root'),
   ARANGO_PASSWORD: optionalText,
+  /** Models go to this S3 server (MinIO, S3Proxy, AWS) when set; to STREAMFORGE_DATA_DIR/models otherwise. */
+  MINIO_ENDPOINT: optionalText.refine((v) => v === undefined || typeof parseS3Endpoint(v, undefined) !== 'string', {
+    error: `MINIO_ENDPOINT must be ${S3_ENDPOINT_FORMS}`,
+  }),
+  MINIO_ACCESS_KEY: optionalText,
+  MINIO_SECRET_KEY: optionalText,
+  MINIO_BUCKET_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'MINIO_BUCKET_NAME must be an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens' })
+    .default('streamforge-models'),
+  /** HTTPS for the `host:port` form of MINIO_ENDPOINT (a URL says it with its scheme). */
+  MINIO_SECURE: z.stringbool().optional(),
+  MINIO_REGION: optionalText,
+  /** Attempts for one object-store call on retriable failures (server down, 5xx, timeouts, SlowDown). */
+  MINIO_MAX_ATTEMPTS: positiveInt(5),
+  /** A call whose connection stays silent this long fails (retriably). */
+  MINIO_TIMEOUT_MS: positiveInt(30_000),
   CONNECTOR_BATCH_SIZE: positiveInt(2000),
   /** Connectors are served by the connector pool (a Deployment of `ROLE=connector` without assignment), not launched per workflow. */
   CONNECTOR_POOL: z.stringbool().default(false),
@@ -71,6 +89,11 @@ export const ConfigSchema = z.object({
   K8S_JOB_MEMORY_LIMIT: z.string().default('512Mi'),
   K8S_JOB_ACTIVE_DEADLINE_SECONDS: positiveInt(86_400),
   K8S_JOB_TTL_SECONDS_AFTER_FINISHED: positiveInt(86_400),
+  /** Trainer Jobs fit models in memory: they get their own, larger resources. */
+  K8S_TRAINER_CPU_REQUEST: z.string().default('500m'),
+  K8S_TRAINER_MEMORY_REQUEST: z.string().default('1Gi'),
+  K8S_TRAINER_CPU_LIMIT: z.string().default('2'),
+  K8S_TRAINER_MEMORY_LIMIT: z.string().default('4Gi'),
   K8S_JOB_IMAGE_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('Always'),
   /** A Job whose pod waits (image pull, crash loop) longer than this counts as failed. */
   K8S_JOB_STUCK_POD_TIMEOUT_MS: positiveInt(120_000),
@@ -83,6 +106,13 @@ export const ConfigSchema = z.object({
   KAFKA_TOPIC: optionalText,
   COLLECTION_NAME: optionalText,
   TELEMETRY_PRODUCER_ID: optionalText,
+}).superRefine((c, ctx) => {
+  if (c.MINIO_ENDPOINT === undefined) return;
+  for (const key of ['MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY'] as const) {
+    if (c[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key} is required with MINIO_ENDPOINT` });
+  }
+  const endpoint = parseS3Endpoint(c.MINIO_ENDPOINT, c.MINIO_SECURE);
+  if (typeof endpoint === 'string') ctx.addIssue({ code: 'custom', path: ['MINIO_SECURE'], message: endpoint });
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 

@@ -1,2 +1,3 @@
 export * from './config.ts';
 export * from './stage-env.ts';
+export * from './s3-endpoint.ts';

@@ -39,6 +39,14 @@ export interface JobResources {
   readonly limits: { readonly cpu: string; readonly memory: string };
 }
 
+/** What the Jobs of one role get on top of (or instead of) the shared settings. */
+export interface RoleJobSettings {
+  /** Replaces `resources` for this role's Jobs. */
+  readonly resources?: JobResources;
+  /** Credentials this role needs besides `secretEnv` (no other role gets them). */
+  readonly secretEnv?: Readonly<Record<string, SecretKeyRef>>;
+}
+
 /** Everything a launched Job depends on besides the stage itself. */
 export interface JobSettings {
   /** STREAMFORGE_IMAGE: the only image a Job runs, whatever the start command says. */
@@ -56,6 +64,8 @@ export interface JobSettings {
   readonly kafkaCaSecretName: string | null;
   /** @defaultValue requests 100m / 128Mi, limits 1 / 512Mi */
   readonly resources: JobResources;
+  /** Per-role settings, by role name. @defaultValue the trainer: {@link DEFAULT_TRAINER_JOB_SETTINGS} */
+  readonly roles: Readonly<Record<string, RoleJobSettings>>;
   /** A stage running longer than this fails and is relaunched by supervision (from its cursor). @defaultValue 86400 */
   readonly activeDeadlineSeconds: number;
   /** Finished Jobs (and their pods' logs) are kept this long. @defaultValue 86400 */
@@ -72,6 +82,18 @@ export const DEFAULT_SECRET_ENV: Readonly<Record<string, SecretKeyRef>> = Object
   ARANGO_PASSWORD: Object.freeze({ secretName: 'streamforge-arango', key: 'password' }),
 });
 
+/**
+ * Trainers fit models in memory and write them to the object store: more memory than the other
+ * stages (K8S_TRAINER_* in configuration), and the MinIO keys, which no other Job gets.
+ */
+export const DEFAULT_TRAINER_JOB_SETTINGS: RoleJobSettings = Object.freeze({
+  resources: Object.freeze({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '4Gi' } }),
+  secretEnv: Object.freeze({
+    MINIO_ACCESS_KEY: Object.freeze({ secretName: 'streamforge-minio', key: 'access-key' }),
+    MINIO_SECRET_KEY: Object.freeze({ secretName: 'streamforge-minio', key: 'secret-key' }),
+  }),
+});
+
 export const DEFAULT_JOB_SETTINGS: Omit<JobSettings, 'image' | 'namespace'> = Object.freeze({
   imagePullPolicy: 'Always',
   serviceAccountName: 'streamforge-worker',
@@ -79,6 +101,7 @@ export const DEFAULT_JOB_SETTINGS: Omit<JobSettings, 'image' | 'namespace'> = Ob
   secretEnv: DEFAULT_SECRET_ENV,
   kafkaCaSecretName: 'streamforge-cluster-ca-cert',
   resources: Object.freeze({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } }),
+  roles: Object.freeze({ trainer: DEFAULT_TRAINER_JOB_SETTINGS }),
   activeDeadlineSeconds: 86_400,
   ttlSecondsAfterFinished: 86_400,
   dataSizeLimit: '1Gi',
@@ -173,8 +196,19 @@ function podSpec(role: StageRole, command: StartCommand, settings: JobSettings):
   };
 }
 
+/** The resources of a role's Jobs: its own when it has them, else the shared ones. */
+export function stageResources(role: string, settings: JobSettings): JobResources {
+  return settings.roles[role]?.resources ?? settings.resources;
+}
+
+/** The credentials of a role's Jobs: the shared ones plus its own. */
+export function stageSecretEnv(role: string, settings: JobSettings): Readonly<Record<string, SecretKeyRef>> {
+  return { ...settings.secretEnv, ...settings.roles[role]?.secretEnv };
+}
+
 function container(role: StageRole, command: StartCommand, settings: JobSettings): V1Container {
-  const secretEnv: V1EnvVar[] = Object.entries(settings.secretEnv).map(([name, ref]) => ({
+  const resources = stageResources(role, settings);
+  const secretEnv: V1EnvVar[] = Object.entries(stageSecretEnv(role, settings)).map(([name, ref]) => ({
     name,
     valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
   }));
@@ -195,8 +229,8 @@ function container(role: StageRole, command: StartCommand, settings: JobSettings
     livenessProbe: { httpGet: { path: '/health/live', port: 'http' } },
     readinessProbe: { httpGet: { path: '/health/ready', port: 'http' } },
     resources: {
-      requests: { cpu: settings.resources.requests.cpu, memory: settings.resources.requests.memory },
-      limits: { cpu: settings.resources.limits.cpu, memory: settings.resources.limits.memory },
+      requests: { cpu: resources.requests.cpu, memory: resources.requests.memory },
+      limits: { cpu: resources.limits.cpu, memory: resources.limits.memory },
     },
     securityContext: {
       allowPrivilegeEscalation: false,

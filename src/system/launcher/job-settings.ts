@@ -1,6 +1,6 @@
 import { ConfigError } from '../../protocol/index.ts';
 import { ASSIGNMENT_ENV, DEFAULT_JOB_SETTINGS } from './job-manifest.ts';
-import type { JobSettings } from './job-manifest.ts';
+import type { JobSettings, SecretKeyRef } from './job-manifest.ts';
 import { isDns1123Label } from './job-names.ts';
 
 /** What the composition root passes: the image and namespace from configuration, the rest optional. */
@@ -37,6 +37,11 @@ function imageProblems(image: string): string[] {
   return [];
 }
 
+/** Every credential a Job may get: the shared ones and each role's own. */
+function allSecretEnv(s: JobSettings): Array<[string, SecretKeyRef]> {
+  return [...Object.entries(s.secretEnv), ...Object.values(s.roles).flatMap((r) => Object.entries(r.secretEnv ?? {}))];
+}
+
 function settingsProblems(s: JobSettings): string[] {
   const problems: string[] = [];
   if (!isDns1123Label(s.namespace)) problems.push(`K8S_NAMESPACE ${JSON.stringify(s.namespace)} is not a DNS-1123 label`);
@@ -44,12 +49,12 @@ function settingsProblems(s: JobSettings): string[] {
     ['service account', s.serviceAccountName],
     ['ConfigMap', s.configMapName],
     ...(s.kafkaCaSecretName !== null ? [['Kafka CA Secret', s.kafkaCaSecretName] as [string, string]] : []),
-    ...Object.entries(s.secretEnv).map(([env, ref]): [string, string] => [`Secret for ${env}`, ref.secretName]),
+    ...allSecretEnv(s).map(([env, ref]): [string, string] => [`Secret for ${env}`, ref.secretName]),
   ];
   for (const [what, name] of names) {
     if (name.length > 253 || !DNS_1123_SUBDOMAIN.test(name)) problems.push(`${what} name ${JSON.stringify(name)} is not a DNS-1123 subdomain`);
   }
-  for (const [env, ref] of Object.entries(s.secretEnv)) {
+  for (const [env, ref] of allSecretEnv(s)) {
     if (!ENV_NAME.test(env)) problems.push(`${JSON.stringify(env)} is not an environment variable name`);
     if (env === 'STREAMFORGE_API_TOKEN') problems.push('STREAMFORGE_API_TOKEN must never reach a Job');
     if ((ASSIGNMENT_ENV as readonly string[]).includes(env)) problems.push(`${env} is set by the launcher and cannot come from a Secret`);
@@ -60,6 +65,16 @@ function settingsProblems(s: JobSettings): string[] {
     ['memory request', s.resources.requests.memory],
     ['cpu limit', s.resources.limits.cpu],
     ['memory limit', s.resources.limits.memory],
+    ...Object.entries(s.roles).flatMap(([role, r]): Array<[string, string]> =>
+      r.resources === undefined
+        ? []
+        : [
+            [`${role} cpu request`, r.resources.requests.cpu],
+            [`${role} memory request`, r.resources.requests.memory],
+            [`${role} cpu limit`, r.resources.limits.cpu],
+            [`${role} memory limit`, r.resources.limits.memory],
+          ],
+    ),
     ['/data size limit', s.dataSizeLimit],
     ['/tmp size limit', s.tmpSizeLimit],
   ];

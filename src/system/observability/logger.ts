@@ -8,7 +8,7 @@ export function createLogger(level: string, name = 'streamforge'): PinoLogger {
       name,
       level,
       redact: {
-        paths: ['*.password', '*.KAFKA_PASSWORD', '*.ARANGO_PASSWORD', '*.STREAMFORGE_API_TOKEN', '*.authorization'],
+        paths: ['*.password', '*.KAFKA_PASSWORD', '*.ARANGO_PASSWORD', '*.STREAMFORGE_API_TOKEN', '*.MINIO_SECRET_KEY', '*.secretKey', '*.authorization'],
         censor: '[redacted]',
       },
     },
