@@ -1,5 +1,4 @@
 import { checkPeriod } from './check-period.ts';
-import type { CandleSeries } from './candle-series.ts';
 
 /**
  * Average true range as TA-Lib computes it: true range TR_t = max(high_t, close_{t−1}) −
@@ -34,7 +33,7 @@ export class Atr {
 }
 
 /** ATR of a whole series: NaN for the first `period` candles. */
-export function atr(candles: Pick<CandleSeries, 'high' | 'low' | 'close'>, period: number): Float64Array {
+export function atr(candles: { readonly [K in 'high' | 'low' | 'close']: ArrayLike<number> }, period: number): Float64Array {
   const state = new Atr(period);
   const { high, low, close } = candles;
   const out = new Float64Array(close.length);

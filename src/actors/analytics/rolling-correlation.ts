@@ -5,7 +5,9 @@ import { correlationFromMoments } from './correlation-from-moments.ts';
  * Pearson correlations of N series over their last `window` values, updated in O(N²) per step:
  * the window's sums and cross sums are adjusted by the row that enters and the row that leaves.
  * Sums are taken relative to each series' mean at the last recompute and recomputed from the
- * buffer every `window` steps (amortised O(N²) too), so rounding drift cannot accumulate.
+ * buffer every `window` steps (amortised O(N²) too), so rounding drift cannot accumulate; and
+ * before a matrix is read, a series whose centred sum of squares is tiny next to the squares
+ * added and removed since (cancellation) has everything recomputed from the buffer first.
  */
 export class RollingCorrelation {
   readonly nodes: number;
@@ -17,6 +19,8 @@ export class RollingCorrelation {
   readonly #cross: Float64Array;
   readonly #entering: Float64Array;
   readonly #leaving: Float64Array;
+  /** Per series, Σ of the squared terms added to and removed from its sum of squares since the last recompute. */
+  readonly #churn: Float64Array;
   #next = 0;
   #count = 0;
   #sinceRecompute = 0;
@@ -32,6 +36,7 @@ export class RollingCorrelation {
     this.#cross = new Float64Array(nodes * nodes);
     this.#entering = new Float64Array(nodes);
     this.#leaving = new Float64Array(nodes);
+    this.#churn = new Float64Array(nodes);
   }
 
   get full(): boolean {
@@ -64,6 +69,7 @@ export class RollingCorrelation {
   correlations(out: Float64Array = new Float64Array(this.nodes * this.nodes)): Float64Array {
     const n = this.nodes;
     if (!this.full) return out.fill(Number.NaN);
+    if (this.#cancelled()) this.#recompute();
     correlationFromMoments(this.#sum, this.#cross, this.#shift, this.window, n, out);
     return out;
   }
@@ -77,6 +83,7 @@ export class RollingCorrelation {
       const xi = inRow[i] ?? 0;
       const oi = outRow[i] ?? 0;
       this.#sum[i] = (this.#sum[i] ?? 0) + xi - oi;
+      this.#churn[i] = (this.#churn[i] ?? 0) + xi * xi + oi * oi;
       const row = i * n;
       if (leaving) {
         for (let j = i; j < n; j++) cross[row + j] = (cross[row + j] ?? 0) + xi * (inRow[j] ?? 0) - oi * (outRow[j] ?? 0);
@@ -84,6 +91,16 @@ export class RollingCorrelation {
         for (let j = i; j < n; j++) cross[row + j] = (cross[row + j] ?? 0) + xi * (inRow[j] ?? 0);
       }
     }
+  }
+
+  #cancelled(): boolean {
+    const n = this.nodes;
+    for (let i = 0; i < n; i++) {
+      const s = this.#sum[i] ?? 0;
+      const centred = (this.#cross[i * n + i] ?? 0) - (s * s) / this.window;
+      if (centred < 1e-6 * (this.#churn[i] ?? 0)) return true;
+    }
+    return false;
   }
 
   #recompute(): void {
@@ -97,6 +114,7 @@ export class RollingCorrelation {
     }
     this.#sum.fill(0);
     this.#cross.fill(0);
+    this.#churn.fill(0);
     for (let t = 0; t < rows; t++) {
       for (let i = 0; i < n; i++) this.#entering[i] = (this.#ring[t * n + i] ?? 0) - (this.#shift[i] ?? 0);
       this.#leaving.fill(0);

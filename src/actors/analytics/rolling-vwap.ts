@@ -1,5 +1,4 @@
 import { checkPeriod } from './check-period.ts';
-import type { CandleSeries } from './candle-series.ts';
 import { RollingWindow } from './rolling-window.ts';
 
 /**
@@ -32,7 +31,7 @@ export class RollingVwap {
 }
 
 /** Rolling VWAP of a whole series: NaN for the first `period − 1` candles. */
-export function rollingVwap(candles: Pick<CandleSeries, 'high' | 'low' | 'close' | 'volume'>, period: number): Float64Array {
+export function rollingVwap(candles: { readonly [K in 'high' | 'low' | 'close' | 'volume']: ArrayLike<number> }, period: number): Float64Array {
   const state = new RollingVwap(period);
   const { high, low, close, volume } = candles;
   const out = new Float64Array(close.length);

@@ -2,7 +2,13 @@
  * The last `length` values of a stream with their sum and sum of squares, O(1) per value.
  * Sums are kept relative to a shift (the window's mean at the last recompute) and recomputed from
  * the buffer every `length` values, so rounding drift stays bounded however long the stream runs.
+ * A variance that is tiny next to the squares added and removed since (values that left the window
+ * were far apart, the ones in it nearly equal) would have lost digits to cancellation: it is then
+ * recomputed from the buffer in two passes, so it stays within ~1e-10 relative of the exact value.
  */
+/** Below this share of the churn, a centred sum of squares has lost too many digits. */
+const CANCELLATION = 1e-6;
+
 export class RollingWindow {
   readonly length: number;
   readonly #values: Float64Array;
@@ -11,6 +17,8 @@ export class RollingWindow {
   #shift = 0;
   #sum = 0;
   #sumSquares = 0;
+  /** Σ of the squared terms added to and removed from #sumSquares since the last recompute. */
+  #churn = 0;
   #sinceRecompute = 0;
 
   constructor(length: number) {
@@ -33,6 +41,7 @@ export class RollingWindow {
       const old = (this.#values[this.#next] ?? 0) - this.#shift;
       this.#sum -= old;
       this.#sumSquares -= old * old;
+      this.#churn += old * old;
     } else {
       this.#count += 1;
     }
@@ -40,6 +49,7 @@ export class RollingWindow {
     const d = value - this.#shift;
     this.#sum += d;
     this.#sumSquares += d * d;
+    this.#churn += d * d;
     this.#next = this.#next + 1 === this.length ? 0 : this.#next + 1;
     this.#sinceRecompute += 1;
     if (this.#sinceRecompute >= this.length) this.#recompute();
@@ -64,7 +74,12 @@ export class RollingWindow {
   variance(): number {
     const n = this.#count;
     if (n < 2) return Number.NaN;
-    return Math.max(0, (this.#sumSquares - (this.#sum * this.#sum) / n) / (n - 1));
+    let centred = this.#sumSquares - (this.#sum * this.#sum) / n;
+    if (centred < CANCELLATION * this.#churn) {
+      this.#recompute();
+      centred = this.#sumSquares - (this.#sum * this.#sum) / n;
+    }
+    return Math.max(0, centred / (n - 1));
   }
 
   #recompute(): void {
@@ -82,5 +97,6 @@ export class RollingWindow {
     }
     this.#sum = sum;
     this.#sumSquares = squares;
+    this.#churn = squares;
   }
 }
