@@ -61,6 +61,10 @@ export type GraphSnapshotEnd = z.infer<typeof GraphSnapshotEnd>;
 export const GraphFeaturesMessage = z.union([GraphSnapshot, GraphSnapshotEnd]);
 export type GraphFeaturesMessage = z.infer<typeof GraphFeaturesMessage>;
 
+export function isGraphSnapshotEnd(m: GraphFeaturesMessage): m is GraphSnapshotEnd {
+  return 'end_of_stream' in m;
+}
+
 /** The topic a workflow's graph-builder publishes on. */
 export function graphFeaturesTopic(queueId: string): string {
   return `${queueId}-graph-features`;
