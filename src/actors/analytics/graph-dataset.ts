@@ -42,26 +42,13 @@ export function buildGraphDataset(snapshots: readonly DatasetSnapshot[], options
   if (!Number.isInteger(horizon) || horizon < 1) throw new ValidationError(`horizon must be a positive whole number of candles, got ${horizon}`);
   const first = checkRun(snapshots);
   const n = first.symbols.length;
-  const f = first.features.length;
   const shares = options.split ?? DEFAULT_SPLIT;
-  const minimum = minimumSnapshots(first.window, horizon, shares);
-  if (snapshots.length < minimum) {
-    throw new ValidationError(
-      `too few snapshots: ${snapshots.length}, at least ${minimum} needed for window ${first.window}, horizon ${horizon} ` +
-        `and a ${shares.train}/${shares.val}/${shares.test} split (two purge gaps of window + horizon = ${first.window + horizon}); ` +
-        'the range needs that many candles after the graph warm-up',
-      { details: { snapshots: snapshots.length, minimum } },
-    );
-  }
+  checkLength(snapshots.length, first.window, horizon, shares);
   const forward = forwardReturns(snapshots.map((s) => s.returns), n, horizon);
   const labelled = snapshots.length - horizon;
   const split = purgedSplit(labelled, first.window + horizon, shares);
   const band = flatBand(forward.subarray(split.train.start * n, split.train.end * n), options.flatShare ?? 1 / 3);
-  const trainRows = new Float64Array((split.train.end - split.train.start) * n * f);
-  for (let t = split.train.start; t < split.train.end; t++) {
-    for (let i = 0; i < n; i++) trainRows.set(snapshots[t]?.x[i] ?? [], ((t - split.train.start) * n + i) * f);
-  }
-  const scaler = FeatureScaler.fit(first.features, trainRows, (split.train.end - split.train.start) * n);
+  const scaler = fitScaler(snapshots, split.train, first.features);
   const samples = (part: SplitPart): GraphSamples => {
     const inputs = graphInputs(snapshots.slice(part.start, part.end), scaler);
     const labels = new Int32Array((part.end - part.start) * n);
@@ -76,6 +63,25 @@ export function minimumSnapshots(window: number, horizon: number, shares: SplitS
   return minimumLabelled(window + horizon, shares) + horizon;
 }
 
+function checkLength(count: number, window: number, horizon: number, shares: SplitShares): void {
+  const minimum = minimumSnapshots(window, horizon, shares);
+  if (count >= minimum) return;
+  throw new ValidationError(
+    `too few snapshots: ${count}, at least ${minimum} needed for window ${window}, horizon ${horizon} ` +
+      `and a ${shares.train}/${shares.val}/${shares.test} split (two purge gaps of window + horizon = ${window + horizon}); ` +
+      'the range needs that many candles after the graph warm-up',
+    { details: { snapshots: count, minimum } },
+  );
+}
+
+/** The scaler of the training part: every node of every training snapshot is a row. */
+function fitScaler(snapshots: readonly DatasetSnapshot[], train: SplitPart, features: readonly string[]): FeatureScaler {
+  const f = features.length;
+  const rows: number[] = [];
+  for (let t = train.start; t < train.end; t++) for (const row of snapshots[t]?.x ?? []) rows.push(...row);
+  return FeatureScaler.fit(features, rows, rows.length / f);
+}
+
 function checkRun(snapshots: readonly DatasetSnapshot[]): DatasetSnapshot {
   const first = snapshots[0];
   if (first === undefined) throw new ValidationError('no snapshot to build a dataset from');
@@ -85,6 +91,9 @@ function checkRun(snapshots: readonly DatasetSnapshot[]): DatasetSnapshot {
     previous = s.time;
     if (s.window !== first.window) throw new ValidationError(`snapshot at ${s.time} has window ${s.window}, the first ${first.window}`);
     if (s.returns.length !== first.symbols.length) throw new ValidationError(`snapshot at ${s.time} has ${s.returns.length} returns for ${first.symbols.length} symbols`);
+    if (s.x.length !== first.symbols.length || s.x.some((row) => row.length !== first.features.length)) {
+      throw new ValidationError(`snapshot at ${s.time}: x must be ${first.symbols.length}×${first.features.length} (symbols × features)`);
+    }
   }
   return first;
 }
