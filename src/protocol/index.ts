@@ -20,3 +20,7 @@ export * from './exchange.ts';
 export * from './json-schema.ts';
 export * from './parse-json.ts';
 export * from './assert-never.ts';
+export * from './indicators.ts';
+export * from './graph.ts';
+export * from './graph-snapshot.ts';
+export * from './feature-scaler.ts';

@@ -5,6 +5,8 @@ import { DataMessage, DeadLetter, EndOfStream } from './data-message.ts';
 import { TelemetryEvent } from './events.ts';
 import { Workflow } from './workflow.ts';
 import { ErrorBody, QueueListResponse } from './api.ts';
+import { GraphBody } from './graph.ts';
+import { GraphFeaturesMessage, GraphSnapshot, GraphSnapshotEnd } from './graph-snapshot.ts';
 
 const schemas = {
   Command,
@@ -20,6 +22,10 @@ const schemas = {
   Workflow,
   QueueListResponse,
   ErrorBody,
+  GraphSnapshot,
+  GraphSnapshotEnd,
+  GraphFeaturesMessage,
+  GraphBody,
 } as const;
 
 /** Every wire message as JSON Schema (draft 2020-12), derived from the zod schemas. */

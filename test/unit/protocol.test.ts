@@ -206,6 +206,10 @@ describe('protocolJsonSchemas', () => {
     'Workflow',
     'QueueListResponse',
     'ErrorBody',
+    'GraphSnapshot',
+    'GraphSnapshotEnd',
+    'GraphFeaturesMessage',
+    'GraphBody',
   ];
 
   it('gives a draft 2020-12 JSON Schema for every wire message', () => {

@@ -11,6 +11,7 @@ import { holesFor } from './holes.ts';
 import type { SymbolHoles } from './holes.ts';
 import { LiveFeed } from './live-feed.ts';
 import { MARKET_DATA_ROUTES } from './market-data-routes.ts';
+import { installSyntheticMarket } from './market-price-path.ts';
 import type { MarketContext } from './market-data-routes.ts';
 import { createPrng } from './prng.ts';
 import type { Prng } from './prng.ts';
@@ -199,6 +200,7 @@ function startLive(server: Server, resolved: ResolvedOptions, core: SimulatorCor
  */
 export async function startExchangeSimulator(opts: SimulatorOptions = {}): Promise<ExchangeSimulator> {
   const resolved = resolveOptions(opts);
+  if (resolved.market !== undefined) installSyntheticMarket(resolved.seed, resolved.market);
   const core = new SimulatorCore(resolved);
   const pending = new Set<NodeJS.Timeout>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {

@@ -19,3 +19,4 @@ export { generateKline } from './kline-generator.ts';
 export { KLINE_INTERVALS, floorOpen, nextOpen, closeTimeOf } from './intervals.ts';
 export type { KlineInterval } from './intervals.ts';
 export { DEFAULT_SEED, DEFAULT_LISTED_AT_MS } from './simulator-defaults.ts';
+export { syntheticMarketKlines } from './synthetic-market-klines.ts';

@@ -19,6 +19,8 @@ export interface PricePath {
 }
 
 const paths = new Map<string, PricePath>();
+/** Symbols whose prices follow a synthetic market, by `seed|symbol`, with the market's identity. */
+const marketPaths = new Map<string, { readonly path: PricePath; readonly identity: string }>();
 
 /**
  * A sine-like periodic wave of `turns` (period 1, range [-1, 1]) made of two parabolas: smooth
@@ -32,6 +34,8 @@ function wave(turns: number): number {
 /** The price path of (seed, symbol): a smooth function of time, so consecutive klines join up. */
 export function pricePath(seed: number, symbol: string): PricePath {
   const cacheKey = `${seed}|${symbol}`;
+  const fromMarket = marketPaths.get(cacheKey);
+  if (fromMarket !== undefined) return fromMarket.path;
   let path = paths.get(cacheKey);
   if (path === undefined) {
     path = buildPath(seed, symbol);
@@ -73,4 +77,23 @@ function buildPath(seed: number, symbol: string): PricePath {
       return lastUnits;
     },
   };
+}
+
+/**
+ * Makes `symbol`'s prices under data seed `seed` follow `path` (a synthetic market's) for the rest
+ * of the process: klines, trades, books and the firehose all read prices here. Installing the same
+ * market again is a no-op; a different market for the same seed and symbol, or a symbol whose
+ * default path was already served under that seed, is refused: give the market a seed of its own.
+ */
+export function installMarketPath(seed: number, symbol: string, identity: string, path: () => PricePath): void {
+  const cacheKey = `${seed}|${symbol}`;
+  const installed = marketPaths.get(cacheKey);
+  if (installed !== undefined) {
+    if (installed.identity === identity) return;
+    throw new RangeError(`seed ${seed} already serves ${symbol} from another synthetic market in this process; give this market its own seed`);
+  }
+  if (paths.has(cacheKey)) {
+    throw new RangeError(`seed ${seed} already served ${symbol}'s default prices in this process; give the synthetic market its own seed`);
+  }
+  marketPaths.set(cacheKey, { path: path(), identity });
 }

@@ -1,3 +1,5 @@
+import { SyntheticMarket } from '../synthetic-market/index.ts';
+import type { SyntheticMarketSpec } from '../synthetic-market/index.ts';
 import type { Hole } from './holes.ts';
 import type { RateLimitRule } from './rate-limiter.ts';
 import { isLegalSymbol } from './request-params.ts';
@@ -46,6 +48,13 @@ export interface SimulatorOptions {
   readonly ws?: WsOptions;
   /** The archive file server on the same port (`/data/spot/...`). */
   readonly archive?: ArchiveOptions;
+  /**
+   * A synthetic market its symbols' prices follow (REST and archive klines, trades, books and live
+   * events alike), e.g. `{ kind: 'planted-clusters', symbols: […12], seed: 7 }`. Those symbols are
+   * listed (from the market's start unless `symbols` says otherwise); other symbols keep their
+   * default prices. The market is tied to the data `seed` for the life of the process.
+   */
+  readonly market?: SyntheticMarketSpec;
 }
 
 /** Options with defaults applied, checked once. */
@@ -62,6 +71,7 @@ export interface ResolvedOptions {
   readonly ws: ResolvedWsOptions;
   readonly archiveMissing: ReadonlySet<string>;
   readonly archiveCorrupt: ReadonlySet<string>;
+  readonly market: SyntheticMarket | undefined;
 }
 
 /** Applies defaults and reports every invalid option in one RangeError. */
@@ -72,6 +82,11 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
   for (const [symbol, spec] of Object.entries(symbols)) {
     if (!isLegalSymbol(symbol)) problems.push(`symbol ${JSON.stringify(symbol)} is not ^[A-Z0-9-_.]{1,20}$`);
     listedAtMs.set(symbol, spec.listedAtMs ?? DEFAULT_LISTED_AT_MS);
+  }
+  const market = syntheticMarket(opts.market, problems);
+  for (const symbol of market?.spec.symbols ?? []) {
+    if (!isLegalSymbol(symbol)) problems.push(`market symbol ${JSON.stringify(symbol)} is not ^[A-Z0-9-_.]{1,20}$`);
+    if (!listedAtMs.has(symbol)) listedAtMs.set(symbol, market?.startMs ?? DEFAULT_LISTED_AT_MS);
   }
   if (listedAtMs.size === 0) problems.push('symbols: at least one symbol is needed');
   const serverErrorRate = opts.serverErrorRate ?? 0;
@@ -104,7 +119,18 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
     ws,
     archiveMissing: new Set(opts.archive?.missing ?? []),
     archiveCorrupt: new Set(opts.archive?.corrupt ?? []),
+    market,
   };
+}
+
+function syntheticMarket(spec: SyntheticMarketSpec | undefined, problems: string[]): SyntheticMarket | undefined {
+  if (spec === undefined) return undefined;
+  try {
+    return new SyntheticMarket(spec);
+  } catch (err) {
+    problems.push(`market: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 export function isProbability(p: number): boolean {
