@@ -25,3 +25,4 @@ export * from './graph-inputs.ts';
 export * from './graph-dataset.ts';
 export * from './classification-metrics.ts';
 export * from './majority-baseline.ts';
+export * from './train-universe.ts';
