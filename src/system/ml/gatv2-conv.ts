@@ -27,8 +27,9 @@ const NO_EDGE = -1e9;
  * For each head: `e_ij = aᵀ LeakyReLU(W_t h_i + W_s h_j)`, `α_ij = softmax_j(e_ij)` over the neighbours
  * of `i` (a non-zero edge weight) and `i` itself, everything else masked out; `h'_i = Σ_j α_ij W_s h_j`;
  * heads concatenated or averaged, then `+ b` and the activation. Edges only decide who attends to whom:
- * their weights are not features here. The pairwise term is a `[batch, heads, N, N, channels]` tensor,
- * which is what GATv2 costs; batched `matMul` throughout (no `gather` gradient on WASM).
+ * their weights are not features here (PyG's lin_l/lin_r biases are left out: `b` comes after mixing).
+ * The pairwise term holds `N² × batch × heads × channels` values, which is what GATv2 costs; batched
+ * `matMul` throughout (no `gather` gradient on WASM).
  */
 export class GatV2Conv extends tf.layers.Layer {
   static className = 'GatV2Conv';
@@ -78,7 +79,7 @@ export class GatV2Conv extends tf.layers.Layer {
       const source = nodeWiseMatMul(h, w.source.read()); // [batch, N, heads × channels]
       const target = nodeWiseMatMul(h, w.target.read());
       // Pairs laid out [N (i), N (j), batch × heads × channels]: rank 3 keeps the reductions of the
-      // backward pass on tfjs's fast paths (rank-5 broadcasts made WASM's Sum 20× slower).
+      // backward pass on tfjs's fast paths (with rank-5 broadcasts the backward pass spent most of its time in WASM's Sum).
       const byNode = (t: tf.Tensor) => tf.transpose(t, [1, 0, 2]).reshape([nodes, batch * width]);
       const pairs = tf.leakyRelu(tf.add(tf.expandDims(byNode(target), 1), tf.expandDims(byNode(source), 0)), NEGATIVE_SLOPE);
       // aᵀ per head as one product with a block-diagonal [heads, heads × channels] matrix, taken transposed:
