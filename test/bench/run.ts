@@ -6,6 +6,7 @@ import { benchKafka } from './kafka-mailbox.bench.ts';
 import { benchArchiveVsRest } from './archive-vs-rest.bench.ts';
 import { benchLiveLatency } from './live-latency.bench.ts';
 import { benchGraphBuilder } from './graph-builder.bench.ts';
+import { benchGnnEpoch } from './gnn-epoch.bench.ts';
 
 /** `npm run bench`: every benchmark, each printing what it measured side by side and its ratio against the target. */
 const only = process.argv.slice(2);
@@ -16,6 +17,7 @@ const benches: Array<[string, () => Promise<{ lines: BenchLine[]; ratios: BenchR
   ['archive against REST, one month of 1m candles', benchArchiveVsRest],
   ['live stream latency, WebSocket event to stored record', benchLiveLatency],
   ['graph snapshot builder', benchGraphBuilder],
+  ['GNN epoch time, WASM against pure-JS cpu', benchGnnEpoch],
 ];
 
 console.log(`StreamForge benchmarks — Node ${process.version}, ${new Date().toISOString()}`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ModelBackendNames } from '../../actors/ports/model-backend.ts';
 import { ConfigError } from '../../protocol/index.ts';
 import { parseS3Endpoint, S3_ENDPOINT_FORMS } from './s3-endpoint.ts';
 
@@ -31,6 +32,8 @@ export const ConfigSchema = z.object({
   BOOK_SNAPSHOT_INTERVAL_MS: positiveInt(60_000),
   /** Levels per side in a stored book snapshot. */
   BOOK_TOP_LEVELS: positiveInt(20),
+  /** TensorFlow.js backend of the model trainer: `wasm` (bundled), `cpu` (pure JS) or `tensorflow` (needs `@tensorflow/tfjs-node` installed). */
+  TF_BACKEND: z.enum(ModelBackendNames).default('wasm'),
   /** Attempts for one exchange request on retriable failures (network, 5xx, 429). */
   EXCHANGE_MAX_ATTEMPTS: positiveInt(6),
   EXCHANGE_TIMEOUT_MS: positiveInt(10_000),
