@@ -2,18 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import {
-  GraphSnapshotBuilder,
   LabelClasses,
-  alignCandles,
   buildGraphDataset,
   classPriors,
   classificationMetrics,
   majorityBaseline,
 } from '../../src/actors/analytics/index.ts';
 import type { ClassificationMetrics, GraphDataset, SplitPart } from '../../src/actors/analytics/index.ts';
-import { candleFromKline } from '../../src/protocol/index.ts';
 import type { GraphSnapshot } from '../../src/protocol/index.ts';
-import { syntheticMarketKlines } from '../helpers/exchange-simulator/index.ts';
+import { syntheticSnapshots } from '../helpers/synthetic-snapshots.ts';
 import { classProbabilities, fitLinearForecast, predict } from '../helpers/linear-forecast.ts';
 
 /**
@@ -24,7 +21,6 @@ import { classProbabilities, fitLinearForecast, predict } from '../helpers/linea
  * cluster, (d) the mean return of the node and its graph neighbours (what a GCN aggregates),
  * each turned into class probabilities with a Gaussian residual and scored on the test part.
  */
-const HOUR = 3_600_000;
 const FROM = Date.UTC(2024, 0, 1);
 const CANDLES = 9000;
 const SYMBOLS = Array.from({ length: 12 }, (_, i) => `ORC${String.fromCharCode(65 + i)}USDT`);
@@ -45,15 +41,7 @@ const graphMean: Predictors = (s, i) => {
 };
 
 function snapshotsOf(kind: 'planted-clusters' | 'random-walks', seed: number): GraphSnapshot[] {
-  const rows = syntheticMarketKlines({ kind, symbols: SYMBOLS, seed, startMs: FROM - 100 * HOUR }, '1h', FROM, CANDLES);
-  const candles = rows.map((r, i) => r.map((k) => candleFromKline(k, SYMBOLS[i] ?? '', '1h')));
-  const builder = new GraphSnapshotBuilder({ queueId: 'wf-oracle', interval: '1h', symbols: SYMBOLS });
-  const out: GraphSnapshot[] = [];
-  for (const step of alignCandles(candles)) {
-    const s = builder.push(step.time, step.candles);
-    if (s !== undefined) out.push(s);
-  }
-  return out;
+  return syntheticSnapshots({ kind, symbols: SYMBOLS, seed, candles: CANDLES, fromMs: FROM });
 }
 
 function rowsOf(snapshots: readonly GraphSnapshot[], part: SplitPart, predictors: Predictors): { x: number[]; y: number[]; p: number } {

@@ -54,7 +54,7 @@ export interface UniverseTrainingResult {
   readonly metrics: { readonly gnn: ModelScore; readonly mlp: ModelScore; readonly logistic: ModelScore; readonly majority: ModelScore };
   /** The training period's class priors (the majority baseline), in {@link LabelClasses} order. */
   readonly priors: readonly number[];
-  /** True when the graph network beats its own MLP baseline on the test period (higher accuracy, not worse log loss). */
+  /** True when the graph network beats its own MLP baseline on the test period: see {@link promotable}. */
   readonly promoted: boolean;
 }
 
@@ -99,7 +99,7 @@ export async function trainUniverse(snapshots: readonly DatasetSnapshot[], backe
       fits: { gnn, mlp, logistic },
       metrics,
       priors: [...priors],
-      promoted: beats(metrics.gnn, metrics.mlp),
+      promoted: promotable(metrics),
     };
   } catch (err) {
     for (const f of fitted) f.model.dispose();
@@ -107,9 +107,15 @@ export async function trainUniverse(snapshots: readonly DatasetSnapshot[], backe
   }
 }
 
-/** The promotion rule: strictly more accurate than the baseline, and no worse calibrated. */
-export function beats(model: ModelScore, baseline: ModelScore): boolean {
-  return model.accuracy > baseline.accuracy && model.log_loss <= baseline.log_loss;
+/**
+ * The promotion rule: on the test period the graph network is strictly more accurate than its MLP
+ * baseline and has a lower log loss than both the MLP and the class priors. The second half keeps a
+ * lucky draw on a market without structure (a few hundredths of accuracy either way) from being
+ * promoted: a model no better calibrated than the priors has learned nothing.
+ */
+export function promotable(metrics: { readonly gnn: ModelScore; readonly mlp: ModelScore; readonly majority: ModelScore }): boolean {
+  const { gnn, mlp, majority } = metrics;
+  return gnn.accuracy > mlp.accuracy && gnn.log_loss < mlp.log_loss && gnn.log_loss < majority.log_loss;
 }
 
 function score(samples: GraphSamples, probabilities: ArrayLike<number>): ModelScore {
