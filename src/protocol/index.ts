@@ -24,3 +24,4 @@ export * from './indicators.ts';
 export * from './graph.ts';
 export * from './graph-snapshot.ts';
 export * from './feature-scaler.ts';
+export * from './model.ts';

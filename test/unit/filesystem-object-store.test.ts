@@ -28,14 +28,16 @@ objectStoreContract('FilesystemObjectStore in a temp dir', async () => {
 });
 
 describe('FilesystemObjectStore', () => {
-  it('is the default: files under STREAMFORGE_DATA_DIR/models/ in the key layout', async () => {
+  it('is the default: models under STREAMFORGE_DATA_DIR/models/<id>/, and no key outside models/ and checkpoints/', async () => {
     const dir = await tempDir();
     try {
       const store = createObjectStore(loadConfig({}, { STREAMFORGE_DATA_DIR: dir }));
       assert.equal(store.kind, 'filesystem');
       await store.put('models/m1/model.json', new TextEncoder().encode('{}'));
-      assert.equal(await readFile(join(dir, 'models', 'models', 'm1', 'model.json'), 'utf8'), '{}');
-      assert.equal(store.uri('models/m1/model.json'), pathToFileURL(join(dir, 'models', 'models', 'm1', 'model.json')).href);
+      assert.equal(await readFile(join(dir, 'models', 'm1', 'model.json'), 'utf8'), '{}');
+      assert.equal(store.uri('models/m1/model.json'), pathToFileURL(join(dir, 'models', 'm1', 'model.json')).href);
+      const refused = await rejectionOf('a put outside models/', () => store.put('bus.sqlite/x', new Uint8Array(1)));
+      assert.ok(refused instanceof ObjectStoreError && !refused.retriable && /start with models\/ or checkpoints\//.test(refused.message), String(refused));
       await store.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Clock, Logger } from '../../actors/ports/index.ts';
 import type { ObjectStore } from '../../actors/ports/object-store.ts';
 import { ConfigError } from '../../protocol/index.ts';
@@ -8,8 +7,12 @@ import { systemClock } from '../observability/index.ts';
 import { FilesystemObjectStore } from './filesystem-object-store.ts';
 import { MinioObjectStore } from './minio-object-store.ts';
 
-/** The directory under STREAMFORGE_DATA_DIR that stands for the bucket when no S3 server is configured. */
-export const MODELS_DIR = 'models';
+/**
+ * Top-level key prefixes of the embedded default, which stands for the bucket in STREAMFORGE_DATA_DIR
+ * itself (so models land in `data/models/<id>/`, as in the bucket): any other key is refused, so no
+ * object can overwrite the embedded bus or store beside them.
+ */
+export const OBJECT_KEY_ROOTS = ['models', 'checkpoints'] as const;
 
 type ObjectStoreConfig = Pick<
   Config,
@@ -24,10 +27,10 @@ export interface CreateObjectStoreOptions {
 
 /**
  * Where models live for this configuration: the S3 bucket `MINIO_BUCKET_NAME` at `MINIO_ENDPOINT`
- * when set, else files under `STREAMFORGE_DATA_DIR/models/`.
+ * when set, else files under `STREAMFORGE_DATA_DIR` (`models/<id>/…`, `checkpoints/…`).
  */
 export function createObjectStore(config: ObjectStoreConfig, options: CreateObjectStoreOptions = {}): ObjectStore {
-  if (config.MINIO_ENDPOINT === undefined) return new FilesystemObjectStore(join(config.STREAMFORGE_DATA_DIR, MODELS_DIR));
+  if (config.MINIO_ENDPOINT === undefined) return new FilesystemObjectStore(config.STREAMFORGE_DATA_DIR, { topLevel: OBJECT_KEY_ROOTS });
   const endpoint = parseS3Endpoint(config.MINIO_ENDPOINT, config.MINIO_SECURE);
   if (typeof endpoint === 'string') throw new ConfigError(`invalid MINIO_ENDPOINT: ${endpoint}`);
   if (config.MINIO_ACCESS_KEY === undefined || config.MINIO_SECRET_KEY === undefined) {

@@ -20,10 +20,16 @@ const TRANSIENT_FS_CODES = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EINT
 export class FilesystemObjectStore implements ObjectStore {
   readonly kind = 'filesystem' as const;
   readonly #root: string;
+  readonly #topLevel: ReadonlySet<string> | undefined;
   #closed = false;
 
-  constructor(rootDir: string) {
+  /**
+   * @param options.topLevel The first key segments allowed (e.g. `models`), when `rootDir` holds other
+   *   files too (the data dir with the embedded bus and store). @defaultValue any
+   */
+  constructor(rootDir: string, options: { readonly topLevel?: readonly string[] } = {}) {
     this.#root = resolve(rootDir);
+    this.#topLevel = options.topLevel === undefined ? undefined : new Set(options.topLevel);
   }
 
   async put(key: string, body: Uint8Array): Promise<void> {
@@ -100,6 +106,10 @@ export class FilesystemObjectStore implements ObjectStore {
   #path(key: string): string {
     this.#assertOpen();
     assertObjectKey(key);
+    const top = key.slice(0, key.indexOf('/'));
+    if (this.#topLevel !== undefined && !this.#topLevel.has(top)) {
+      throw new ObjectStoreError(`bad object key ${JSON.stringify(key)}: keys here start with ${[...this.#topLevel].map((t) => `${t}/`).join(' or ')}`, { retriable: false });
+    }
     const path = join(this.#root, ...key.split('/'));
     if (!path.startsWith(this.#root + sep)) throw new ObjectStoreError(`bad object key ${JSON.stringify(key)}: it leaves the store's directory`, { retriable: false });
     return path;
