@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { MarketSymbol } from './market-symbol.ts';
 
 /** Commands on `queue-control`, as the original wrote them. Unknown fields are kept (additive evolution). */
 export const StartCommand = z.looseObject({
   command: z.literal('start'),
   queue_id: z.string().min(1),
   target: z.string().min(1),
-  symbol: z.string().min(1),
+  symbol: MarketSymbol,
   type: z.string().min(1),
   time_range: z.string().min(1),
   kafka_topic: z.string().min(1),

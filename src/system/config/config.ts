@@ -18,6 +18,31 @@ export const ConfigSchema = z.object({
   STREAMFORGE_DATA_DIR: z.string().min(1).default('./data'),
   STREAMFORGE_LAUNCHER: z.enum(['inprocess', 'process', 'kubernetes']).default('inprocess'),
   STREAMFORGE_API_TOKEN: optionalText,
+  /** The address `serve` binds; anything but loopback needs the token for roles that serve the API. */
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Lets `all`/`manager` bind beyond loopback without `STREAMFORGE_API_TOKEN` (an authenticating proxy in front). */
+  STREAMFORGE_INSECURE_NO_AUTH: z.stringbool().default(false),
+  /** Host names (comma-separated) requests may address besides the bound one and loopback. */
+  HTTP_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')),
+  /** The largest request body accepted. */
+  HTTP_BODY_LIMIT_BYTES: positiveInt(1_048_576),
+  /** Time to receive a request's headers. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(30_000),
+  /** Time to receive a whole request (headers and body); answers may take longer (audits, streams). */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(60_000),
+  /** An idle keep-alive connection is closed after this long. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+  /** Connections served at once; more are refused. */
+  HTTP_MAX_CONNECTIONS: positiveInt(1_024),
+  /** Workflow creations (`POST /queues`, `/queues/start-pipeline`) per client and minute. */
+  API_RATE_LIMIT_PER_MINUTE: positiveInt(60),
+  /** Workflows not yet ended, at most; a creation beyond is refused. */
+  MAX_ACTIVE_WORKFLOWS: positiveInt(100),
+  /** `/metrics` needs the API token too (when one is set). */
+  METRICS_REQUIRE_TOKEN: z.stringbool().default(false),
   BINANCE_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.binance.com'),
   BINANCE_WS_URL: z.url({ protocol: /^wss?$/ }).default('wss://stream.binance.com:9443'),
   /** The public bulk archive (data.binance.vision layout). */
