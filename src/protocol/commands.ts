@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { MarketSymbol } from './market-symbol.ts';
 
 /** Commands on `queue-control`, as the original wrote them. Unknown fields are kept (additive evolution). */
 export const StartCommand = z.looseObject({
   command: z.literal('start'),
   queue_id: z.string().min(1),
   target: z.string().min(1),
-  symbol: MarketSymbol,
+  symbol: z.string().min(1),
   type: z.string().min(1),
   time_range: z.string().min(1),
   kafka_topic: z.string().min(1),

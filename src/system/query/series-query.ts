@@ -82,9 +82,10 @@ export async function querySeries(store: Store, q: SeriesQuery): Promise<SeriesR
 async function seriesCollections(store: Store, symbol: string, type: ParsedStreamType): Promise<string[]> {
   const names: string[] = [];
   for (const sameType of sameSeriesTypes(type)) {
-    for (const name of await store.listCollections(seriesCollectionPrefix(symbol, sameType))) {
-      // `btcusdt_ws_trades_` must not pick up `btcusdt_ws_trades_x...` of another type: names end in a date.
-      if (/_\d{4}_\d{2}_\d{2}$/.test(name)) names.push(name);
+    const prefix = seriesCollectionPrefix(symbol, sameType);
+    for (const name of await store.listCollections(prefix)) {
+      // `btcusdt_ws_trades_` must not pick up `btcusdt_ws_trades_x_…` of another type: the rest is the date alone.
+      if (/^\d{4}_\d{2}_\d{2}$/.test(name.slice(prefix.length))) names.push(name);
     }
   }
   return names;

@@ -39,7 +39,9 @@ export const seriesRoutes: FastifyPluginAsyncZod<RouteContext> = (app, { runtime
     if (q.from >= q.to) throw new ValidationError('invalid query: from must be before to (the range is half-open: [from, to))');
     const gone = new AbortController();
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) gone.abort();
+      if (reply.raw.writableFinished) return;
+      gone.abort();
+      log.debug({ reqId: reply.request.id }, 'series caller went away');
     });
     return readSeries(runtime.store, { symbol: q.symbol, type: q.type, fromMs: q.from, toMs: q.to, limit, signal: gone.signal, ...(q.after !== undefined ? { after: q.after } : {}) });
   };
