@@ -109,6 +109,17 @@ export const ConfigSchema = z.object({
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
+/** Rules across settings, checked with the rest (every violation reported at once). */
+const ConfigRules = ConfigSchema.superRefine((c, ctx) => {
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HTTP_HEADERS_TIMEOUT_MS'],
+      message: `HTTP_HEADERS_TIMEOUT_MS (${c.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${c.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`,
+    });
+  }
+});
+
 /**
  * Parses the environment (plus CLI overrides) once; every violation is reported in one message.
  * Only this module reads `process.env`.
@@ -120,7 +131,7 @@ export function loadConfig(
 ): Config {
   const merged: Record<string, string | undefined> = { ...defaults, ...env };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
-  const parsed = ConfigSchema.safeParse(merged);
+  const parsed = ConfigRules.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
   }
