@@ -5,6 +5,7 @@ import { benchWeightBudget } from './weight-budget.bench.ts';
 import { benchKafka } from './kafka-mailbox.bench.ts';
 import { benchArchiveVsRest } from './archive-vs-rest.bench.ts';
 import { benchLiveLatency } from './live-latency.bench.ts';
+import { benchRecordsStreamRss } from './records-stream-rss.bench.ts';
 
 /** `npm run bench`: every benchmark, each printing what it measured side by side and its ratio against the target. */
 const only = process.argv.slice(2);
@@ -14,6 +15,7 @@ const benches: Array<[string, () => Promise<{ lines: BenchLine[]; ratios: BenchR
   ['kafka mailboxes', benchKafka],
   ['archive against REST, one month of 1m candles', benchArchiveVsRest],
   ['live stream latency, WebSocket event to stored record', benchLiveLatency],
+  ['GET /records?format=csv of 1,000,000 records: serving process RSS, this tree and main', () => benchRecordsStreamRss()],
 ];
 
 console.log(`StreamForge benchmarks — Node ${process.version}, ${new Date().toISOString()}`);
