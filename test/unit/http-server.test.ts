@@ -64,6 +64,8 @@ describe('HTTP server: methods, media types, errors', () => {
         ['POST', '/health/live', ['GET']],
         ['HEAD', '/records', ['GET']],
         ['OPTIONS', '/gaps/repair', ['POST']],
+        ['TRACE', '/candles', ['GET']],
+        ['QUERY', '/queues/wf-x/stop', ['POST']],
       ];
       for (const [method, url, allowed] of cases) {
         const res = await server.app.inject({ method: method as 'GET', url });

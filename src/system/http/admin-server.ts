@@ -15,7 +15,7 @@ import { fromFastifyError } from './fastify-errors.ts';
 import { HostGuard, isWildcard } from './host-guard.ts';
 import { errorBody, errorHeaders, httpStatusOf } from './http-errors.ts';
 import { acceptJsonBodiesOnly } from './json-body-parser.ts';
-import { MethodNotAllowed } from './method-not-allowed.ts';
+import { MethodNotAllowed, methodNotAllowed } from './method-not-allowed.ts';
 import { HTTP_LOG_REDACTION } from './redact-authorization.ts';
 import { zodValidatorCompiler } from './request-validation.ts';
 import type { RouteContext } from './route-context.ts';
@@ -134,6 +134,7 @@ export class AdminServer {
       reply.header('x-request-id', req.id);
       const settings = req.routeOptions.config;
       if (settings.probe !== true) this.#guard.check(req.headers.host, req.headers.origin);
+      if (settings.allow !== undefined) methodNotAllowed(req.method, req.routeOptions.url ?? req.url, settings.allow);
       const token = config.STREAMFORGE_API_TOKEN;
       const needsToken = settings.auth === 'api' || (settings.auth === 'metrics' && config.METRICS_REQUIRE_TOKEN);
       if (needsToken && token !== undefined && !bearerTokenMatches(req.headers.authorization, token)) {

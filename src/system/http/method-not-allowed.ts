@@ -1,13 +1,13 @@
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { ErrorCodes, StreamForgeError } from '../../protocol/index.ts';
 
-const METHODS: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
-
 /**
  * 405 with `Allow` for a known path asked with another method (fastify would say 404). Collects
  * each path's methods as routes are added, then, once every route module is in, gives each path
- * a hidden route for the methods it lacks. A static path (`/queues/stop`) thus wins over a
- * parameterised one (`/queues/:queue_id`) for every method, as the router matches per method.
+ * a hidden route for the methods it lacks (every method fastify knows: TRACE and QUERY too). A
+ * static path (`/queues/stop`) thus wins over a parameterised one (`/queues/:queue_id`) for every
+ * method, as the router matches per method. The answer is given in `onRequest` (see
+ * {@link methodNotAllowed}), before fastify looks at a body (it refuses a QUERY without one).
  */
 export class MethodNotAllowed {
   readonly #methods = new Map<string, Set<string>>();
@@ -27,20 +27,17 @@ export class MethodNotAllowed {
   seal(app: FastifyInstance): void {
     this.#sealed = true;
     for (const [url, known] of this.#methods) {
-      const others = METHODS.filter((m) => !known.has(m));
+      const others = app.supportedMethods.filter((m) => !known.has(m)) as HTTPMethods[];
       if (others.length === 0) continue;
       const allow = [...known].join(', ');
-      app.route({
-        method: others,
-        url,
-        schema: { hide: true },
-        config: { auth: 'none' },
-        handler: (req) => {
-          throw new StreamForgeError(ErrorCodes.METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${url.replace(/:(\w+)/g, '{$1}')}; allowed: ${allow}`, {
-            details: { allow },
-          });
-        },
-      });
+      app.route({ method: others, url, schema: { hide: true }, config: { auth: 'none', allow }, handler: (req) => methodNotAllowed(req.method, url, allow) });
     }
   }
+}
+
+/** The 405 of a method a path does not serve, naming the ones it does (also sent as `Allow`). */
+export function methodNotAllowed(method: string, url: string, allow: string): never {
+  throw new StreamForgeError(ErrorCodes.METHOD_NOT_ALLOWED, `${method} is not allowed on ${url.replace(/:(\w+)/g, '{$1}')}; allowed: ${allow}`, {
+    details: { allow },
+  });
 }

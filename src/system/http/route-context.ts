@@ -15,11 +15,13 @@ export interface RouteContext {
  *   when `METRICS_REQUIRE_TOKEN` is true too; `none` never.
  * - `probe`: a health probe, answered whatever the `Host` (the kubelet asks by pod IP).
  * - `rateLimited`: takes a token of the client's bucket (`API_RATE_LIMIT_PER_MINUTE`).
+ * - `allow`: set on the hidden routes of methods a path does not serve: answered 405 with it.
  */
 export interface RouteSettings {
   readonly auth?: 'api' | 'metrics' | 'none';
   readonly probe?: boolean;
   readonly rateLimited?: boolean;
+  readonly allow?: string;
 }
 
 declare module 'fastify' {
