@@ -280,8 +280,9 @@ describe('HTTP logging', () => {
     log.info({ req: { headers: { AuThOrIzAtIoN: 'Bearer s3cret-1', 'x-request-id': 'r1' } } }, 'one');
     log.info({ headers: { AUTHORIZATION: 'Bearer s3cret-2', Cookie: 'session=s3cret-3' } }, 'two');
     log.info({ err: { headers: { authorization: 'Bearer s3cret-4' } } }, 'three');
+    log.info({ config: { STREAMFORGE_API_TOKEN: 's3cret-5', ARANGO_PASSWORD: 's3cret-6' } }, 'the root logger\'s secrets too');
     assert.doesNotMatch(out, /s3cret/);
     assert.match(out, /"x-request-id":"r1"/);
-    assert.equal(out.match(/\[Redacted\]/g)?.length, 4);
+    assert.equal(out.match(/\[redacted\]/g)?.length, 6);
   });
 });
