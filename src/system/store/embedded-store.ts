@@ -89,7 +89,7 @@ export class EmbeddedStore implements Store {
       const t = this.#table(collection);
       const { where, params } = pageWhere(query);
       const order = query.descending === true ? 'DESC' : 'ASC';
-      // (sort, key) is a row value: SQLite walks the sort index (which holds the key) from the position.
+      // The sort index holds the key too (the table's primary key): pages come in (sort, key) order without a sort.
       const rows = this.#db
         .prepare(`SELECT key, sort, doc FROM "${t.name}" WHERE ${where} ORDER BY sort ${order}, key ${order} LIMIT ?`)
         .all(...params, query.limit) as Array<{ key: string; sort: number; doc: string }>;
@@ -175,21 +175,30 @@ function rangeWhere(query: RangeQuery): { where: string; params: number[] } {
   return { where: clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
+/**
+ * One bound on each side, the tightest: SQLite walks its index from one lower bound only (given
+ * `sort >= from AND sort >= after`, it may pick the looser and scan everything before the position).
+ * The position's key only drops the documents sharing its sort value.
+ */
 function pageWhere(query: PageQuery): { where: string; params: Array<number | string> } {
   const clauses = ['sort IS NOT NULL'];
   const params: Array<number | string> = [];
-  if (query.from !== undefined) {
-    clauses.push('sort >= ?');
-    params.push(query.from);
+  const add = (clause: string, ...values: Array<number | string>) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  const { from, to, after } = query;
+  const descending = query.descending === true;
+  if (!descending) {
+    const low = after === undefined ? from : Math.max(after.sort, from ?? after.sort);
+    if (low !== undefined) add('sort >= ?', low);
+    if (to !== undefined) add('sort < ?', to);
+  } else {
+    if (from !== undefined) add('sort >= ?', from);
+    if (after !== undefined && (to === undefined || after.sort < to)) add('sort <= ?', after.sort);
+    else if (to !== undefined) add('sort < ?', to);
   }
-  if (query.to !== undefined) {
-    clauses.push('sort < ?');
-    params.push(query.to);
-  }
-  if (query.after !== undefined) {
-    clauses.push(query.descending === true ? '(sort, key) < (?, ?)' : '(sort, key) > (?, ?)');
-    params.push(query.after.sort, query.after.key);
-  }
+  if (after !== undefined) add(descending ? '(sort < ? OR key < ?)' : '(sort > ? OR key > ?)', after.sort, after.key);
   return { where: clauses.join(' AND '), params };
 }
 
