@@ -40,7 +40,10 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY src ./src
+# Every interface, as a container is reached through its network; ROLE=all then needs
+# STREAMFORGE_API_TOKEN (or STREAMFORGE_INSECURE_NO_AUTH=true), and says so at start-up.
 ENV STREAMFORGE_DATA_DIR=/data \
+    HOST=0.0.0.0 \
     PORT=8080 \
     ROLE=all
 VOLUME ["/data"]

@@ -12,6 +12,14 @@ export const ErrorCodes = {
   NOT_FOUND: 'SF_ERR_NOT_FOUND',
   CONFLICT: 'SF_ERR_CONFLICT',
   UNAUTHORIZED: 'SF_ERR_UNAUTHORIZED',
+  /** A foreign `Origin` or `Host` (DNS rebinding, cross-site requests). */
+  FORBIDDEN: 'SF_ERR_FORBIDDEN',
+  METHOD_NOT_ALLOWED: 'SF_ERR_METHOD_NOT_ALLOWED',
+  UNSUPPORTED_MEDIA_TYPE: 'SF_ERR_UNSUPPORTED_MEDIA_TYPE',
+  /** Too many requests from one client: retry after the time given. */
+  RATE_LIMITED: 'SF_ERR_RATE_LIMITED',
+  /** As many workflows are active as allowed (`MAX_ACTIVE_WORKFLOWS`). */
+  TOO_MANY_WORKFLOWS: 'SF_ERR_TOO_MANY_WORKFLOWS',
   PROTOCOL: 'SF_ERR_PROTOCOL',
   EXCHANGE_BAD_REQUEST: 'SF_ERR_EXCHANGE_BAD_REQUEST',
   EXCHANGE_RATE_LIMITED: 'SF_ERR_EXCHANGE_RATE_LIMITED',

@@ -99,6 +99,58 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.deepEqual(sortValues(await store.range(collection, { from: 60 })), []);
       }));
 
+    it('pages a range in (sort, key) order: every document once, ties on the sort value broken by key', () =>
+      withCollection('pages', async (store, collection) => {
+        // Several documents share a sort value, and keys sort against the sort order: page edges fall inside ties.
+        const docs = [30, 10, 20, 20, 20, 40, 10, 50, 30, 20].map((t, i) => candle(t, String(i), `key-${String(9 - i).padStart(2, '0')}`));
+        await store.upsert(collection, docs);
+        const expected = [...docs].sort((a, b) => Number(a['open_time']) - Number(b['open_time']) || (a._key < b._key ? -1 : 1)).map((d) => d._key);
+        for (const limit of [1, 2, 3, 4, 10, 11]) {
+          const seen: string[] = [];
+          let after;
+          let reads = 0;
+          do {
+            const page = await store.rangePage(collection, { limit, ...(after ? { after } : {}) });
+            reads++;
+            assert.ok(page.documents.length <= limit);
+            seen.push(...page.documents.map((d) => d._key));
+            after = page.next;
+            if (after) assert.deepEqual(after, { sort: page.documents.at(-1)?.['open_time'], key: page.documents.at(-1)?._key });
+          } while (after && reads < 20);
+          assert.deepEqual(seen, expected, `pages of ${limit}`);
+        }
+      }));
+
+    it('pages within bounds, newest first when descending, and not past the end', () =>
+      withCollection('pagebounds', async (store, collection) => {
+        await store.upsert(collection, [10, 20, 30, 40, 50].map((t) => candle(t, String(t), `k${t}`)));
+        const keys = (docs: StoredDocument[]) => docs.map((d) => d._key);
+        const first = await store.rangePage(collection, { from: 20, to: 50, limit: 2 });
+        assert.deepEqual(keys(first.documents), ['k20', 'k30']);
+        assert.deepEqual(first.next, { sort: 30, key: 'k30' });
+        const second = await store.rangePage(collection, { from: 20, to: 50, limit: 2, ...(first.next ? { after: first.next } : {}) });
+        assert.deepEqual(keys(second.documents), ['k40']);
+        assert.equal(second.next, undefined, 'a short page is the last');
+        const down = await store.rangePage(collection, { limit: 3, descending: true });
+        assert.deepEqual(keys(down.documents), ['k50', 'k40', 'k30']);
+        const downNext = await store.rangePage(collection, { limit: 3, descending: true, after: { sort: 30, key: 'k30' } });
+        assert.deepEqual(keys(downNext.documents), ['k20', 'k10']);
+        assert.deepEqual((await store.rangePage(collection, { from: 60, limit: 5 })).documents, []);
+        // A position between documents: the page starts at the next one.
+        assert.deepEqual(keys((await store.rangePage(collection, { limit: 5, after: { sort: 25, key: '' } })).documents), ['k30', 'k40', 'k50']);
+      }));
+
+    it('leaves documents whose sort value is not a number out of pages', () =>
+      withCollection('pagenull', async (store, collection) => {
+        await store.upsert(collection, [candle(1, 'a'), { _key: 'text', open_time: 'soon' }, { _key: 'none' }, candle(2, 'b')]);
+        assert.deepEqual((await store.rangePage(collection, { limit: 10 })).documents.map((d) => d._key), ['k1', 'k2']);
+      }));
+
+    it('rejects a page without a positive integer limit with a StoreError', () =>
+      withCollection('pagelimit', async (store, collection) => {
+        for (const limit of [0, -1, 1.5]) assertStoreError(await rejectionOf(`limit ${limit}`, () => store.rangePage(collection, { limit })));
+      }));
+
     it('counts with and without a range', () =>
       withCollection('count', async (store, collection) => {
         assert.equal(await store.count(collection), 0);

@@ -51,7 +51,7 @@ describe('the HTTP API under schemathesis', { timeout: 600_000 }, () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('answers every generated request as documented: no 5xx, invalid data rejected with 4xx, responses match their schemas, 405 with Allow', async () => {
+  it('answers every generated request as documented: no 5xx, invalid data rejected with 4xx, responses match their schemas, 405 with Allow', async (t) => {
     const result = await run(
       st,
       [
@@ -84,6 +84,7 @@ describe('the HTTP API under schemathesis', { timeout: 600_000 }, () => {
     const summary = result.output.slice(result.output.lastIndexOf('Test cases:'));
     assert.equal(result.code, 0, `schemathesis found failures:\n${result.output.slice(-20_000)}`);
     const generated = Number(/(\d+) generated/.exec(summary)?.[1] ?? 0);
+    t.diagnostic(`schemathesis: ${summary.split('\n').slice(0, 3).join(' ').replace(/\s+/g, ' ').trim()}`);
     assert.ok(generated > 500, `enough requests were generated: ${summary}`);
     assert.equal(serve?.process.child.exitCode, null, `serve is still up: ${serve?.process.stderr() ?? ''}`);
   });

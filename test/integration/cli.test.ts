@@ -4,7 +4,12 @@ import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { startExchangeSimulator, expectedKlines } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { networkInterfaces } from 'node:os';
+import { request } from 'undici';
+import { startCli } from '../helpers/cli-process.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { startServe } from '../helpers/serve-process.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { makeDataDir } from '../helpers/test-runtime.ts';
 
@@ -87,6 +92,50 @@ describe('the streamforge CLI', () => {
       assert.match(run.stderr, /EADDRINUSE/);
     } finally {
       await new Promise<void>((r) => taken.close(() => r()));
+    }
+  });
+
+  it('refuses to serve the API beyond loopback without a token, naming both ways out; binds loopback by default', async () => {
+    const port = await freePort();
+    for (const args of [['serve', '--host', '0.0.0.0', '--port', String(port)], ['serve', '--role', 'manager', '--port', String(port)]]) {
+      const run = await runCli(args, { ...env, ...(args.includes('--host') ? {} : { HOST: '0.0.0.0' }) }, 30_000);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /refusing to serve the data and control API on 0\.0\.0\.0 without a token/);
+      assert.match(run.stderr, /STREAMFORGE_API_TOKEN/);
+      assert.match(run.stderr, /STREAMFORGE_INSECURE_NO_AUTH=true/);
+    }
+    const serve = await startServe({ STREAMFORGE_DATA_DIR: dataDir, BINANCE_API_URL: sim.url });
+    try {
+      assert.match(serve.process.stderr(), /listening on http:\/\/127\.0\.0\.1:\d+/);
+      const port = Number(new URL(serve.base).port);
+      const outside = Object.values(networkInterfaces()).flat().find((i) => i?.family === 'IPv4' && !i.internal)?.address;
+      if (outside !== undefined) {
+        await assert.rejects(request(`http://${outside}:${port}/health/live`), /ECONNREFUSED/, `not reachable on ${outside}`);
+      }
+    } finally {
+      await serve.process.kill();
+    }
+  });
+
+  it('serves a stage role probes and metrics only, never the data and control API', async () => {
+    const port = await freePort();
+    const dummy = startCli(['serve', '--role', 'dummy', '--queue-id', 'wf-dummy-cafe01', '--port', String(port)], { ...env, STREAMFORGE_DATA_DIR: dataDir });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor('the dummy to serve', async () => {
+        const res = await request(`${base}/health/live`).catch(() => undefined);
+        await res?.body.text();
+        return res?.statusCode === 200 ? true : undefined;
+      }, 30_000);
+      for (const path of ['/queues', '/queues/list', '/records?symbol=BTCUSDT&type=api_trades&from=2024-08-01&to=2024-08-02', '/openapi.json']) {
+        const res = await request(`${base}${path}`);
+        await res.body.text();
+        assert.equal(res.statusCode, 404, path);
+      }
+      const metrics = await request(`${base}/metrics`);
+      assert.match(await metrics.body.text(), /streamforge_/);
+    } finally {
+      await dummy.kill();
     }
   });
 

@@ -18,10 +18,13 @@ import {
   createStore,
   dedupeByKey,
   getQuery,
+  pageQuery,
   rangeQuery,
   storeErrorFrom,
   upsertBatches,
 } from '../../src/system/store/index.ts';
+
+import { startArangoCursorStandIn } from '../helpers/arango-cursor-stand-in.ts';
 
 const doc = (key: string, value: unknown): StoredDocument => ({ _key: key, open_time: 1, value });
 
@@ -158,6 +161,63 @@ describe('AQL built for the store', () => {
       );
     }
     assert.throws(() => countQuery('c', 'open_time', { from: Number.NaN }), StoreError);
+  });
+});
+
+describe('AQL of a page', () => {
+  it('walks the [sortField, _key] index from a position: bounds, position and limit as bind parameters only', () => {
+    const q = pageQuery('btcusdt_api_trades_2024_08_01', 'timestamp', { from: 100, to: 200, after: { sort: 150, key: 'BTCUSDT_7' }, limit: 2000 });
+    assert.equal(
+      q.query,
+      'FOR doc IN @@collection FILTER doc.@sortField >= @from FILTER doc.@sortField < @to FILTER IS_NUMBER(doc.@sortField) ' +
+        'FILTER doc.@sortField >= @afterSort FILTER doc.@sortField > @afterSort || doc._key > @afterKey ' +
+        'SORT doc.@sortField ASC, doc._key ASC LIMIT @limit RETURN { sort: doc.@sortField, doc: UNSET(doc, "_id", "_rev") }',
+    );
+    assert.deepEqual(q.bindVars, { '@collection': 'btcusdt_api_trades_2024_08_01', sortField: 'timestamp', from: 100, to: 200, afterSort: 150, afterKey: 'BTCUSDT_7', limit: 2000 });
+    assertBindsMatch(q);
+    for (const value of ['btcusdt', 'timestamp', 'BTCUSDT_7', '2000']) assert.ok(!q.query.includes(value), value);
+  });
+
+  it('descending: newest first, the position reached from above; numbers only even without bounds', () => {
+    const q = pageQuery('queues', 'created_at', { limit: 10, descending: true, after: { sort: 5, key: 'wf-b' } });
+    assert.match(q.query, /^FOR doc IN @@collection FILTER IS_NUMBER\(doc.@sortField\) FILTER doc.@sortField <= @afterSort FILTER doc.@sortField < @afterSort \|\| doc._key < @afterKey SORT doc.@sortField DESC, doc._key DESC LIMIT @limit/);
+    assertBindsMatch(q);
+    assertBindsMatch(pageQuery('c', 'open_time', { limit: 1 }));
+  });
+
+  it('rejects a page without a positive integer limit, or with a position JSON cannot carry', () => {
+    for (const page of [{ limit: 0 }, { limit: 2.5 }, { limit: 5, after: { sort: Number.NaN, key: 'k' } }]) {
+      assert.throws(() => pageQuery('c', 'open_time', page), (err: unknown) => err instanceof StoreError && !err.retriable, JSON.stringify(page));
+    }
+  });
+});
+
+describe('ArangoStore pages against a cursor stand-in over HTTP', () => {
+  it('reads a range a page (one query) at a time in (sort, key) order, and learns the sort field from the index', async () => {
+    const documents: StoredDocument[] = [30, 10, 20, 20, 20, 40, 10, 50, 30, 20].map((t, i) => ({ _key: `key-${9 - i}`, open_time: t, close: String(i) }));
+    documents.push({ _key: 'no-number', open_time: 'soon' });
+    const standIn = await startArangoCursorStandIn({ btcusdt_api_candles_1m_2024_08_01: { sortField: 'open_time', documents } });
+    const store = new ArangoStore({ url: standIn.url, requestTimeoutMs: 5000 });
+    try {
+      const seen: string[] = [];
+      let after;
+      do {
+        const page = await store.rangePage('btcusdt_api_candles_1m_2024_08_01', { from: 10, to: 50, limit: 3, ...(after ? { after } : {}) });
+        seen.push(...page.documents.map((d) => d._key));
+        after = page.next;
+      } while (after);
+      const expected = documents
+        .filter((d) => typeof d['open_time'] === 'number' && (d['open_time']) < 50)
+        .sort((a, b) => (a['open_time'] as number) - (b['open_time'] as number) || (a._key < b._key ? -1 : 1))
+        .map((d) => d._key);
+      assert.deepEqual(seen, expected);
+      assert.equal(standIn.requests.length, Math.ceil(expected.length / 3) + (expected.length % 3 === 0 ? 1 : 0), 'one cursor request per page');
+      for (const r of standIn.requests) assert.equal(r.bindVars['limit'], 3);
+      assert.deepEqual(standIn.requests[1]?.bindVars['afterKey'], seen[2]);
+    } finally {
+      await store.close();
+      await standIn.close();
+    }
   });
 });
 

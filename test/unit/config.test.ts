@@ -35,4 +35,20 @@ describe('loadConfig', () => {
       },
     );
   });
+
+  it('reads the HTTP settings: loopback by default, limits and timeouts, and refuses headers that may take longer than the request', () => {
+    const c = loadConfig({}, {});
+    assert.equal(c.HOST, '127.0.0.1');
+    assert.deepEqual(
+      [c.HTTP_BODY_LIMIT_BYTES, c.HTTP_HEADERS_TIMEOUT_MS, c.HTTP_REQUEST_TIMEOUT_MS, c.HTTP_KEEP_ALIVE_TIMEOUT_MS, c.HTTP_MAX_CONNECTIONS, c.API_RATE_LIMIT_PER_MINUTE, c.MAX_ACTIVE_WORKFLOWS],
+      [1_048_576, 30_000, 60_000, 5_000, 1_024, 60, 100],
+    );
+    assert.equal(c.STREAMFORGE_INSECURE_NO_AUTH, false);
+    assert.equal(c.METRICS_REQUIRE_TOKEN, false);
+    assert.deepEqual(loadConfig({}, { HTTP_ALLOWED_HOSTS: ' API.example.com, ,sf.internal ' }).HTTP_ALLOWED_HOSTS, ['api.example.com', 'sf.internal']);
+    assert.throws(
+      () => loadConfig({}, { HTTP_HEADERS_TIMEOUT_MS: '90000', HTTP_MAX_CONNECTIONS: '0' }),
+      (err: unknown) => err instanceof ConfigError && /HTTP_HEADERS_TIMEOUT_MS \(90000\) must not exceed HTTP_REQUEST_TIMEOUT_MS/.test(err.message) && /HTTP_MAX_CONNECTIONS/.test(err.message),
+    );
+  });
 });

@@ -28,6 +28,7 @@ function spanRecording(store: Store): { store: Store; widest: () => number } {
       widest = Math.max(widest, (query?.to ?? Infinity) - (query?.from ?? -Infinity));
       return store.range(collection, query);
     },
+    rangePage: (collection, query) => store.rangePage(collection, query),
     count: (collection, query) => store.count(collection, query),
     listCollections: (prefix) => store.listCollections(prefix),
     close: () => store.close(),

@@ -17,6 +17,32 @@ export interface RangeQuery {
   readonly limit?: number;
 }
 
+/** A document's place in a collection's order: its sort field's value, then its key. */
+export interface StorePosition {
+  readonly sort: number;
+  readonly key: string;
+}
+
+export interface PageQuery {
+  /** Inclusive lower bound on the sort field. */
+  readonly from?: number;
+  /** Exclusive upper bound on the sort field. */
+  readonly to?: number;
+  /** Exclusive: the page starts right after this position (the previous page's `next`). */
+  readonly after?: StorePosition;
+  /** At most this many documents: a positive integer. */
+  readonly limit: number;
+  /** Highest sort value first (then highest key). @defaultValue false */
+  readonly descending?: boolean;
+}
+
+export interface StorePage {
+  /** Ordered by the sort field, then by `_key` (both descending when asked). */
+  readonly documents: StoredDocument[];
+  /** Where the next page starts; absent when this page was the last. */
+  readonly next?: StorePosition;
+}
+
 /** The document store as actors see it: ArangoDB in production, SQLite embedded by default. */
 export interface Store {
   readonly kind: 'embedded' | 'arango';
@@ -26,6 +52,13 @@ export interface Store {
   get(collection: string, key: string): Promise<StoredDocument | undefined>;
   /** Documents ordered by the sort field ascending. */
   range(collection: string, query?: RangeQuery): Promise<StoredDocument[]>;
+  /**
+   * One page of a range, in a total order (sort field, then key), so that pages read one after
+   * another (each from the previous page's `next`) see every document once, whatever was written
+   * meanwhile before the position reached. Holds nothing open between pages: a reader that stops
+   * costs nothing. Documents whose sort field is not a number are not in any page.
+   */
+  rangePage(collection: string, query: PageQuery): Promise<StorePage>;
   count(collection: string, query?: RangeQuery): Promise<number>;
   listCollections(prefix?: string): Promise<string[]>;
   close(): Promise<void>;

@@ -28,7 +28,8 @@ export async function candlesCommand(argv: readonly string[], io: CliIo): Promis
   if (values.server) {
     const client = new ManagerHttpClient(values.server, io.env.STREAMFORGE_API_TOKEN);
     const q = new URLSearchParams({ symbol, interval, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), format });
-    io.out.write(await client.getText(`/candles?${q.toString()}`));
+    if (format === 'json') io.out.write(`${JSON.stringify(await client.getAllPages(`/candles?${q.toString()}`, 'candles'))}\n`);
+    else io.out.write(await client.getText(`/candles?${q.toString()}`));
     return 0;
   }
 

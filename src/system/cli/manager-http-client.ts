@@ -41,6 +41,26 @@ export class ManagerHttpClient {
     return res;
   }
 
+  /**
+   * A paged JSON answer followed to its end (`next` passed back as `after`): one answer whose
+   * `items` array holds every page's (at most `max`), and whose `count` is their number.
+   */
+  async getAllPages(path: string, items: string, max = Number.POSITIVE_INFINITY): Promise<Record<string, unknown>> {
+    const all: unknown[] = [];
+    let first: Record<string, unknown> | undefined;
+    let next: string | undefined;
+    do {
+      const page = JSON.parse(await this.#raw('GET', next === undefined ? path : `${path}&after=${encodeURIComponent(next)}`)) as Record<string, unknown>;
+      first ??= page;
+      const got = page[items];
+      if (Array.isArray(got)) all.push(...(got as unknown[]));
+      next = typeof page['next'] === 'string' ? page['next'] : undefined;
+    } while (next !== undefined && all.length < max);
+    const { next: _last, ...head } = first;
+    const kept = all.slice(0, max);
+    return { ...head, count: kept.length, [items]: kept };
+  }
+
   /** A GET that may take long (an audit): waits up to 6 hours for the answer. */
   async getLong(path: string): Promise<unknown> {
     return JSON.parse(await this.#raw('GET', path, undefined, LONG_CALL_MS)) as unknown;

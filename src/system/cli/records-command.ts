@@ -33,7 +33,9 @@ export async function recordsCommand(argv: readonly string[], io: CliIo): Promis
   if (values.server) {
     const client = new ManagerHttpClient(values.server, io.env.STREAMFORGE_API_TOKEN);
     const q = new URLSearchParams({ symbol, type, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), format, ...(limit ? { limit: String(limit) } : {}) });
-    io.out.write(await client.getText(`/records?${q.toString()}`));
+    // JSON comes in pages of at most 10,000: followed to the end, printed as one answer as before.
+    if (format === 'json') io.out.write(`${JSON.stringify(await client.getAllPages(`/records?${q.toString()}`, 'records', limit))}\n`);
+    else io.out.write(await client.getText(`/records?${q.toString()}`));
     return 0;
   }
 

@@ -3,7 +3,9 @@ import type { Config } from '../config/index.ts';
 import { ConnectorPool, DummyService, spawnStage } from '../../actors/index.ts';
 import type { DummyMessage, PoolMessage, StageRole } from '../../actors/index.ts';
 import { newShortId, telemetryId, unixSeconds } from '../../protocol/index.ts';
-import { AdminServer } from '../http/index.ts';
+import { AdminServer, API_ROUTES, assertSafeBind, PROBE_ROUTES } from '../http/index.ts';
+import type { RoutePlugin } from '../http/index.ts';
+import type { Role } from '../config/index.ts';
 import { createRuntime } from '../runtime.ts';
 import type { Runtime } from '../runtime.ts';
 import type { CliIo } from './cli-io.ts';
@@ -11,9 +13,11 @@ import { writeLine } from './cli-io.ts';
 import { parseCli } from './cli-args.ts';
 import { UsageError } from './usage-error.ts';
 
-export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}] [--port 8080] [--launcher inprocess|process|kubernetes] [--data-dir DIR]
+export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}] [--host 127.0.0.1] [--port 8080] [--launcher inprocess|process|kubernetes] [--data-dir DIR]
        streamforge serve --role dummy [--queue-id X] [--simulate-loading] [--fail-after N] [--ticks N] [--tick-ms MS]
-  Runs the actors of a role with the HTTP API, probes and /metrics. Role also from ROLE, port from PORT.
+  Runs the actors of a role with probes and /metrics; roles all and manager also serve the data and control API.
+  Role also from ROLE, host from HOST (default 127.0.0.1: loopback only), port from PORT. Serving the API beyond
+  loopback needs STREAMFORGE_API_TOKEN (or STREAMFORGE_INSECURE_NO_AUTH=true behind an authenticating proxy).
   Roles loader and connector run one stage of one workflow, assigned by QUEUE_ID, SYMBOL, TYPE, TIME_RANGE,
   KAFKA_TOPIC, COLLECTION_NAME, TELEMETRY_PRODUCER_ID (what the process and Kubernetes launchers set).
   Role connector without QUEUE_ID is the connector pool: it writes every workflow's data (for managers run
@@ -25,6 +29,7 @@ const AVAILABLE = ['all', 'manager', 'loader', 'connector', 'dummy'] as const;
 export async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseCli(argv, {
     role: { type: 'string' },
+    host: { type: 'string' },
     port: { type: 'string' },
     launcher: { type: 'string' },
     'data-dir': { type: 'string' },
@@ -42,12 +47,14 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
     throw new UsageError(`invalid --launcher ${JSON.stringify(values.launcher)}; accepted: ${launchers.join(' ')}`);
   }
   const config = loadConfig(
-    { ROLE: values.role, PORT: values.port, STREAMFORGE_DATA_DIR: values['data-dir'], STREAMFORGE_LAUNCHER: values.launcher },
+    { ROLE: values.role, HOST: values.host, PORT: values.port, STREAMFORGE_DATA_DIR: values['data-dir'], STREAMFORGE_LAUNCHER: values.launcher },
     io.env,
   );
   if (!(AVAILABLE as readonly string[]).includes(config.ROLE)) {
     throw new UsageError(`role ${config.ROLE} is not available in this build yet; accepted now: ${AVAILABLE.join(' ')}`);
   }
+  // Before any actor starts: a refused bind is a clear startup error, not a half-started process.
+  assertSafeBind(config.HOST, servesApi(config.ROLE), config);
   if (config.ROLE === 'connector' && config.QUEUE_ID === undefined) return runConnectorPool(config, io);
   if (config.ROLE === 'loader' || config.ROLE === 'connector') return runStage(config, config.ROLE);
   if (config.ROLE === 'dummy') {
@@ -69,10 +76,10 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   }
 
   const runtime = createRuntime(config);
-  const server = new AdminServer(runtime);
-  const port = await listenOrClose(server, runtime, config.PORT);
-  runtime.logger.info({ port, role: config.ROLE, bus: runtime.bus.kind, store: runtime.store.kind }, 'serving');
-  writeLine(io.err, `streamforge ${config.ROLE} listening on http://127.0.0.1:${port}`);
+  const server = new AdminServer(runtime, { routes: routesOf(config.ROLE) });
+  const port = await listenOrClose(server, runtime, config);
+  runtime.logger.info({ host: config.HOST, port, role: config.ROLE, bus: runtime.bus.kind, store: runtime.store.kind }, 'serving');
+  writeLine(io.err, `streamforge ${config.ROLE} listening on ${urlOf(config.HOST, port)}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -91,9 +98,9 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
 async function runStage(config: Config, role: StageRole): Promise<number> {
   const runtime: Runtime = createRuntime(config);
   const command = stageCommandFromConfig(config, role, Date.now());
-  const server = new AdminServer(runtime);
-  const port = await listenOrClose(server, runtime, config.PORT);
-  runtime.logger.info({ port, role, queue_id: command.queue_id }, 'stage serving');
+  const server = new AdminServer(runtime, { routes: routesOf(role) });
+  const port = await listenOrClose(server, runtime, config);
+  runtime.logger.info({ host: config.HOST, port, role, queue_id: command.queue_id }, 'stage serving');
   const code = await new Promise<number>((resolve) => {
     const onSignal = () => resolve(143);
     process.once('SIGTERM', onSignal);
@@ -119,10 +126,10 @@ async function runStage(config: Config, role: StageRole): Promise<number> {
 async function runConnectorPool(config: Config, io: CliIo): Promise<number> {
   const runtime = createRuntime(config);
   const instanceId = config.STREAMFORGE_INSTANCE_ID ?? config.HOSTNAME ?? `pool-${newShortId()}`;
-  const server = new AdminServer(runtime);
-  const port = await listenOrClose(server, runtime, config.PORT);
-  runtime.logger.info({ port, instance: instanceId }, 'connector pool serving');
-  writeLine(io.err, `streamforge connector pool ${instanceId} listening on http://127.0.0.1:${port}`);
+  const server = new AdminServer(runtime, { routes: routesOf('connector') });
+  const port = await listenOrClose(server, runtime, config);
+  runtime.logger.info({ host: config.HOST, port, instance: instanceId }, 'connector pool serving');
+  writeLine(io.err, `streamforge connector pool ${instanceId} listening on ${urlOf(config.HOST, port)}`);
   const code = await new Promise<number>((resolve) => {
     const onSignal = () => resolve(0);
     process.once('SIGTERM', onSignal);
@@ -159,9 +166,9 @@ async function runDummy(config: Config, io: CliIo, options: ConstructorParameter
     timestamp: unixSeconds(Date.now()),
   };
   await runtime.bus.ensureTopics([{ name: config.QUEUE_CONTROL_TOPIC }, { name: config.QUEUE_EVENTS_TOPIC }]);
-  const server = new AdminServer(runtime);
-  const port = await listenOrClose(server, runtime, config.PORT);
-  writeLine(io.err, `dummy-service for ${queueId} as ${command.telemetry_id}, http://127.0.0.1:${port}`);
+  const server = new AdminServer(runtime, { routes: routesOf('dummy') });
+  const port = await listenOrClose(server, runtime, config);
+  writeLine(io.err, `dummy-service for ${queueId} as ${command.telemetry_id}, ${urlOf(config.HOST, port)}`);
   let dummy: DummyService | undefined;
   const code = await new Promise<number>((resolve) => {
     const onSignal = () => resolve(143);
@@ -180,10 +187,25 @@ async function runDummy(config: Config, io: CliIo, options: ConstructorParameter
   return code;
 }
 
+/** Roles that host the manager serve the data and control API; stage roles only probes and metrics. */
+function servesApi(role: Role): boolean {
+  return role === 'all' || role === 'manager';
+}
+
+function routesOf(role: Role): readonly RoutePlugin[] {
+  return servesApi(role) ? [...API_ROUTES, ...PROBE_ROUTES] : PROBE_ROUTES;
+}
+
+/** Where the server can be reached, as printed: a wildcard bind is reachable on loopback too. */
+function urlOf(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? host : host.includes(':') ? `[${host}]` : host;
+  return `http://${shown}:${port}`;
+}
+
 /** Listens, or closes the runtime and rethrows (a taken port must end the process, not leave it hanging). */
-async function listenOrClose(server: AdminServer, runtime: Runtime, port: number): Promise<number> {
+async function listenOrClose(server: AdminServer, runtime: Runtime, config: Config): Promise<number> {
   try {
-    return await server.listen(port);
+    return await server.listen(config.PORT, config.HOST);
   } catch (err) {
     await runtime.close();
     throw err;

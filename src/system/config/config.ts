@@ -20,6 +20,31 @@ export const ConfigSchema = z.object({
   STREAMFORGE_DATA_DIR: z.string().min(1).default('./data'),
   STREAMFORGE_LAUNCHER: z.enum(['inprocess', 'process', 'kubernetes']).default('inprocess'),
   STREAMFORGE_API_TOKEN: optionalText,
+  /** The address `serve` binds; anything but loopback needs the token for roles that serve the API. */
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Lets `all`/`manager` bind beyond loopback without `STREAMFORGE_API_TOKEN` (an authenticating proxy in front). */
+  STREAMFORGE_INSECURE_NO_AUTH: z.stringbool().default(false),
+  /** Host names (comma-separated) requests may address besides the bound one and loopback. */
+  HTTP_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')),
+  /** The largest request body accepted. */
+  HTTP_BODY_LIMIT_BYTES: positiveInt(1_048_576),
+  /** Time to receive a request's headers. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt(30_000),
+  /** Time to receive a whole request (headers and body); answers may take longer (audits, streams). */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(60_000),
+  /** An idle keep-alive connection is closed after this long. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(5_000),
+  /** Connections served at once; more are refused. */
+  HTTP_MAX_CONNECTIONS: positiveInt(1_024),
+  /** Workflow creations (`POST /queues`, `/queues/start-pipeline`) per client and minute. */
+  API_RATE_LIMIT_PER_MINUTE: positiveInt(60),
+  /** Workflows not yet ended, at most; a creation beyond is refused. */
+  MAX_ACTIVE_WORKFLOWS: positiveInt(100),
+  /** `/metrics` needs the API token too (when one is set). */
+  METRICS_REQUIRE_TOKEN: z.stringbool().default(false),
   BINANCE_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.binance.com'),
   BINANCE_WS_URL: z.url({ protocol: /^wss?$/ }).default('wss://stream.binance.com:9443'),
   /** The public bulk archive (data.binance.vision layout). */
@@ -119,6 +144,17 @@ export const ConfigSchema = z.object({
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
+/** Rules across settings, checked with the rest (every violation reported at once). */
+const ConfigRules = ConfigSchema.superRefine((c, ctx) => {
+  if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HTTP_HEADERS_TIMEOUT_MS'],
+      message: `HTTP_HEADERS_TIMEOUT_MS (${c.HTTP_HEADERS_TIMEOUT_MS}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${c.HTTP_REQUEST_TIMEOUT_MS}): the headers are part of the request`,
+    });
+  }
+});
+
 /**
  * Parses the environment (plus CLI overrides) once; every violation is reported in one message.
  * Only this module reads `process.env`.
@@ -130,7 +166,7 @@ export function loadConfig(
 ): Config {
   const merged: Record<string, string | undefined> = { ...defaults, ...env };
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) merged[k] = v;
-  const parsed = ConfigSchema.safeParse(merged);
+  const parsed = ConfigRules.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
   }

@@ -1,4 +1,4 @@
-import { parseStreamType, StartCommand, Targets, ConfigError } from '../../protocol/index.ts';
+import { MarketSymbol, parseStreamType, StartCommand, Targets, ConfigError } from '../../protocol/index.ts';
 import type { StageRole } from '../../actors/index.ts';
 import type { Config } from './config.ts';
 import { ConfigSchema } from './config.ts';
@@ -31,11 +31,14 @@ export function stageCommandFromConfig(config: Config, role: StageRole, now: num
   const required = { QUEUE_ID: config.QUEUE_ID, SYMBOL: config.SYMBOL, TYPE: config.TYPE, TIME_RANGE: config.TIME_RANGE, KAFKA_TOPIC: config.KAFKA_TOPIC, COLLECTION_NAME: config.COLLECTION_NAME };
   const missing = Object.entries(required).filter(([, v]) => v === undefined).map(([k]) => k);
   if (missing.length > 0) throw new ConfigError(`role ${role} needs its assignment in the environment; missing: ${missing.join(', ')}`);
+  // The symbol rule of every entry point: a stage started by hand (or by an old manager) gets it too.
+  const symbol = MarketSymbol.safeParse(config.SYMBOL);
+  if (!symbol.success) throw new ConfigError(`invalid stage assignment: SYMBOL: ${symbol.error.issues.map((i) => i.message).join('; ')}`);
   const parsed = StartCommand.safeParse({
     command: 'start',
     queue_id: config.QUEUE_ID,
     target,
-    symbol: config.SYMBOL,
+    symbol: symbol.data,
     type: config.TYPE,
     time_range: config.TIME_RANGE,
     kafka_topic: config.KAFKA_TOPIC,

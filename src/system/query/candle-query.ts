@@ -12,12 +12,17 @@ export interface CandleQuery {
   readonly limit?: number;
 }
 
+/** The series type candles of an interval are read as (REST, live and archive candles are one series). */
+export function candleSeriesType(interval: Interval): string {
+  return `api_candles_${interval}`;
+}
+
 /**
  * Stored candles of one series over `[fromMs, toMs)`, whichever workflows and sources (REST, live
- * stream, archive) wrote them, ordered by open time.
+ * stream, archive) wrote them, ordered by open time, all in memory (see `readSeries` for a stream).
  */
 export async function queryCandles(store: Store, q: CandleQuery): Promise<Candle[]> {
-  const { records } = await querySeries(store, { symbol: q.symbol, type: `api_candles_${q.interval}`, fromMs: q.fromMs, toMs: q.toMs, ...(q.limit ? { limit: q.limit } : {}) });
+  const { records } = await querySeries(store, { symbol: q.symbol, type: candleSeriesType(q.interval), fromMs: q.fromMs, toMs: q.toMs, ...(q.limit ? { limit: q.limit } : {}) });
   return records as Candle[];
 }
 

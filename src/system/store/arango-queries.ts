@@ -1,5 +1,5 @@
 import type { AqlQuery } from 'arangojs/aql';
-import type { RangeQuery, StoredDocument } from '../../actors/ports/index.ts';
+import type { PageQuery, RangeQuery, StoredDocument } from '../../actors/ports/index.ts';
 import { StoreError } from '../../protocol/index.ts';
 
 // Every query below is built from constant text only: collection, attribute name and values all
@@ -31,6 +31,40 @@ export function rangeQuery(collection: string, sortField: string, range: RangeQu
   }
   lines.push(PROJECTION);
   return { query: lines.join(' '), bindVars };
+}
+
+/** A document of a page with its position (sort value, key) beside it, for the next page's start. */
+export interface PagedRow {
+  readonly sort: number;
+  readonly doc: StoredDocument;
+}
+
+/**
+ * One page of `from <= sortField < to`, strictly after a position, in the total order (sort field,
+ * then `_key`). The persistent index on `[sortField, _key]` serves the sort and the range; the
+ * position's second condition only drops the few documents sharing its sort value. Non-numeric sort
+ * values are never in a page. One query per page, nothing held on the server between pages.
+ */
+export function pageQuery(collection: string, sortField: string, page: PageQuery): AqlQuery<PagedRow> {
+  if (!(Number.isSafeInteger(page.limit) && page.limit > 0)) {
+    throw new StoreError(`page limit must be a positive integer, got ${String(page.limit)}`, { retriable: false });
+  }
+  const { filters, bindVars } = rangeFilters(collection, sortField, page);
+  if (filters.length === 0) filters.push('FILTER IS_NUMBER(doc.@sortField)');
+  const descending = page.descending === true;
+  if (page.after !== undefined) {
+    assertBound('from', page.after.sort);
+    const [beyond, beyondOrAt] = descending ? ['<', '<='] : ['>', '>='];
+    filters.push(`FILTER doc.@sortField ${beyondOrAt} @afterSort`, `FILTER doc.@sortField ${beyond} @afterSort || doc._key ${beyond} @afterKey`);
+    bindVars['afterSort'] = page.after.sort;
+    bindVars['afterKey'] = page.after.key;
+  }
+  const order = descending ? 'DESC' : 'ASC';
+  bindVars['limit'] = page.limit;
+  return {
+    query: ['FOR doc IN @@collection', ...filters, `SORT doc.@sortField ${order}, doc._key ${order}`, 'LIMIT @limit', 'RETURN { sort: doc.@sortField, doc: UNSET(doc, "_id", "_rev") }'].join(' '),
+    bindVars,
+  };
 }
 
 /**

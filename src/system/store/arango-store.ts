@@ -1,15 +1,17 @@
 import { Database } from 'arangojs';
 import type { AqlQuery } from 'arangojs/aql';
-import type { CollectionOptions, RangeQuery, Store, StoredDocument } from '../../actors/ports/index.ts';
+import type { CollectionOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
 import { StoreError } from '../../protocol/index.ts';
 import { assertCollectionName, assertSortField } from './arango-names.ts';
-import { countQuery, getQuery, rangeQuery } from './arango-queries.ts';
+import { countQuery, getQuery, pageQuery, rangeQuery } from './arango-queries.ts';
 import { isDatabaseNotFound, isDuplicateName, storeErrorFrom } from './classify-arango-error.ts';
 import { upsertBatches } from './upsert-batches.ts';
 
 /**
- * The persistent index on a collection's sort field. Its name is fixed so that any process can
- * learn a collection's sort field from the index itself: no side table to keep in step.
+ * The persistent index on a collection's sort field (then `_key`). Its name is fixed so that any
+ * process can learn a collection's sort field from the index itself (its first field): no side table
+ * to keep in step. Collections created before pages existed have it on the sort field alone: their
+ * pages are correct, the key order of one sort value is then sorted by the server.
  */
 export const SORT_INDEX_NAME = 'streamforge_sort';
 
@@ -111,6 +113,15 @@ export class ArangoStore implements Store {
     return this.#all(rangeQuery(collection, sortField, query), 'range', collection);
   }
 
+  async rangePage(collection: string, query: PageQuery): Promise<StorePage> {
+    assertCollectionName(collection);
+    const sortField = await this.#sortFieldOf(collection);
+    const rows = await this.#all(pageQuery(collection, sortField, query), 'rangePage', collection);
+    const last = rows.at(-1);
+    const documents = rows.map((r) => r.doc);
+    return rows.length === query.limit && last ? { documents, next: { sort: last.sort, key: last.doc._key } } : { documents };
+  }
+
   async count(collection: string, query: RangeQuery = {}): Promise<number> {
     assertCollectionName(collection);
     const sortField = await this.#sortFieldOf(collection);
@@ -181,7 +192,8 @@ export class ArangoStore implements Store {
     const existing = await this.#readSortField(collection);
     if (existing !== undefined) return existing;
     try {
-      await this.#db.collection(collection).ensureIndex({ type: 'persistent', name: SORT_INDEX_NAME, fields: [sortField] });
+      // `_key` second: pages in the total order (sort field, key) walk the index, no sort in memory.
+      await this.#db.collection(collection).ensureIndex({ type: 'persistent', name: SORT_INDEX_NAME, fields: [sortField, '_key'] });
       return sortField;
     } catch (err) {
       // A concurrent ensureCollection with another sort field won the race: use its index.

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { StoreError } from '../../protocol/index.ts';
-import type { CollectionOptions, RangeQuery, Store, StoredDocument } from '../../actors/ports/index.ts';
+import type { CollectionOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
 import { inTransaction, openSqlite } from './sqlite-database.ts';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,200}$/
@@ -83,6 +83,24 @@ export class EmbeddedStore implements Store {
     }
   }
 
+  rangePage(collection: string, query: PageQuery): Promise<StorePage> {
+    try {
+      assertPageQuery(query);
+      const t = this.#table(collection);
+      const { where, params } = pageWhere(query);
+      const order = query.descending === true ? 'DESC' : 'ASC';
+      // The sort index holds the key too (the table's primary key): pages come in (sort, key) order without a sort.
+      const rows = this.#db
+        .prepare(`SELECT key, sort, doc FROM "${t.name}" WHERE ${where} ORDER BY sort ${order}, key ${order} LIMIT ?`)
+        .all(...params, query.limit) as Array<{ key: string; sort: number; doc: string }>;
+      const last = rows.at(-1);
+      const documents = rows.map((r) => JSON.parse(r.doc) as StoredDocument);
+      return Promise.resolve(rows.length === query.limit && last ? { documents, next: { sort: last.sort, key: last.key } } : { documents });
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+  }
+
   count(collection: string, query: RangeQuery = {}): Promise<number> {
     try {
       const t = this.#table(collection);
@@ -155,6 +173,42 @@ function rangeWhere(query: RangeQuery): { where: string; params: number[] } {
     params.push(query.to);
   }
   return { where: clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '', params };
+}
+
+/**
+ * One bound on each side, the tightest: SQLite walks its index from one lower bound only (given
+ * `sort >= from AND sort >= after`, it may pick the looser and scan everything before the position).
+ * The position's key only drops the documents sharing its sort value.
+ */
+function pageWhere(query: PageQuery): { where: string; params: Array<number | string> } {
+  const clauses = ['sort IS NOT NULL'];
+  const params: Array<number | string> = [];
+  const add = (clause: string, ...values: Array<number | string>) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  const { from, to, after } = query;
+  const descending = query.descending === true;
+  if (!descending) {
+    const low = after === undefined ? from : Math.max(after.sort, from ?? after.sort);
+    if (low !== undefined) add('sort >= ?', low);
+    if (to !== undefined) add('sort < ?', to);
+  } else {
+    if (from !== undefined) add('sort >= ?', from);
+    if (after !== undefined && (to === undefined || after.sort < to)) add('sort <= ?', after.sort);
+    else if (to !== undefined) add('sort < ?', to);
+  }
+  if (after !== undefined) add(descending ? '(sort < ? OR key < ?)' : '(sort > ? OR key > ?)', after.sort, after.key);
+  return { where: clauses.join(' AND '), params };
+}
+
+function assertPageQuery(query: PageQuery): void {
+  if (!(Number.isSafeInteger(query.limit) && query.limit > 0)) {
+    throw new StoreError(`page limit must be a positive integer, got ${String(query.limit)}`);
+  }
+  if (query.after !== undefined && !(Number.isFinite(query.after.sort) && typeof query.after.key === 'string')) {
+    throw new StoreError(`page position must be a finite sort value and a key, got ${JSON.stringify(query.after)}`);
+  }
 }
 
 function assertName(name: string): void {

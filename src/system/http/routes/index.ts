@@ -1,0 +1,26 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { RouteContext } from '../route-context.ts';
+import { gapsRoutes } from './gaps.ts';
+import { healthRoutes } from './health.ts';
+import { metricsRoutes } from './metrics.ts';
+import { queuesRoutes } from './queues.ts';
+import { seriesRoutes } from './series.ts';
+
+/**
+ * The route modules, one per resource, each a fastify plugin given a {@link RouteContext}.
+ *
+ * To add a resource (models, graph, indicators, replays, events, products…): write
+ * `routes/<resource>.ts` exporting a `FastifyPluginAsyncZod<RouteContext>` whose routes carry
+ * zod schemas from `src/protocol` (querystring, params, body, response with `...errorResponses`)
+ * and a `config` (`auth: 'api'` for data and control, `rateLimited` for costly creations); then add
+ * it to the list below. Validation, `{code, message}` errors, 405 with `Allow`, auth, Host/Origin
+ * checks, metrics and the OpenAPI document follow from the schemas and the config: nothing else to
+ * write.
+ */
+export type RoutePlugin = FastifyPluginAsyncZod<RouteContext>;
+
+/** The data and control API: served by the roles that host the manager (`all`, `manager`). */
+export const API_ROUTES: readonly RoutePlugin[] = [queuesRoutes, seriesRoutes, gapsRoutes];
+
+/** What every process serves: probes and metrics. Stage roles serve only these. */
+export const PROBE_ROUTES: readonly RoutePlugin[] = [healthRoutes, metricsRoutes];
