@@ -31,6 +31,8 @@ export const ErrorCodes = {
   BUS: 'SF_ERR_BUS',
   STORE: 'SF_ERR_STORE',
   OBJECT_STORE: 'SF_ERR_OBJECT_STORE',
+  /** A stored model's files do not match the checksums its metadata recorded, or are missing. */
+  MODEL_CORRUPT: 'SF_ERR_MODEL_CORRUPT',
   STAGE_FAILED: 'SF_ERR_STAGE_FAILED',
   RESTART_BUDGET_EXHAUSTED: 'SF_ERR_RESTART_BUDGET_EXHAUSTED',
   WORKFLOW_STOPPED: 'SF_ERR_WORKFLOW_STOPPED',

@@ -65,6 +65,16 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal(await store.get(collection, 'no-such-key'), undefined);
       }));
 
+    it('deletes documents by key, counting what it removed, and ignores missing keys', () =>
+      withCollection('delete', async (store, collection) => {
+        await store.upsert(collection, [candle(1, '1.0'), candle(2, '2.0'), candle(3, '3.0')]);
+        assert.equal(await store.delete(collection, ['k1', 'k3', 'no-such-key']), 2);
+        assert.equal(await store.get(collection, 'k1'), undefined);
+        assert.deepEqual((await store.range(collection)).map((d) => d._key), ['k2']);
+        assert.equal(await store.delete(collection, []), 0);
+        assert.equal(await store.delete(collection, ['k1']), 0);
+      }));
+
     it('upsert is idempotent: the same keys twice keep the count and the last value wins', () =>
       withCollection('idem', async (store, collection) => {
         const first = [candle(1, '1.0'), candle(2, '2.0'), candle(3, '3.0')];

@@ -7,6 +7,7 @@ export function storeWith(store: Store, overrides: Partial<Omit<Store, 'kind'>>)
     ensureCollection: overrides.ensureCollection ?? ((name, options) => store.ensureCollection(name, options)),
     upsert: overrides.upsert ?? ((collection, documents) => store.upsert(collection, documents)),
     get: overrides.get ?? ((collection, key) => store.get(collection, key)),
+    delete: overrides.delete ?? ((collection, keys) => store.delete(collection, keys)),
     range: overrides.range ?? ((collection, query) => store.range(collection, query)),
     rangePage: overrides.rangePage ?? ((collection, query) => store.rangePage(collection, query)),
     count: overrides.count ?? ((collection, query) => store.count(collection, query)),

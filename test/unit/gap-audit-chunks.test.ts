@@ -9,6 +9,7 @@ import type { RangeQuery, Store } from '../../src/actors/ports/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
+import { storeWith } from '../helpers/store-wrapper.ts';
 import { expectedAggTrades, expectedKlines, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator, Hole as SimHole } from '../helpers/exchange-simulator/index.ts';
 
@@ -19,20 +20,13 @@ const base = Date.parse('2024-06-03T00:00:00Z');
 /** The embedded store, recording the widest time span any range query asked for. */
 function spanRecording(store: Store): { store: Store; widest: () => number } {
   let widest = 0;
-  const recording: Store = {
-    kind: store.kind,
-    ensureCollection: (name, options) => store.ensureCollection(name, options),
-    upsert: (collection, documents) => store.upsert(collection, documents),
-    get: (collection, key) => store.get(collection, key),
+  const recording = storeWith(store, {
     range: (collection: string, query?: RangeQuery) => {
       widest = Math.max(widest, (query?.to ?? Infinity) - (query?.from ?? -Infinity));
       return store.range(collection, query);
     },
-    rangePage: (collection, query) => store.rangePage(collection, query),
-    count: (collection, query) => store.count(collection, query),
-    listCollections: (prefix) => store.listCollections(prefix),
-    close: () => store.close(),
-  };
+  });
+
   return { store: recording, widest: () => widest };
 }
 

@@ -50,6 +50,8 @@ export interface Store {
   /** Idempotent: documents with an existing `_key` are replaced; the last of duplicate keys in a batch wins. */
   upsert(collection: string, documents: readonly StoredDocument[]): Promise<void>;
   get(collection: string, key: string): Promise<StoredDocument | undefined>;
+  /** Removes the documents with these keys (missing ones are fine); resolves with how many were removed. */
+  delete(collection: string, keys: readonly string[]): Promise<number>;
   /** Documents ordered by the sort field ascending. */
   range(collection: string, query?: RangeQuery): Promise<StoredDocument[]>;
   /**

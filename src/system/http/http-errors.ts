@@ -22,6 +22,8 @@ const STATUS_OF: Readonly<Record<string, number>> = {
   [ErrorCodes.EXCHANGE_RESPONSE_INVALID]: 502,
   [ErrorCodes.EXCHANGE_RATE_LIMITED]: 503,
   [ErrorCodes.EXCHANGE_BANNED]: 503,
+  [ErrorCodes.OBJECT_STORE]: 503,
+  [ErrorCodes.MODEL_CORRUPT]: 500,
 };
 
 /**
@@ -53,6 +55,8 @@ const GENERIC_MESSAGE: Readonly<Record<string, string>> = {
   [ErrorCodes.EXCHANGE_RESPONSE_INVALID]: 'the exchange answered something we could not read',
   [ErrorCodes.EXCHANGE_RATE_LIMITED]: 'the exchange rate-limited this server; retry later',
   [ErrorCodes.EXCHANGE_BANNED]: 'the exchange banned this server for a while; retry later',
+  [ErrorCodes.OBJECT_STORE]: 'the model store is unavailable; retry shortly',
+  [ErrorCodes.MODEL_CORRUPT]: "the model's files do not match their checksums; train it again",
 };
 
 /** The exchange answered 400 to what the caller asked for (an unknown symbol, -1121): the caller's input. */

@@ -17,6 +17,14 @@ export function getQuery(collection: string, key: string): AqlQuery<StoredDocume
   };
 }
 
+/** Removes the documents with these keys (missing ones ignored); returns one row per removed document. */
+export function deleteQuery(collection: string, keys: readonly string[]): AqlQuery<string> {
+  return {
+    query: ['FOR key IN @keys', 'REMOVE { _key: key } IN @@collection OPTIONS { ignoreErrors: true }', 'RETURN OLD._key'].join(' '),
+    bindVars: { '@collection': collection, keys: [...keys] },
+  };
+}
+
 /** Documents with `from <= sortField < to`, ascending on the sort field (served by its persistent index). */
 export function rangeQuery(collection: string, sortField: string, range: RangeQuery = {}): AqlQuery<StoredDocument> {
   const { filters, bindVars } = rangeFilters(collection, sortField, range);

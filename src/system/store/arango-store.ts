@@ -3,7 +3,7 @@ import type { AqlQuery } from 'arangojs/aql';
 import type { CollectionOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
 import { StoreError } from '../../protocol/index.ts';
 import { assertCollectionName, assertSortField } from './arango-names.ts';
-import { countQuery, getQuery, pageQuery, rangeQuery } from './arango-queries.ts';
+import { countQuery, getQuery, deleteQuery, pageQuery, rangeQuery } from './arango-queries.ts';
 import { isDatabaseNotFound, isDuplicateName, storeErrorFrom } from './classify-arango-error.ts';
 import { upsertBatches } from './upsert-batches.ts';
 
@@ -105,6 +105,13 @@ export class ArangoStore implements Store {
     assertCollectionName(collection);
     const [doc] = await this.#all(getQuery(collection, key), 'get', collection);
     return doc;
+  }
+
+  async delete(collection: string, keys: readonly string[]): Promise<number> {
+    assertCollectionName(collection);
+    if (keys.length === 0) return 0;
+    const removed = await this.#all(deleteQuery(collection, keys), 'delete', collection);
+    return removed.filter((k) => k !== null).length;
   }
 
   async range(collection: string, query: RangeQuery = {}): Promise<StoredDocument[]> {

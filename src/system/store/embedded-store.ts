@@ -69,6 +69,21 @@ export class EmbeddedStore implements Store {
     }
   }
 
+  delete(collection: string, keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return Promise.resolve(0);
+    try {
+      const t = this.#table(collection);
+      let removed = 0;
+      inTransaction(this.#db, () => {
+        for (const key of keys) removed += Number(t.remove.run(key).changes);
+      });
+      return Promise.resolve(removed);
+    } catch (err) {
+      if (err instanceof StoreError) return Promise.reject(err);
+      return Promise.reject(new StoreError(`delete from ${collection} failed: ${(err as Error).message}`, { cause: err, retriable: true }));
+    }
+  }
+
   range(collection: string, query: RangeQuery = {}): Promise<StoredDocument[]> {
     try {
       const t = this.#table(collection);
@@ -142,6 +157,7 @@ export class EmbeddedStore implements Store {
           `INSERT INTO "${row.table_name}" (key, sort, doc) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET sort = excluded.sort, doc = excluded.doc`,
         ),
         get: this.#db.prepare(`SELECT doc FROM "${row.table_name}" WHERE key = ?`),
+        remove: this.#db.prepare(`DELETE FROM "${row.table_name}" WHERE key = ?`),
       };
       this.#tables.set(collection, t);
     }
@@ -154,6 +170,7 @@ interface CollectionTable {
   readonly sortField: string;
   readonly upsert: StatementSync;
   readonly get: StatementSync;
+  readonly remove: StatementSync;
 }
 
 /** SQLite table names ignore case (`…_1m_…` and `…_1M_…` would collide): hex keeps every collection apart. */
