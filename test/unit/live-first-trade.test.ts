@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { BinanceRestClient, firstAggTrade, firstAggTrades } from '../../src/actors/index.ts';
 import type { HttpClient, HttpRequestOptions } from '../../src/actors/index.ts';
-import { liveSeriesFor } from '../../src/actors/live/live-series.ts';
+import { liveSeriesFor } from '../../src/actors/live/live-series-for.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
 import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';

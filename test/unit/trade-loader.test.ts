@@ -6,7 +6,7 @@ import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
 import type { AggTrade, EndOfStream, StartCommand, TelemetryEvent } from '../../src/protocol/index.ts';
 import { TradeLoader } from '../../src/actors/index.ts';
 import type { Bus, StageDeps, Store, SupervisionPolicy } from '../../src/actors/index.ts';
-import { NactActorHost } from '../../src/system/actor-system/index.ts';
+import { LocalActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
@@ -15,7 +15,7 @@ import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-s
 import type { AggTradeRow, ExchangeSimulator, Hole, SimulatorOptions } from '../helpers/exchange-simulator/index.ts';
 import { busFailingOnProduce, storeFailingOnUpsert } from '../helpers/faulty-ports.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
+import { defaultPolicies, noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
 import { recordDataTopic } from '../helpers/data-recorder.ts';
 import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 
@@ -55,7 +55,7 @@ async function runLoader(
   const http = new UndiciHttpClient();
   const log = pino({ level: 'silent' });
   const metrics = new PromMetrics({ defaults: false });
-  const host = new NactActorHost({ logger: log, metrics, clock: systemClock });
+  const host = new LocalActorHost({ logger: log, metrics, clock: systemClock, supervision: defaultPolicies.actorRestart });
   const id = randomBytes(3).toString('hex');
   const queueId = `wf-${symbol.toLowerCase()}-api_trades-test-${id}`;
   const command: StartCommand = {
