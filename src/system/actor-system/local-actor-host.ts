@@ -60,7 +60,7 @@ class Cell<M> implements Node, Parent {
   /** A turn is scheduled or a step is running. */
   #busy = false;
   /** Ends a restart backoff when the actor is stopped meanwhile. */
-  #backoff = new AbortController();
+  readonly #backoff = new AbortController();
   #stopped: Promise<void> | undefined;
   #failure: unknown = undefined;
 
