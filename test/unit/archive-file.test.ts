@@ -183,7 +183,9 @@ describe('readArchiveFile', () => {
     const lines: Array<{ level: number; msg: string; file?: string }> = [];
     const warnLog = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
     const clock = new FakeClock(0, { sleeps: 'timer' });
-    const result = await clock.advanceUntilSettled(readArchiveFile(day, { ...options(stalled, clock), log: warnLog, attemptTimeoutMs: 50 }));
+    // Backoffs without jitter: the zip's and the checksum's attempts go in step, as each is tried its 3 times.
+    const inStep = { ...testStageSettings().retry.archiveDownload, jitter: 'none' as const };
+    const result = await clock.advanceUntilSettled(readArchiveFile(day, { ...options(stalled, clock), retry: inStep, log: warnLog, attemptTimeoutMs: 50 }));
     assert.ok(result.outcome === 'missing' && result.unreachable, result.outcome);
     assert.match(result.reason, /archive download took over 50 ms/);
     assert.equal(stalled.paths.length, 6, '3 attempts at the zip and 3 at its checksum');

@@ -70,10 +70,11 @@ async function runClock(clock: FakeClock, http: FaultyArchiveHttp, done: Promise
   }
 }
 
-/** `settings` with `attempts` per archive download. */
-function attemptsPerDownload(settings: StageSettings, attempts: number): StageSettings {
+/** `settings` with `attempts` per archive download, and backoffs without jitter when `inStep` (a zip's and its checksum's attempts then go in step). */
+function attemptsPerDownload(settings: StageSettings, attempts: number, inStep: boolean): StageSettings {
   const policy = settings.retry.archiveDownload;
-  return { ...settings, retry: { ...settings.retry, archiveDownload: { ...policy, budget: { retries: attempts - 1 } } } };
+  const archiveDownload = { ...policy, budget: { retries: attempts - 1 }, ...(inStep ? { jitter: 'none' as const } : {}) };
+  return { ...settings, retry: { ...settings.retry, archiveDownload } };
 }
 
 /** Runs one ArchiveLoader to its end on a fresh embedded bus and store, against `sim` (archive faults in front of it). */
@@ -109,7 +110,7 @@ async function runLoader(sim: ExchangeSimulator, type: string, fromMs: number, t
     ws: noWebSockets('archive loader'),
     metrics,
     log,
-    settings: attemptsPerDownload(testStageSettings({ binanceApiUrl: sim.url, binanceArchiveUrl: sim.archiveUrl }), options.attempts ?? 3),
+    settings: attemptsPerDownload(testStageSettings({ binanceApiUrl: sim.url, binanceArchiveUrl: sim.archiveUrl }), options.attempts ?? 3, options.clock !== undefined),
   };
   await bus.ensureTopics([{ name: command.kafka_topic }, { name: 'queue-control' }, { name: 'queue-events' }]);
   const data = await recordDataTopic<Candle>(bus, command.kafka_topic);
