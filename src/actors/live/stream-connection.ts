@@ -368,7 +368,7 @@ export class StreamConnection {
     }
   }
 
-  /** The next reconnect's wait; the policy has no budget (the attempt limit paces reconnects). */
+  /** The next reconnect's wait. A live stream never gives up: past a budget (the default policy has none) it waits the cap, the attempt limit pacing it. */
   #backoff(): number {
     return this.#reconnects.next(this.#o.clock.now()) ?? this.#o.reconnect.capMs;
   }
