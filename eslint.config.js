@@ -24,6 +24,39 @@ export default tseslint.config(
     },
   },
   {
+    // Time belongs to the Clock port (src/actors/ports/clock.ts): actors and schemas never read it or
+    // set timers themselves, so tests can drive them with a fake clock. src/system implements the port.
+    files: ['src/actors/**/*.ts', 'src/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'performance'].map((name) => ({
+          name,
+          message: 'Timers and time come from the injected Clock port (clock.setTimeout, clock.setInterval, clock.sleep, clock.now).',
+        })),
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Read the time from the injected Clock port: clock.now().' },
+        { object: 'globalThis', property: 'setTimeout', message: 'Use the injected Clock port: clock.setTimeout().' },
+        { object: 'globalThis', property: 'setInterval', message: 'Use the injected Clock port: clock.setInterval().' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Read the time from the injected Clock port: new Date(clock.now()).' },
+      ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['timers', 'node:timers', 'timers/promises', 'node:timers/promises'].map((name) => ({
+            name,
+            message: 'Timers come from the injected Clock port (clock.setTimeout, clock.setInterval, clock.sleep).',
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**', 'scripts/**'],
     rules: {
       'no-console': 'off',

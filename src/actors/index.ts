@@ -14,6 +14,7 @@ export * from './connector/series-writer.ts';
 export * from './connector/connector-pool.ts';
 export * from './exchange/index.ts';
 export * from './supervision/index.ts';
+export * from './retry/index.ts';
 export type * from './ports/index.ts';
 export { StageRoles } from './ports/launcher.ts';
 export * from './dummy/dummy-service.ts';

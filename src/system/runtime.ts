@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Manager } from '../actors/index.ts';
 import type { ActorRef, Bus, HttpClient, WebSocketConnector, Launcher, ManagerMessage, StageDeps, Store, SupervisionPolicy, Clock } from '../actors/index.ts';
 import type { Logger as PinoLogger } from 'pino';
-import { NactActorHost } from './actor-system/index.ts';
+import { LocalActorHost } from './actor-system/index.ts';
 import { createBus } from './bus/index.ts';
-import type { Config } from './config/index.ts';
+import { retryPolicies } from './config/index.ts';
+import type { Config, RetryPolicies } from './config/index.ts';
 import { UndiciHttpClient, WsWebSocketConnector } from './exchange/index.ts';
 import { DEFAULT_TRAINER_JOB_SETTINGS, InProcessLauncher, KubernetesLauncher, ProcessLauncher, PooledConnectorLauncher } from './launcher/index.ts';
 import { ConfigError } from '../protocol/index.ts';
@@ -32,7 +33,7 @@ export interface Runtime {
   readonly logger: PinoLogger;
   readonly manager: ActorRef<ManagerMessage> | undefined;
   readonly stageDeps: StageDeps;
-  readonly host: NactActorHost;
+  readonly host: LocalActorHost;
   readonly launcher: Launcher;
   /** True while the manager (when this process hosts one) serves requests. */
   managerReady(): boolean;
@@ -47,7 +48,9 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const bus = overrides.bus ?? createBus(config, logger);
   const store = overrides.store ?? createStore(config);
   const http = overrides.http ?? new UndiciHttpClient({ timeoutMs: config.EXCHANGE_TIMEOUT_MS });
-  const host = new NactActorHost({ logger, metrics, clock });
+  const policies = retryPolicies(config);
+  const stageSupervision = overrides.stageSupervision ?? policies.stageRestart;
+  const host = new LocalActorHost({ logger, metrics, clock, supervision: policies.actorRestart });
   const stageDeps: StageDeps = {
     bus,
     store,
@@ -66,23 +69,21 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
       wsStaleMs: config.WS_STALE_MS,
       bookSnapshotIntervalMs: config.BOOK_SNAPSHOT_INTERVAL_MS,
       bookTopLevels: config.BOOK_TOP_LEVELS,
-      exchangeMaxAttempts: config.EXCHANGE_MAX_ATTEMPTS,
+      retry: policies,
       exchangeWeightTarget: config.EXCHANGE_WEIGHT_TARGET,
       connectorBatchSize: config.CONNECTOR_BATCH_SIZE,
       loaderConcurrency: config.LOADER_CONCURRENCY,
       ...(overrides.progressIntervalMs !== undefined ? { progressIntervalMs: overrides.progressIntervalMs } : {}),
     },
   };
-  const launcher = overrides.launcher?.(stageDeps) ?? defaultLauncher(config, stageDeps, overrides.stageSupervision);
+  const launcher = overrides.launcher?.(stageDeps) ?? defaultLauncher(config, stageDeps, stageSupervision, policies);
   const hostsManager = config.ROLE === 'all' || config.ROLE === 'manager';
   let managerReady = false;
   const manager = hostsManager
     ? host.spawn<ManagerMessage>({
         name: 'manager',
         actorType: 'manager',
-        // The manager never gives up (a broker or database still starting): it retries with a capped backoff,
-        // and /health/ready says 503 meanwhile.
-        supervision: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 60_000, initialBackoffMs: 500, maxBackoffMs: 10_000 },
+        supervision: policies.managerRestart,
         create: (ctx) =>
           new Manager(
             {
@@ -98,7 +99,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
               instanceId: config.STREAMFORGE_INSTANCE_ID ?? config.HOSTNAME ?? `manager-${randomBytes(4).toString('hex')}`,
               ownershipLeaseMs: config.OWNERSHIP_LEASE_MS,
               readiness: (ready) => (managerReady = ready),
-              ...(overrides.stageSupervision ? { stageSupervision: overrides.stageSupervision } : {}),
+              stageSupervision,
             },
             ctx,
           ),
@@ -130,22 +131,24 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   };
 }
 
-function defaultLauncher(config: Config, deps: StageDeps, supervision: SupervisionPolicy | undefined): Launcher {
-  const launcher = stageLauncher(config, deps, supervision);
+function defaultLauncher(config: Config, deps: StageDeps, supervision: SupervisionPolicy, policies: RetryPolicies): Launcher {
+  const launcher = stageLauncher(config, deps, supervision, policies);
   return config.CONNECTOR_POOL ? new PooledConnectorLauncher(launcher) : launcher;
 }
 
-function stageLauncher(config: Config, deps: StageDeps, supervision: SupervisionPolicy | undefined): Launcher {
+function stageLauncher(config: Config, deps: StageDeps, supervision: SupervisionPolicy, policies: RetryPolicies): Launcher {
   switch (config.STREAMFORGE_LAUNCHER) {
     case 'inprocess':
       return new InProcessLauncher(deps, supervision);
     case 'process':
-      return new ProcessLauncher({ config, ...(supervision ? { supervision } : {}) });
+      return new ProcessLauncher({ config, supervision });
     case 'kubernetes':
       return new KubernetesLauncher({
         image: config.STREAMFORGE_IMAGE,
         namespace: config.K8S_NAMESPACE,
-        ...(supervision ? { supervision } : {}),
+        supervision,
+        clock: deps.clock,
+        policies,
         stuckPodTimeoutMs: config.K8S_JOB_STUCK_POD_TIMEOUT_MS,
         job: {
           imagePullPolicy: config.K8S_JOB_IMAGE_PULL_POLICY,

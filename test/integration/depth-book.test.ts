@@ -27,7 +27,11 @@ function observingLauncher(books: Map<string, OrderBookView>): (deps: StageDeps)
         ? parent.spawn<DepthLoaderMessage>({
             name: spec.role,
             actorType: spec.role,
-            create: (ctx) => new DepthLoader(deps, spec.command, ctx, { onBook: (book) => books.set(spec.command.symbol, book) }),
+            create: (ctx) => {
+              const loader = new DepthLoader(deps, spec.command, ctx);
+              books.set(spec.command.symbol, loader.book);
+              return loader;
+            },
           })
         : spawnStage(parent, spec.role, spec.command, deps),
   });

@@ -16,6 +16,7 @@ import { startCli } from '../helpers/cli-process.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { TestRuntime } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { stageProcess } from '../helpers/stage-processes.ts';
 import { assertExactCandles } from './exact-data.ts';
 
 const from = Date.parse('2021-01-01T00:00:00Z');
@@ -46,16 +47,17 @@ describe('workflows over a real Kafka broker, each stage its own process', { tim
       const wf = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: to } });
 
       await waitFor('the connector to write', async () => ((await records(rt, wf.queue_id, Targets.connector)) > 10_000 ? true : undefined), 60_000);
-      const loader = launcher.processes.get(`${wf.queue_id}/loader`);
+      const loader = stageProcess(wf.queue_id, 'loader');
       assert.ok(loader?.pid);
-      loader.kill('SIGKILL');
+      process.kill(loader.pid, 'SIGKILL');
       await waitFor('a relaunched loader', () => {
-        const p = launcher.processes.get(`${wf.queue_id}/loader`);
-        return p && p !== loader ? true : undefined;
+        const p = stageProcess(wf.queue_id, 'loader');
+        return p && p.pid !== loader.pid ? true : undefined;
       }, 30_000);
       const seen = await records(rt, wf.queue_id, Targets.connector);
       await waitFor('more records', async () => ((await records(rt, wf.queue_id, Targets.connector)) > seen + 10_000 ? true : undefined), 60_000);
-      launcher.processes.get(`${wf.queue_id}/connector`)?.kill('SIGKILL');
+      const connector = stageProcess(wf.queue_id, 'connector');
+      if (connector) process.kill(connector.pid, 'SIGKILL');
 
       const done = await rt.settle(wf.queue_id, 240_000);
       assert.equal(done.status, 'completed', JSON.stringify(done.error));

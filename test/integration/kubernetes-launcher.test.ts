@@ -9,11 +9,12 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { StartCommand } from '../../src/protocol/index.ts';
 import type { ActorContext, ActorRef, StageRole, StageSpec, SupervisionPolicy } from '../../src/actors/index.ts';
-import { NactActorHost } from '../../src/system/actor-system/index.ts';
+import { LocalActorHost } from '../../src/system/actor-system/index.ts';
 import { KubernetesLauncher } from '../../src/system/launcher/index.ts';
 import type { KubernetesLauncherOptions } from '../../src/system/launcher/index.ts';
 import { createLogger, PromMetrics, systemClock } from '../../src/system/observability/index.ts';
 import { KubernetesApiStandIn } from '../helpers/kubernetes-api-stand-in.ts';
+import { defaultPolicies } from '../helpers/stage-settings.ts';
 import type { RecordedRequest } from '../helpers/kubernetes-api-stand-in.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -63,12 +64,12 @@ function stage(role: StageRole, symbol = 'BTCUSDT'): StageSpec {
 
 describe('Kubernetes launcher against a Kubernetes API stand-in', () => {
   let api: KubernetesApiStandIn;
-  let host: NactActorHost;
+  let host: LocalActorHost;
   const jobsDir = { path: '' };
 
   before(async () => {
     api = await KubernetesApiStandIn.start({ admissionImage: IMAGE });
-    host = new NactActorHost({ logger: createLogger('silent'), metrics: new PromMetrics({ defaults: false }), clock: systemClock });
+    host = new LocalActorHost({ logger: createLogger('silent'), metrics: new PromMetrics({ defaults: false }), clock: systemClock, supervision: defaultPolicies.actorRestart });
     jobsDir.path = await mkdtemp(join(tmpdir(), 'sf-launcher-jobs-'));
   });
   after(async () => {
@@ -78,7 +79,17 @@ describe('Kubernetes launcher against a Kubernetes API stand-in', () => {
   });
 
   function launcher(namespace: string, options: Partial<KubernetesLauncherOptions> = {}): KubernetesLauncher {
-    return new KubernetesLauncher({ image: IMAGE, namespace, kubeConfig: api.kubeConfig(), supervision: budget(2), stuckPodTimeoutMs: 300, resyncIntervalMs: 2_000, ...options });
+    return new KubernetesLauncher({
+      image: IMAGE,
+      namespace,
+      kubeConfig: api.kubeConfig(),
+      supervision: budget(2),
+      clock: systemClock,
+      policies: defaultPolicies,
+      stuckPodTimeoutMs: 300,
+      resyncIntervalMs: 2_000,
+      ...options,
+    });
   }
 
   function parent(l: KubernetesLauncher, spec: StageSpec): Parent {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'minio';
 import type { BucketItem } from 'minio';
+import { systemClock } from '../../src/system/observability/index.ts';
 import type { Clock } from '../../src/actors/ports/index.ts';
 import { ErrorCodes, ObjectStoreError } from '../../src/protocol/index.ts';
 import { loadConfig, parseS3Endpoint } from '../../src/system/config/index.ts';
@@ -127,7 +128,7 @@ describe('MinioObjectStore on a real S3 server', { timeout: 180_000 }, () => {
     let restarts = 0;
     // The first wait between attempts is when the server comes back: no fixed sleep, no race.
     const clock: Clock = {
-      now: () => Date.now(),
+      ...systemClock,
       sleep: async () => {
         if (restarts === 0) {
           restarts += 1;

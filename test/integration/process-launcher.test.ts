@@ -7,6 +7,7 @@ import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { TestRuntime } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { isAlive, stageProcess, stageProcesses } from '../helpers/stage-processes.ts';
 import { assertExactCandles } from './exact-data.ts';
 
 const from = Date.parse('2022-01-01T00:00:00Z');
@@ -31,20 +32,20 @@ describe('process launcher: each stage in its own OS process, over the embedded 
     const stageRecords = async (target: string) => (await rt.registry.get(wf.queue_id))?.stages[target]?.records ?? 0;
 
     await waitFor('the connector to write', async () => ((await stageRecords(Targets.connector)) > 5_000 ? true : undefined));
-    const loader = launcher.processes.get(`${wf.queue_id}/loader`);
+    const loader = stageProcess(wf.queue_id, 'loader');
     assert.ok(loader?.pid, 'a loader process runs');
-    loader.kill('SIGKILL');
+    process.kill(loader.pid, 'SIGKILL');
     const relaunched = await waitFor('a new loader process', () => {
-      const p = launcher.processes.get(`${wf.queue_id}/loader`);
-      return p && p !== loader ? p : undefined;
+      const p = stageProcess(wf.queue_id, 'loader');
+      return p && p.pid !== loader.pid ? p : undefined;
     });
     assert.notEqual(relaunched.pid, loader.pid);
 
     const before = await stageRecords(Targets.connector);
     await waitFor('the connector to write more', async () => ((await stageRecords(Targets.connector)) > before + 5_000 ? true : undefined));
-    const connector = launcher.processes.get(`${wf.queue_id}/connector`);
+    const connector = stageProcess(wf.queue_id, 'connector');
     assert.ok(connector?.pid, 'a connector process runs');
-    connector.kill('SIGKILL');
+    process.kill(connector.pid, 'SIGKILL');
 
     const done = await rt.settle(wf.queue_id, 120_000);
     assert.equal(done.status, 'completed', JSON.stringify(done.error));
@@ -52,7 +53,7 @@ describe('process launcher: each stage in its own OS process, over the embedded 
     assert.ok((done.stages[Targets.connector]?.restarts ?? 0) >= 1, 'connector relaunched');
     const n = await assertExactCandles(rt.runtime.store, wf.collection_name, 'BTCUSDT', '1m', from, to);
     assert.equal(n, 260_640);
-    await waitFor('no stage process left behind', () => (launcher.processes.size === 0 ? true : undefined), 15_000);
+    await waitFor('no stage process left behind', () => (stageProcesses().length === 0 ? true : undefined), 15_000);
   });
 });
 
@@ -65,19 +66,19 @@ describe('stall detection: a frozen stage process is relaunched', () => {
       assert.ok(launcher instanceof ProcessLauncher);
       const wf = await rt.manager.create({ symbol: 'ETHUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: from + 60 * 86_400_000 } });
       await waitFor('the loader to fetch', async () => (((await rt.registry.get(wf.queue_id))?.stages[Targets.loader]?.records ?? 0) > 2_000 ? true : undefined));
-      const frozen = launcher.processes.get(`${wf.queue_id}/loader`);
+      const frozen = stageProcess(wf.queue_id, 'loader');
       assert.ok(frozen?.pid);
-      frozen.kill('SIGSTOP');
+      process.kill(frozen.pid, 'SIGSTOP');
       const replacement = await waitFor('a relaunched loader', () => {
-        const p = launcher.processes.get(`${wf.queue_id}/loader`);
-        return p && p !== frozen ? p : undefined;
+        const p = stageProcess(wf.queue_id, 'loader');
+        return p && p.pid !== frozen.pid ? p : undefined;
       }, 30_000);
       assert.notEqual(replacement.pid, frozen.pid);
       const done = await rt.settle(wf.queue_id, 120_000);
       assert.equal(done.status, 'completed', JSON.stringify(done.error));
       assert.ok((done.stages[Targets.loader]?.restarts ?? 0) >= 1);
       await assertExactCandles(rt.runtime.store, wf.collection_name, 'ETHUSDT', '1m', from, from + 60 * 86_400_000);
-      await waitFor('the frozen process to be killed', () => (frozen.exitCode !== null || frozen.signalCode !== null ? true : undefined), 15_000);
+      await waitFor('the frozen process to be killed', () => (isAlive(frozen.pid) ? undefined : true), 15_000);
     } finally {
       await rt.close();
       await sim.close();

@@ -12,6 +12,7 @@ import { serveArchive } from '../helpers/exchange-simulator/archive-server.ts';
 import type { ArchiveContext } from '../helpers/exchange-simulator/archive-server.ts';
 import { holesFor } from '../helpers/exchange-simulator/holes.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
+import { testStageSettings } from '../helpers/stage-settings.ts';
 
 const BASE = 'https://archive.test';
 const t = (iso: string): number => Date.parse(`${iso}T00:00:00Z`);
@@ -55,8 +56,9 @@ function simulator(ctx: ArchiveContext): Handler {
 const july: ArchiveFileRef = { symbol: 'BTCUSDT', kind: 'klines', interval: '1m', period: { source: 'monthly', month: '2024-07' } };
 const day: ArchiveFileRef = { symbol: 'BTCUSDT', kind: 'klines', interval: '1h', period: { source: 'daily', day: '2024-08-01' } };
 
+/** Three attempts per download, as the loader's default `archiveDownload` policy has it. */
 function options(http: HttpClient, clock = new FakeClock(0)) {
-  return { http, clock, log, baseUrl: BASE, maxAttempts: 3 };
+  return { http, clock, log, baseUrl: BASE, retry: testStageSettings().retry.archiveDownload };
 }
 
 describe('archive paths', () => {
@@ -180,8 +182,10 @@ describe('readArchiveFile', () => {
     const stalled = archiveHttp(() => new Promise<never>(() => undefined));
     const lines: Array<{ level: number; msg: string; file?: string }> = [];
     const warnLog = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
-    const clock = new FakeClock(0);
-    const result = await readArchiveFile(day, { ...options(stalled, clock), log: warnLog, attemptTimeoutMs: 50 });
+    const clock = new FakeClock(0, { sleeps: 'timer' });
+    // Backoffs without jitter: the zip's and the checksum's attempts go in step, as each is tried its 3 times.
+    const inStep = { ...testStageSettings().retry.archiveDownload, jitter: 'none' as const };
+    const result = await clock.advanceUntilSettled(readArchiveFile(day, { ...options(stalled, clock), retry: inStep, log: warnLog, attemptTimeoutMs: 50 }));
     assert.ok(result.outcome === 'missing' && result.unreachable, result.outcome);
     assert.match(result.reason, /archive download took over 50 ms/);
     assert.equal(stalled.paths.length, 6, '3 attempts at the zip and 3 at its checksum');

@@ -6,8 +6,8 @@ import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
 import type { Candle, EndOfStream, StartCommand, TelemetryEvent } from '../../src/protocol/index.ts';
 import { ArchiveLoader } from '../../src/actors/index.ts';
 import type { ArchiveDownloadOptions } from '../../src/actors/archive/index.ts';
-import type { StageDeps } from '../../src/actors/index.ts';
-import { NactActorHost } from '../../src/system/actor-system/index.ts';
+import type { StageDeps, StageSettings } from '../../src/actors/index.ts';
+import { LocalActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
@@ -17,7 +17,8 @@ import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { withArchiveFaults } from '../helpers/exchange-simulator/archive-faults.ts';
 import type { ArchiveFaults, FaultyArchiveHttp } from '../helpers/exchange-simulator/archive-faults.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
+import { FakeClock, turn } from '../helpers/fake-clock.ts';
+import { defaultPolicies, noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
 import { recordDataTopic } from '../helpers/data-recorder.ts';
 import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 
@@ -48,6 +49,32 @@ interface Run {
 interface RunOptions {
   readonly faults?: ArchiveFaults;
   readonly downloads?: ArchiveDownloadOptions;
+  /** Attempts per archive download (the `archiveDownload` policy's budget). @defaultValue 3 */
+  readonly attempts?: number;
+  /** Time the loader's timers wait on; the test moves it whenever only stalled requests are under way. @defaultValue the system clock */
+  readonly clock?: FakeClock;
+}
+
+/**
+ * Moves `clock` timer by timer until `done` settles, but only while no request that will be answered
+ * is under way: what waits on time is what the fake clock skips; answers still take their real time.
+ */
+async function runClock(clock: FakeClock, http: FaultyArchiveHttp, done: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void done.finally(() => (settled = true));
+  while (!settled) {
+    await waitFor('the loader to wait on nothing but time', () => (settled || http.answering() === 0 ? true : undefined), 10_000, 1);
+    const next = clock.nextAt();
+    if (settled || next === undefined) await turn();
+    else await clock.advanceTo(next);
+  }
+}
+
+/** `settings` with `attempts` per archive download, and backoffs without jitter when `inStep` (a zip's and its checksum's attempts then go in step). */
+function attemptsPerDownload(settings: StageSettings, attempts: number, inStep: boolean): StageSettings {
+  const policy = settings.retry.archiveDownload;
+  const archiveDownload = { ...policy, budget: { retries: attempts - 1 }, ...(inStep ? { jitter: 'none' as const } : {}) };
+  return { ...settings, retry: { ...settings.retry, archiveDownload } };
 }
 
 /** Runs one ArchiveLoader to its end on a fresh embedded bus and store, against `sim` (archive faults in front of it). */
@@ -59,7 +86,8 @@ async function runLoader(sim: ExchangeSimulator, type: string, fromMs: number, t
   const logs: LogLine[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const metrics = new PromMetrics({ defaults: false });
-  const host = new NactActorHost({ logger: log, metrics, clock: systemClock });
+  const clock = options.clock ?? systemClock;
+  const host = new LocalActorHost({ logger: log, metrics, clock, supervision: defaultPolicies.actorRestart });
   const id = randomBytes(3).toString('hex');
   const queueId = `wf-btcusdt-${type}-test-${id}`;
   const command: StartCommand = {
@@ -77,12 +105,12 @@ async function runLoader(sim: ExchangeSimulator, type: string, fromMs: number, t
   const deps: StageDeps = {
     bus,
     store,
-    clock: systemClock,
+    clock,
     http,
     ws: noWebSockets('archive loader'),
     metrics,
     log,
-    settings: testStageSettings({ binanceApiUrl: sim.url, binanceArchiveUrl: sim.archiveUrl }),
+    settings: attemptsPerDownload(testStageSettings({ binanceApiUrl: sim.url, binanceArchiveUrl: sim.archiveUrl }), options.attempts ?? 3, options.clock !== undefined),
   };
   await bus.ensureTopics([{ name: command.kafka_topic }, { name: 'queue-control' }, { name: 'queue-events' }]);
   const data = await recordDataTopic<Candle>(bus, command.kafka_topic);
@@ -98,6 +126,7 @@ async function runLoader(sim: ExchangeSimulator, type: string, fromMs: number, t
       onStop: stopped,
       create: (ctx) => new ArchiveLoader(deps, command, ctx, options.downloads),
     });
+    if (options.clock) await runClock(options.clock, http, ended);
     assert.equal(await ended, undefined, 'the loader stopped without failing');
     const errors = () => events.filter((e) => e.status === 'error').map((e) => e.message);
     const end = await waitFor('the end marker', () => (errors().length > 0 ? assert.fail(`the loader reported: ${errors().join('; ')}`) : data.marker()), 10_000);
@@ -195,6 +224,7 @@ describe('ArchiveLoader', () => {
     const run = await runLoader(sim, 'archive_candles_1h', fromMs, toMs, {
       faults: { stalled: [stalled] },
       downloads: { heartbeatMs: 50, attemptTimeoutMs: 300 },
+      clock: new FakeClock(Date.now(), { sleeps: 'timer' }),
     });
     assertExact(run, '1h', fromMs, toMs);
     assert.equal(run.archivePaths.filter((p) => p.includes(stalled)).length, 6, '3 attempts at the zip and 3 at its checksum');
@@ -208,7 +238,7 @@ describe('ArchiveLoader', () => {
   it('warns per unreachable file, and once more loudly after 3 in a row, loading everything over REST', async () => {
     const fromMs = utc('2024-11-04');
     const toMs = utc('2024-11-09');
-    const run = await runLoader(sim, 'archive_candles_1h', fromMs, toMs, { faults: { unreachable: 'all' }, downloads: { attempts: 2 } });
+    const run = await runLoader(sim, 'archive_candles_1h', fromMs, toMs, { faults: { unreachable: 'all' }, attempts: 2 });
     assertExact(run, '1h', fromMs, toMs);
     assert.equal(run.files.missing, 5);
     assert.deepEqual(
@@ -224,7 +254,7 @@ describe('ArchiveLoader', () => {
     // A file that answers (even a 404) ends the run: two unreachable in a row is no pattern yet.
     const some = await runLoader(sim, 'archive_candles_1h', fromMs, toMs, {
       faults: { unreachable: ['04', '05', '07', '08'].map((d) => `BTCUSDT-1h-2024-11-${d}.zip`) },
-      downloads: { attempts: 1 },
+      attempts: 1,
     });
     assertExact(some, '1h', fromMs, toMs);
     assert.equal(warnings(some, /archive file unreachable/).length, 4);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { BackoffPolicy, SupervisionPolicy } from '../../src/actors/index.ts';
 import { ConfigError, ErrorCodes } from '../../src/protocol/index.ts';
-import { loadConfig } from '../../src/system/config/index.ts';
+import { loadConfig, retryPolicies } from '../../src/system/config/index.ts';
 
 describe('loadConfig', () => {
   it('reads the live-stream and archive settings with their defaults', () => {
@@ -50,5 +51,20 @@ describe('loadConfig', () => {
       () => loadConfig({}, { HTTP_HEADERS_TIMEOUT_MS: '90000', HTTP_MAX_CONNECTIONS: '0' }),
       (err: unknown) => err instanceof ConfigError && /HTTP_HEADERS_TIMEOUT_MS \(90000\) must not exceed HTTP_REQUEST_TIMEOUT_MS/.test(err.message) && /HTTP_MAX_CONNECTIONS/.test(err.message),
     );
+  });
+});
+
+describe('retryPolicies', () => {
+  it('names every policy in one frozen place, the exchange attempts taken from EXCHANGE_MAX_ATTEMPTS', () => {
+    const policies = retryPolicies(loadConfig({}, { EXCHANGE_MAX_ATTEMPTS: '2' }));
+    assert.deepEqual(policies.exchangeRequest.budget, { retries: 1 }, 'two attempts: the first and one retry');
+    assert.deepEqual(policies.archiveDownload.budget, { retries: 1 }, 'an archive download gets 3 attempts, at most the exchange\'s');
+    assert.deepEqual(retryPolicies(loadConfig({}, {})).archiveDownload.budget, { retries: 2 });
+    assert.equal(policies.streamReconnect.budget, undefined, 'a live stream never gives up');
+    assert.ok(Object.isFrozen(policies) && Object.isFrozen(policies.exchangeRequest) && Object.isFrozen(policies.exchangeRequest.budget));
+    for (const [name, policy] of Object.entries(policies) as Array<[string, BackoffPolicy | SupervisionPolicy]>) {
+      const [base, cap] = 'baseMs' in policy ? [policy.baseMs, policy.capMs] : [policy.initialBackoffMs, policy.maxBackoffMs];
+      assert.ok(base >= 0 && cap >= base, `${name}: 0 ≤ base ≤ cap`);
+    }
   });
 });

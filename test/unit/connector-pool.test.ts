@@ -5,14 +5,15 @@ import { formatTimeRange, Targets, telemetryId, workflowNames } from '../../src/
 import type { Candle, TelemetryEvent, Workflow } from '../../src/protocol/index.ts';
 import { ConnectorPool, WorkflowRegistry } from '../../src/actors/index.ts';
 import type { StageDeps, Subscription } from '../../src/actors/index.ts';
-import { NactActorHost } from '../../src/system/actor-system/index.ts';
+import { LocalActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
-import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
+import { PromMetrics } from '../../src/system/observability/index.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
 import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
+import { defaultPolicies, noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
 
 const from = Date.parse('2024-06-03T00:00:00Z');
 const to = from + 3 * 60_000;
@@ -60,13 +61,15 @@ describe('connector pool member telemetry', { timeout: 60_000 }, () => {
   const store = new EmbeddedStore(':memory:');
   const log = pino({ level: 'silent' });
   const metrics = new PromMetrics({ defaults: false });
-  const host = new NactActorHost({ logger: log, metrics, clock: systemClock });
+  // The pool reads the registry when it starts; its poll timer never needs to fire here.
+  const clock = new FakeClock(Date.now());
+  const host = new LocalActorHost({ logger: log, metrics, clock, supervision: defaultPolicies.actorRestart });
   const events: TelemetryEvent[] = [];
   let recorder: Subscription | undefined;
   const deps: StageDeps = {
     bus,
     store,
-    clock: systemClock,
+    clock,
     http: new UndiciHttpClient(),
     ws: noWebSockets('connector pool'),
     metrics,

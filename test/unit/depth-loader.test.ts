@@ -29,6 +29,8 @@ import { PromMetrics } from '../../src/system/observability/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
 import { storeFailingOnUpsert } from '../helpers/faulty-ports.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { FakeClock, turn } from '../helpers/fake-clock.ts';
+import { testStageSettings } from '../helpers/stage-settings.ts';
 
 const SYMBOL = 'BTCUSDT';
 const STREAM = 'btcusdt@depth@100ms';
@@ -38,44 +40,6 @@ const TO = T0 + RANGE_MS;
 const INTERVAL_MS = 1000;
 const CURSORS = 'loader_cursors';
 
-/** Time the test moves: sleeps resolve, in order, as it passes their deadline. */
-class ManualClock implements Clock {
-  #now = T0;
-  #timers: Array<{ at: number; resolve: () => void }> = [];
-
-  now(): number {
-    return this.#now;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason as Error);
-    return new Promise<void>((resolve, reject) => {
-      const timer = { at: this.#now + Math.max(0, ms), resolve };
-      this.#timers.push(timer);
-      signal?.addEventListener('abort', () => {
-        this.#timers = this.#timers.filter((t) => t !== timer);
-        reject(signal.reason as Error);
-      }, { once: true });
-    });
-  }
-
-  /** Moves time on by `ms`, waking every sleep due on the way (and the sleeps those start). */
-  async advance(ms: number): Promise<void> {
-    const target = this.#now + ms;
-    for (;;) {
-      this.#timers.sort((a, b) => a.at - b.at);
-      const next = this.#timers[0];
-      if (!next || next.at > target) break;
-      this.#timers.shift();
-      this.#now = Math.max(this.#now, next.at);
-      next.resolve();
-      await turn();
-    }
-    this.#now = target;
-  }
-}
-
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function reply(status: number, body: unknown): HttpResponse {
   return { status, headers: {}, body: JSON.stringify(body) };
@@ -245,7 +209,8 @@ const WARN = 40;
 
 /** One exchange, bus and store; loaders (a first run, relaunches) come and go on it. */
 class Rig {
-  readonly clock = new ManualClock();
+  /** Time the test moves: timers and sleeps fire, in order, as it passes their deadline. */
+  readonly clock = new FakeClock(T0, { sleeps: 'timer' });
   readonly rest = new FakeRest(this.clock);
   readonly embeddedBus = new EmbeddedBus({ dataDir: ':memory:', pollIntervalMs: 10 });
   readonly bus = new RecordingBus(this.embeddedBus);
@@ -299,20 +264,16 @@ class Rig {
         wsRotateMs: 2_000_000_000,
         bookSnapshotIntervalMs: INTERVAL_MS,
         bookTopLevels: 5,
-        exchangeMaxAttempts: 1,
+        // A lost stream reconnects at once: the test moves time only where it means to.
+        retry: { ...testStageSettings({ exchangeMaxAttempts: 1 }).retry, streamReconnect: { baseMs: 0, capMs: 0, jitter: 'none' } },
         exchangeWeightTarget: 0.97,
         connectorBatchSize: 1000,
         progressIntervalMs: 0,
       },
     };
     const ctx = new TestContext(this.log);
-    let book: OrderBookView | undefined;
-    const loader = new DepthLoader(deps, this.command, ctx, {
-      onBook: (b) => (book = b),
-      ...(options.maxQueuedEvents !== undefined ? { maxQueuedEvents: options.maxQueuedEvents } : {}),
-    });
-    if (!book) throw new Error('no book');
-    const run = new Run(this, loader, ctx, streams, book);
+    const loader = new DepthLoader(deps, this.command, ctx, options.maxQueuedEvents !== undefined ? { maxQueuedEvents: options.maxQueuedEvents } : {});
+    const run = new Run(this, loader, ctx, streams, loader.book);
     this.runs.push(run);
     return run;
   }
@@ -370,7 +331,11 @@ class Run {
 
   /** Waits for the `n`th socket, opens it, and lets the loader hear that it is live. */
   async connect(n: number): Promise<FakeSocket> {
-    const socket = await waitFor(`socket ${n}`, () => this.streams.sockets[n - 1], 5_000);
+    // Reconnects wait no backoff here (see the settings): the timers due now open the socket.
+    const socket = await waitFor(`socket ${n}`, async () => {
+      await this.rig.clock.runUntilIdle();
+      return this.streams.sockets[n - 1];
+    }, 5_000);
     socket.open();
     await this.drain();
     return socket;

@@ -16,6 +16,8 @@ import {
   resolveJobSettings,
 } from '../../src/system/launcher/index.ts';
 import type { JobSettings } from '../../src/system/launcher/index.ts';
+import { systemClock } from '../../src/system/observability/index.ts';
+import { defaultPolicies } from '../helpers/stage-settings.ts';
 
 const IMAGE = 'registry.example/streamforge:0.2.0';
 const settings: JobSettings = { ...DEFAULT_JOB_SETTINGS, image: IMAGE, namespace: 'streamforge' };
@@ -180,7 +182,7 @@ describe('jobManifest', () => {
 
 describe('Job settings', () => {
   it('refuses to start without STREAMFORGE_IMAGE', () => {
-    assert.throws(() => new KubernetesLauncher({ image: undefined, namespace: 'streamforge' }), (err: unknown) => err instanceof ConfigError && /STREAMFORGE_IMAGE is required/.test(err.message));
+    assert.throws(() => new KubernetesLauncher({ image: undefined, namespace: 'streamforge', clock: systemClock, policies: defaultPolicies }), (err: unknown) => err instanceof ConfigError && /STREAMFORGE_IMAGE is required/.test(err.message));
     assert.throws(() => resolveJobSettings({ image: '  ', namespace: 'streamforge' }), ConfigError);
   });
 

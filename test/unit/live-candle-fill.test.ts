@@ -5,7 +5,7 @@ import { candleFromKline } from '../../src/protocol/index.ts';
 import type { KlineRow } from '../../src/protocol/index.ts';
 import { BinanceRestClient } from '../../src/actors/index.ts';
 import { GapFiller } from '../../src/actors/live/gap-filler.ts';
-import { liveSeriesFor } from '../../src/actors/live/live-series.ts';
+import { liveSeriesFor } from '../../src/actors/live/live-series-for.ts';
 import type { KeyedRecord } from '../../src/actors/live/live-series.ts';
 import { RecordSequence } from '../../src/actors/live/record-sequence.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
@@ -13,6 +13,7 @@ import { PromMetrics } from '../../src/system/observability/index.ts';
 import { expectedKlines, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
+import { defaultPolicies } from '../helpers/stage-settings.ts';
 
 const second = 1_000;
 /** A whole second: the open time of a 1 s candle. */
@@ -48,7 +49,7 @@ describe('live candles filled over REST while the client clock runs ahead of the
     const clock = new FakeClock(nowMs);
     const client = new BinanceRestClient({ baseUrl: sim.url, http, clock, metrics: new PromMetrics({ defaults: false }), log: pino({ level: 'silent' }) });
     await client.init('BTCUSDT');
-    clock.advance(skewMs);
+    await clock.advance(skewMs);
     return client;
   }
 
@@ -57,11 +58,11 @@ describe('live candles filled over REST while the client clock runs ahead of the
     const clock = new FakeClock(exchangeNow);
     const client = new BinanceRestClient({ baseUrl: sim.url, http, clock, metrics: new PromMetrics({ defaults: false }), log: pino({ level: 'silent' }) });
     await client.init('BTCUSDT');
-    clock.advance(30);
+    await clock.advance(30);
     assert.equal(client.serverNow(), T0 + 1_010, 'the estimate is past the close of the candle of T0, still open on the exchange');
 
     const seq = new RecordSequence(series, range, T0 - 3 * second - 1);
-    const filler = new GapFiller({ series, range, sequence: seq, clock });
+    const filler = new GapFiller({ series, range, sequence: seq, clock, retry: defaultPolicies.liveGapFill });
     const handed: KeyedRecord[] = [];
     filler.request('reconnect');
     await filler.step(client, false, (r) => handed.push(r), () => undefined);
@@ -70,7 +71,7 @@ describe('live candles filled over REST while the client clock runs ahead of the
 
     // Both candles close on the exchange and arrive live: they are handed on, with their final values.
     exchangeNow = T0 + 2_100;
-    clock.advance(1_120);
+    await clock.advance(1_120);
     const final = expectedKlines('BTCUSDT', '1s', T0, T0 + 2 * second, { nowMs: exchangeNow });
     assert.equal(final.length, 2);
     for (const row of final) seq.hold(klineEvent(row));

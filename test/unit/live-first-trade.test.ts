@@ -3,9 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { BinanceRestClient, firstAggTrade, firstAggTrades } from '../../src/actors/index.ts';
 import type { HttpClient, HttpRequestOptions } from '../../src/actors/index.ts';
-import { liveSeriesFor } from '../../src/actors/live/live-series.ts';
+import { liveSeriesFor } from '../../src/actors/live/live-series-for.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
+import { testStageSettings } from '../helpers/stage-settings.ts';
 import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 
@@ -53,7 +54,7 @@ describe('the first trade of a range starting long before the symbol was listed'
   async function client(): Promise<{ client: BinanceRestClient; http: CountingHttp }> {
     const http = new CountingHttp(undici);
     // One attempt: a failed request fails the search at once.
-    const c = new BinanceRestClient({ baseUrl: sim.url, http, clock: systemClock, metrics: new PromMetrics({ defaults: false }), log: pino({ level: 'silent' }), maxAttempts: 1 });
+    const c = new BinanceRestClient({ baseUrl: sim.url, http, clock: systemClock, metrics: new PromMetrics({ defaults: false }), log: pino({ level: 'silent' }), retry: testStageSettings({ exchangeMaxAttempts: 1 }).retry.exchangeRequest });
     await c.init('PEPEUSDT');
     return { client: c, http };
   }

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
 import type { StartCommand, TimeRange , TelemetryEvent } from '../../src/protocol/index.ts';
 import { LiveLoader } from '../../src/actors/index.ts';
 import type { Clock, HttpClient, HttpRequestOptions, HttpResponse, Logger, StageDeps, WebSocketConnection, WebSocketConnector, WebSocketHandlers } from '../../src/actors/index.ts';
 import { loadLiveCursor } from '../../src/actors/live/live-cursor.ts';
-import { NactActorHost } from '../../src/system/actor-system/index.ts';
+import { LocalActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
@@ -17,7 +16,7 @@ import type { AggTradeRow, ExchangeSimulator } from '../helpers/exchange-simulat
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
-import { testStageSettings } from '../helpers/stage-settings.ts';
+import { defaultPolicies, testStageSettings } from '../helpers/stage-settings.ts';
 
 /** Combined-stream sockets in process: opened at once, SUBSCRIBEs answered, events sent by the test. */
 class FakeStreams implements WebSocketConnector {
@@ -121,7 +120,7 @@ async function startLoader(baseUrl: string, http: HttpClient, type: string, symb
   const metrics = new PromMetrics({ defaults: false });
   const log = new RecordingLog();
   const streams = new FakeStreams();
-  const host = new NactActorHost({ logger: log, metrics, clock });
+  const host = new LocalActorHost({ logger: log, metrics, clock, supervision: defaultPolicies.actorRestart });
   const id = randomBytes(3).toString('hex');
   const queueId = `wf-${symbol.toLowerCase()}-${type}-test-${id}`;
   const command: StartCommand = {
@@ -167,6 +166,12 @@ async function startLoader(baseUrl: string, http: HttpClient, type: string, symb
   };
 }
 
+/** True once `check` holds, after the timers due now have fired (the stream connects on one): for `waitFor`. */
+async function whenIdle(clock: FakeClock, check: () => boolean): Promise<true | undefined> {
+  await clock.runUntilIdle();
+  return check() ? true : undefined;
+}
+
 async function rejectedLiveEvents(metrics: PromMetrics): Promise<number> {
   const text = await metrics.registry.getSingleMetricAsString('streamforge_messages_rejected_total');
   return Number(/reason="live_event"\} (\d+)/.exec(text)?.[1] ?? 0);
@@ -199,7 +204,7 @@ describe('LiveLoader', () => {
     const run = await startLoader(sim.url, undici, 'ws_candles_1m', 'BTCUSDT', { fromMs: now - 600_000, toMs: now + 3_600_000 }, clock);
     const stream = 'btcusdt@kline_1m';
     try {
-      await waitFor('the live stream', () => (run.streams.carries(stream) ? true : undefined), 10_000);
+      await waitFor('the live stream', () => whenIdle(clock, () => run.streams.carries(stream)), 10_000);
       run.streams.emit(stream, openKline('BTCUSDT', now - (now % 60_000)));
       for (let i = 0; i < 3; i++) run.streams.emit(stream, { e: 'kline', E: now, s: 'BTCUSDT', k: { t: 'soon', x: true } });
       await waitFor('three rejects counted', async () => ((await rejectedLiveEvents(run.metrics)) === 3 ? true : undefined), 5_000);
@@ -209,7 +214,7 @@ describe('LiveLoader', () => {
       assert.equal(first[0]?.obj.rejected, 1);
       assert.match(String(first[0]?.obj.issue), /^k\.t: /);
 
-      clock.advance(10_000);
+      await clock.advance(10_000);
       run.streams.emit(stream, { e: 'kline' });
       await waitFor('the fourth reject counted', async () => ((await rejectedLiveEvents(run.metrics)) === 4 ? true : undefined), 5_000);
       const logged = run.log.said('live events rejected');
@@ -223,23 +228,26 @@ describe('LiveLoader', () => {
   it('keeps waiting out a REST failure however busy the stream, holding its events, then goes on with them', async () => {
     const http = new SwitchableHttp(undici);
     http.failing = true;
-    const fromMs = Date.now() - 2_000;
-    const run = await startLoader(sim.url, http, 'ws_aggtrades', 'BTCUSDT', { fromMs, toMs: fromMs + 60_000 });
+    const clock = new FakeClock(Date.now());
+    const fromMs = clock.now() - 2_000;
+    const run = await startLoader(sim.url, http, 'ws_aggtrades', 'BTCUSDT', { fromMs, toMs: fromMs + 60_000 }, clock);
     const stream = 'btcusdt@aggTrade';
     try {
-      await waitFor('the live stream and a failed REST request', () => (run.streams.carries(stream) && http.aggTradesRequests > 0 ? true : undefined), 10_000);
+      await waitFor('the live stream and a failed REST request', () => whenIdle(clock, () => run.streams.carries(stream) && http.aggTradesRequests > 0), 10_000);
       const trades = expectedAggTrades('BTCUSDT', fromMs, Date.now());
       assert.ok(trades.length > 0);
       // Batches of live events well past what makes a step due at once, for 1.5 s.
       for (let batch = 0, sent = 0; batch < 30; batch++) {
         for (let i = 0; i < 100; i++, sent++) run.streams.emit(stream, aggTradeEvent('BTCUSDT', trades[sent % trades.length] as AggTradeRow));
-        await delay(50);
+        await clock.advance(50);
       }
       assert.equal(http.aggTradesRequests, 1, 'REST is not asked again before its retry delay');
       assert.ok(run.log.said('live loader REST request failed; retrying').length === 1);
 
       http.failing = false;
-      await waitFor('records after the retry', () => (run.telemetry.some((e) => (e.records_written ?? 0) > 0) ? true : undefined), 10_000);
+      // To the retry, 5 s after the failure.
+      await clock.advance(3_500);
+      await waitFor('records after the retry', () => whenIdle(clock, () => run.telemetry.some((e) => (e.records_written ?? 0) > 0)), 10_000);
     } finally {
       await run.close();
     }
@@ -262,17 +270,21 @@ describe('LiveLoader against an exchange that does not serve a gap', () => {
 
   it('goes on past it after its retries, counting what it holds in the cursor and the telemetry, with an error naming it', async () => {
     const fromMs = exchangeNow - 5_000;
-    const run = await startLoader(sim.url, undici, 'ws_aggtrades', 'BTCUSDT', { fromMs, toMs: fromMs + 3_600_000 });
+    const clock = new FakeClock(exchangeNow);
+    const run = await startLoader(sim.url, undici, 'ws_aggtrades', 'BTCUSDT', { fromMs, toMs: fromMs + 3_600_000 }, clock);
     const stream = 'btcusdt@aggTrade';
     try {
       const newest = expectedAggTrades('BTCUSDT', fromMs, exchangeNow + 1, { nowMs: exchangeNow }).at(-1);
       assert.ok(newest);
-      await waitFor('the backfill', async () => ((await loadLiveCursor(run.store, run.queueId, 0)).last_key === newest.a ? true : undefined), 10_000);
-      await waitFor('the live stream', () => (run.streams.carries(stream) ? true : undefined), 10_000);
+      // Steps come on the clock's timers; REST answers in real time in between.
+      const within = { horizonMs: 1_000, idleMs: 10_000 };
+      await clock.advanceUntil('the backfill', async () => ((await loadLiveCursor(run.store, run.queueId, 0)).last_key === newest.a ? true : undefined), within);
+      await clock.advanceUntil('the live stream', () => (run.streams.carries(stream) ? true : undefined), within);
       const ahead = { ...newest, a: newest.a + 100, T: exchangeNow + 10 };
       run.streams.emit(stream, aggTradeEvent('BTCUSDT', ahead));
 
-      const event = await waitFor('telemetry with the gap', () => run.telemetry.find((e) => e.unrepaired_gaps === 1), 15_000);
+      // Each fruitless fill waits its backoff on the clock.
+      const event = await clock.advanceUntil('telemetry with the gap', () => run.telemetry.find((e) => e.unrepaired_gaps === 1), { ...within, idleMs: 15_000 });
       assert.equal(event.unrepaired_records, 99);
       const cursor = await loadLiveCursor(run.store, run.queueId, 0);
       assert.equal(cursor.unrepaired_gaps, 1);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { liveSeriesFor } from '../../src/actors/live/live-series.ts';
+import { liveSeriesFor } from '../../src/actors/live/live-series-for.ts';
 import type { KeyedRecord } from '../../src/actors/live/live-series.ts';
 import { RecordSequence } from '../../src/actors/live/record-sequence.ts';
 

@@ -4,13 +4,15 @@ import { after, afterEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
-import type { Metrics } from '../../src/actors/ports/index.ts';
+import type { Metrics, WebSocketConnection, WebSocketConnector } from '../../src/actors/ports/index.ts';
 import { SlidingWindowLimit } from '../../src/actors/live/sliding-window-limit.ts';
 import { StreamConnection } from '../../src/actors/live/stream-connection.ts';
 import type { StreamConnectionListener, StreamConnectionOptions } from '../../src/actors/live/stream-connection.ts';
 import { StreamHub } from '../../src/actors/live/stream-hub.ts';
 import { WsWebSocketConnector } from '../../src/system/exchange/ws-websocket-connector.ts';
-import { systemClock } from '../../src/system/observability/index.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import type { AdvanceUntilOptions } from '../helpers/fake-clock.ts';
+import { defaultPolicies } from '../helpers/stage-settings.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /** A socket the test server accepted, with what it was asked for. */
@@ -19,14 +21,20 @@ interface ServerSocket {
   readonly openedAt: number;
   readonly streams: Set<string>;
   readonly messages: Array<{ at: number; text: string }>;
+  /** Events the ticker sent it. */
+  sent: number;
+  /** Pongs it got back. */
+  pongs: number;
   closedAt?: number;
 }
 
 /**
  * A tiny combined-stream server: `/stream?streams=a/b`, SUBSCRIBE/UNSUBSCRIBE answered, and a ticker
  * that sends the same numbered event to every socket carrying `tick@trade` (the exchange's fan-out).
+ * Times it records are the test's fake clock's: what the connection under test sees as now.
  */
 class TinyStreamServer {
+  readonly #clock: FakeClock;
   readonly wss: WebSocketServer;
   readonly sockets: ServerSocket[] = [];
   refuse = 0;
@@ -36,12 +44,13 @@ class TinyStreamServer {
   #seq = 0;
   #ticker: NodeJS.Timeout | undefined;
 
-  constructor() {
+  constructor(clock: FakeClock) {
+    this.#clock = clock;
     this.wss = new WebSocketServer({
       port: 0,
       host: '127.0.0.1',
       verifyClient: (_info, done) => {
-        this.attempts.push(Date.now());
+        this.attempts.push(this.#clock.now());
         if (this.refuse > 0) {
           this.refuse--;
           done(false, 503);
@@ -50,11 +59,11 @@ class TinyStreamServer {
     });
     this.wss.on('connection', (ws, req) => {
       const url = new URL(req.url ?? '/', 'ws://x');
-      const socket: ServerSocket = { ws, openedAt: Date.now(), streams: new Set((url.searchParams.get('streams') ?? '').split('/').filter(Boolean)), messages: [] };
+      const socket: ServerSocket = { ws, openedAt: this.#clock.now(), streams: new Set((url.searchParams.get('streams') ?? '').split('/').filter(Boolean)), messages: [], sent: 0, pongs: 0 };
       this.sockets.push(socket);
       ws.on('message', (raw: Buffer) => {
         const text = raw.toString('utf8');
-        socket.messages.push({ at: Date.now(), text });
+        socket.messages.push({ at: this.#clock.now(), text });
         const req = JSON.parse(text) as { method: string; params: string[]; id: number };
         const bad = req.method === 'SUBSCRIBE' ? req.params.find((p) => (this.refuseStreams.get(p) ?? 0) > 0) : undefined;
         if (bad !== undefined) {
@@ -68,7 +77,8 @@ class TinyStreamServer {
         }
         ws.send(JSON.stringify({ result: null, id: req.id }));
       });
-      ws.on('close', () => (socket.closedAt = Date.now()));
+      ws.on('pong', () => socket.pongs++);
+      ws.on('close', () => (socket.closedAt = this.#clock.now()));
     });
   }
 
@@ -80,11 +90,14 @@ class TinyStreamServer {
     return this.sockets.filter((s) => s.closedAt === undefined);
   }
 
+  /** The exchange's traffic, in real time: it goes on whatever the connection's clock says. */
   startTicker(everyMs: number): void {
     this.#ticker = setInterval(() => {
       const n = this.#seq++;
       for (const s of this.open()) {
-        if (s.streams.has('tick@trade')) s.ws.send(JSON.stringify({ stream: 'tick@trade', data: { e: 'trade', t: n } }));
+        if (!s.streams.has('tick@trade')) continue;
+        s.ws.send(JSON.stringify({ stream: 'tick@trade', data: { e: 'trade', t: n } }));
+        s.sent++;
       }
     }, everyMs);
   }
@@ -145,23 +158,70 @@ function assertNoGap(ids: readonly number[]): void {
 
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
+/** What one connection sent, with the fake time it was sent at: pacing is the client's doing. */
+type SentLog = Array<{ readonly at: number; readonly text: string }>;
+
+/** `inner` with what each of its connections sends recorded at the clock's time, one log per connection in the order opened. */
+function recordingSends(inner: WebSocketConnector, clock: FakeClock, logs: SentLog[]): WebSocketConnector {
+  return {
+    connect: (url, handlers): WebSocketConnection => {
+      const sent: SentLog = [];
+      logs.push(sent);
+      const conn = inner.connect(url, handlers);
+      return {
+        send: (text) => {
+          sent.push({ at: clock.now(), text });
+          conn.send(text);
+        },
+        close: (code, reason) => conn.close(code, reason),
+        terminate: () => conn.terminate(),
+      };
+    },
+  };
+}
+
+/** Where the fake clocks start. */
+const T0 = 1_700_000_000_000;
+
+/**
+ * Waits for `probe` while the server answers in real time; meanwhile the connection's timers due within
+ * a second fire as their fake time comes (farther ones, the stale check and the handover grace, wait).
+ */
+function until<T>(clock: FakeClock, what: string, probe: () => T | undefined, options: AdvanceUntilOptions = {}): Promise<T> {
+  return clock.advanceUntil(what, probe, { horizonMs: 1_000, ...options });
+}
+
 describe('stream connection', () => {
   const servers: TinyStreamServer[] = [];
   const connections: Array<{ close(): void }> = [];
-  const server = async (): Promise<TinyStreamServer> => {
-    const s = new TinyStreamServer();
+  const server = async (clock: FakeClock): Promise<TinyStreamServer> => {
+    const s = new TinyStreamServer(clock);
     servers.push(s);
     await new Promise<void>((resolve) => s.wss.once('listening', () => resolve()));
     return s;
   };
-  const connect = (srv: TinyStreamServer, rec: ReturnType<typeof recorder>, metrics: Metrics, options: Partial<StreamConnectionOptions> = {}): StreamConnection => {
+  const connect = (clock: FakeClock, srv: TinyStreamServer, rec: ReturnType<typeof recorder>, metrics: Metrics, options: Partial<StreamConnectionOptions> = {}): StreamConnection => {
     const conn = new StreamConnection(
-      { baseUrl: srv.url, connector: new WsWebSocketConnector(), clock: systemClock, metrics, log: logger, ...options },
+      {
+        baseUrl: srv.url,
+        connector: new WsWebSocketConnector(),
+        clock,
+        metrics,
+        log: logger,
+        reconnect: defaultPolicies.streamReconnect,
+        resubscribe: defaultPolicies.streamSubscribe,
+        ...options,
+      },
       rec,
     );
     connections.push(conn);
     return conn;
   };
+  /** The default backoffs from `baseMs` (reconnects and refused streams alike). */
+  const backoffFrom = (baseMs: number): Pick<StreamConnectionOptions, 'reconnect' | 'resubscribe'> => ({
+    reconnect: { ...defaultPolicies.streamReconnect, baseMs },
+    resubscribe: { ...defaultPolicies.streamSubscribe, baseMs },
+  });
   afterEach(() => {
     for (const c of connections.splice(0)) c.close();
   });
@@ -170,29 +230,31 @@ describe('stream connection', () => {
   });
 
   it('opens one combined stream with the streams in the URL and routes events', async () => {
-    const srv = await server();
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
     const rec = recorder();
-    const conn = connect(srv, rec, new RecordingMetrics());
+    const conn = connect(clock, srv, rec, new RecordingMetrics());
     conn.add(['tick@trade', 'btcusdt@kline_1m']);
-    await waitFor('socket', () => srv.open()[0]);
+    await until(clock, 'socket', () => srv.open()[0]);
     assert.deepEqual([...(srv.sockets[0]?.streams ?? [])], ['tick@trade', 'btcusdt@kline_1m']);
     srv.startTicker(5);
-    await waitFor('events', () => (rec.ids.length >= 10 ? true : undefined));
+    await until(clock, 'events', () => (rec.ids.length >= 10 ? true : undefined));
     assert.deepEqual(rec.log, ['up']);
     assertNoGap(rec.ids);
   });
 
   it('reconnects after a drop with jittered exponential backoff, and says so', async () => {
-    const srv = await server();
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
     const rec = recorder();
     const metrics = new RecordingMetrics();
-    const conn = connect(srv, rec, metrics, { backoffInitialMs: 40, random: () => 1 });
+    const conn = connect(clock, srv, rec, metrics, { ...backoffFrom(40), random: () => 1 });
     conn.add(['tick@trade']);
-    const first = await waitFor('first socket', () => srv.open()[0]);
+    const first = await until(clock, 'first socket', () => srv.open()[0]);
     srv.refuse = 3;
-    const droppedAt = Date.now();
+    const droppedAt = clock.now();
     first.ws.terminate();
-    await waitFor('second socket', () => srv.sockets[1], 10_000);
+    await until(clock, 'second socket', () => srv.sockets[1]);
     // random() = 1: the full cap each time, doubling: 40, 80, 160, 320 ms.
     const gaps = srv.attempts.slice(1).map((t, i) => t - (i === 0 ? droppedAt : (srv.attempts[i] ?? 0)));
     assert.equal(gaps.length, 4);
@@ -200,7 +262,7 @@ describe('stream connection', () => {
       // Timers fire late on a busy machine, never early.
       assert.ok((gaps[i] ?? 0) >= expected - 5 && (gaps[i] ?? 0) < expected + 300, `attempt ${i + 1} after ${gaps[i]} ms, expected ~${expected}`);
     }
-    await waitFor(`up again (${rec.log.join()})`, () => (rec.log.length === 3 ? true : undefined), 3000);
+    await until(clock, `up again (${rec.log.join()})`, () => (rec.log.length === 3 ? true : undefined), { idleMs: 3_000 });
     assert.equal(rec.log[0], 'up');
     assert.match(rec.log[1] ?? '', /^down:(closed|error)$/);
     assert.equal(rec.log[2], 'up');
@@ -208,13 +270,14 @@ describe('stream connection', () => {
   });
 
   it('keeps within the connection attempt budget, waiting when it is spent', async () => {
-    const srv = await server();
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
     const rec = recorder();
     const attempts = new SlidingWindowLimit(2, 1000);
-    const conn = connect(srv, rec, new RecordingMetrics(), { attempts, backoffInitialMs: 1, random: () => 0 });
+    const conn = connect(clock, srv, rec, new RecordingMetrics(), { attempts, ...backoffFrom(1), random: () => 0 });
     conn.add(['tick@trade']);
     srv.refuse = 4;
-    await waitFor('a socket after the refusals', () => srv.open()[0], 10_000);
+    await until(clock, 'a socket after the refusals', () => srv.open()[0], { horizonMs: 2_000 });
     assert.equal(srv.attempts.length, 5);
     for (let i = 2; i < srv.attempts.length; i++) {
       assert.ok((srv.attempts[i] ?? 0) - (srv.attempts[i - 2] ?? 0) >= 995, 'never more than 2 attempts in a second');
@@ -222,15 +285,16 @@ describe('stream connection', () => {
   });
 
   it('rotates with an overlapping socket: no event missed, no disconnect', async () => {
-    const srv = await server();
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
     const rec = recorder();
     const metrics = new RecordingMetrics();
-    const conn = connect(srv, rec, metrics, { rotateMs: 300 });
+    const conn = connect(clock, srv, rec, metrics, { rotateMs: 300 });
     conn.add(['tick@trade']);
     srv.startTicker(3);
-    await waitFor('four rotations', () => (srv.sockets.length >= 5 ? true : undefined), 10_000);
+    await until(clock, 'four rotations', () => (srv.sockets.length >= 5 ? true : undefined));
     const seen = rec.ids.length;
-    await waitFor('more events', () => (rec.ids.length > seen + 20 ? true : undefined));
+    await until(clock, 'more events', () => (rec.ids.length > seen + 20 ? true : undefined));
     assert.deepEqual(rec.log, ['up']);
     assert.ok(metrics.reconnects.filter((r) => r === 'rotation').length >= 4);
     assertNoGap(rec.ids);
@@ -243,21 +307,25 @@ describe('stream connection', () => {
   });
 
   it('opens a replacement at once on serverShutdown, then lets the old one go', async () => {
-    const srv = await server();
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
     const rec = recorder();
     const metrics = new RecordingMetrics();
-    const conn = connect(srv, rec, metrics);
+    const conn = connect(clock, srv, rec, metrics);
     conn.add(['tick@trade']);
     srv.startTicker(3);
-    const first = await waitFor('socket', () => srv.open()[0]);
-    await waitFor('events', () => (rec.ids.length > 10 ? true : undefined));
-    first.ws.send(JSON.stringify({ e: 'serverShutdown', E: Date.now() }));
+    const first = await until(clock, 'socket', () => srv.open()[0]);
+    await until(clock, 'events', () => (rec.ids.length > 10 ? true : undefined));
+    first.ws.send(JSON.stringify({ e: 'serverShutdown', E: clock.now() }));
     const second = await waitFor('replacement', () => srv.sockets[1], 2000);
     assert.equal(first.closedAt, undefined, 'the old socket is still open when the new one connects');
-    setTimeout(() => first.ws.close(), 300).unref();
-    await waitFor('old closed', () => first.closedAt);
+    // The exchange closes the old socket a little later, once the replacement carries events.
+    await waitFor('the replacement fed', () => (second.sent > 20 ? true : undefined));
+    await clock.advance(300);
+    first.ws.close();
+    await until(clock, 'old closed', () => first.closedAt);
     const seen = rec.ids.length;
-    await waitFor('more events', () => (rec.ids.length > seen + 20 ? true : undefined));
+    await until(clock, 'more events', () => (rec.ids.length > seen + 20 ? true : undefined));
     assert.equal(second.closedAt, undefined);
     assert.deepEqual(rec.log, ['up']);
     assert.deepEqual(metrics.reconnects, ['server_shutdown']);
@@ -265,30 +333,35 @@ describe('stream connection', () => {
   });
 
   it('drops a socket that hears nothing (no message, no ping) for staleMs and reconnects', async () => {
-    const srv = await server();
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
     const rec = recorder();
     const metrics = new RecordingMetrics();
-    const conn = connect(srv, rec, metrics, { staleMs: 200, backoffInitialMs: 10 });
+    const conn = connect(clock, srv, rec, metrics, { staleMs: 200, ...backoffFrom(10) });
     conn.add(['quiet@trade']);
-    const first = await waitFor('socket', () => srv.open()[0]);
-    // Pings keep it alive past staleMs.
-    const pinger = setInterval(() => first.ws.ping(), 50);
-    await new Promise((r) => setTimeout(r, 500));
-    clearInterval(pinger);
+    const first = await until(clock, 'socket', () => srv.open()[0]);
+    // Pings keep it alive past staleMs: one every 50 ms for 500 ms, each heard (its pong back) before time moves on.
+    for (let i = 1; i <= 10; i++) {
+      first.ws.ping();
+      await waitFor('the pong', () => (first.pongs >= i ? true : undefined));
+      await clock.advance(50);
+    }
     assert.equal(first.closedAt, undefined, 'pings count as activity');
-    await waitFor('stale socket dropped', () => first.closedAt, 2000);
-    await waitFor('reconnected', () => srv.open()[0]);
-    await waitFor('up again', () => (rec.log.length === 3 ? true : undefined));
+    await until(clock, 'stale socket dropped', () => first.closedAt, { idleMs: 2_000 });
+    await until(clock, 'reconnected', () => srv.open()[0]);
+    await until(clock, 'up again', () => (rec.log.length === 3 ? true : undefined));
     assert.deepEqual(rec.log, ['up', 'down:stale', 'up']);
     assert.deepEqual(metrics.reconnects, ['stale']);
   });
 
   it('paces SUBSCRIBE/UNSUBSCRIBE to at most 5 messages a second and ends up with the right streams', async () => {
-    const srv = await server();
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
     const rec = recorder();
-    const conn = connect(srv, rec, new RecordingMetrics(), { messagesPerSecond: 5 });
+    const sends: SentLog[] = [];
+    const conn = connect(clock, srv, rec, new RecordingMetrics(), { messagesPerSecond: 5, connector: recordingSends(new WsWebSocketConnector(), clock, sends) });
     conn.add(['s0@trade']);
-    const socket = await waitFor('socket', () => srv.open()[0]);
+    const socket = await until(clock, 'socket', () => srv.open()[0]);
     const expected = new Set(['s0@trade']);
     for (let i = 1; i <= 40; i++) {
       conn.add([`s${i}@trade`]);
@@ -297,23 +370,27 @@ describe('stream connection', () => {
         conn.remove([`s${i - 1}@trade`]);
         expected.delete(`s${i - 1}@trade`);
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await clock.advance(25);
     }
-    await waitFor('server has the final set', () => (sameSet(socket.streams, expected) ? true : undefined), 10_000);
+    await until(clock, 'server has the final set', () => (sameSet(socket.streams, expected) ? true : undefined));
     assert.ok(socket.messages.length >= 6, `paced but not starved: ${socket.messages.length} messages`);
-    for (const m of socket.messages) {
-      const inWindow = socket.messages.filter((o) => o.at >= m.at && o.at < m.at + 1000).length;
+    const sent = sends[0] ?? [];
+    assert.equal(sent.length, socket.messages.length, 'the server got what was sent');
+    for (const m of sent) {
+      const inWindow = sent.filter((o) => o.at >= m.at && o.at < m.at + 1000).length;
       assert.ok(inWindow <= 5, `${inWindow} messages within one second`);
     }
   });
 
   it('reports a stream the exchange refuses as down, retries it alone with backoff, and gives up after 3 refusals', async () => {
-    const srv = await server();
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
     const rec = recorder();
-    const conn = connect(srv, rec, new RecordingMetrics(), { backoffInitialMs: 20 });
+    const sends: SentLog[] = [];
+    const conn = connect(clock, srv, rec, new RecordingMetrics(), { ...backoffFrom(20), connector: recordingSends(new WsWebSocketConnector(), clock, sends) });
     conn.add(['tick@trade']);
-    const socket = await waitFor('socket', () => srv.open()[0]);
-    await waitFor('up', () => (rec.log.includes('up') ? true : undefined));
+    const socket = await until(clock, 'socket', () => srv.open()[0]);
+    await until(clock, 'up', () => (rec.log.includes('up') ? true : undefined));
     srv.refuseStreams.set('nosuch@trade', Number.POSITIVE_INFINITY);
     // Asked in one message with a good stream: the whole message is refused, the good one then retried alone.
     conn.add(['nosuch@trade', 'good@trade']);
@@ -322,9 +399,11 @@ describe('stream connection', () => {
         const req = JSON.parse(m.text) as { method: string; params: string[] };
         return req.method === 'SUBSCRIBE' && req.params.includes(stream);
       }).length;
-    await waitFor('three refusals', () => (subscribesOf('nosuch@trade') === 3 ? true : undefined), 5000);
-    await waitFor('good stream back', () => (conn.live('good@trade') ? true : undefined), 5000);
-    await new Promise((r) => setTimeout(r, 300));
+    await until(clock, 'three refusals', () => (subscribesOf('nosuch@trade') === 3 ? true : undefined), { idleMs: 5_000 });
+    await until(clock, 'good stream back', () => (conn.live('good@trade') ? true : undefined), { idleMs: 5_000 });
+    // Well past any backoff a fourth request would wait, and every message sent has arrived.
+    await clock.advance(1_000);
+    await waitFor('what was sent to arrive', () => (socket.messages.length === (sends[0]?.length ?? 0) ? true : undefined));
     assert.equal(subscribesOf('nosuch@trade'), 3, 'not asked again after 3 refusals');
     assert.equal(conn.live('nosuch@trade'), false);
     assert.equal(conn.live('tick@trade'), true);
@@ -337,8 +416,9 @@ describe('stream connection', () => {
   });
 
   it('tells hub subscribers of a refused stream they are disconnected, and live again once it is accepted', async () => {
-    const srv = await server();
-    const hub = new StreamHub({ baseUrl: srv.url, connector: new WsWebSocketConnector(), clock: systemClock, metrics: new RecordingMetrics(), log: logger, backoffInitialMs: 20 });
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
+    const hub = new StreamHub({ baseUrl: srv.url, connector: new WsWebSocketConnector(), clock, metrics: new RecordingMetrics(), log: logger, ...backoffFrom(20) });
     const log: string[] = [];
     const events = (name: string) => ({
       onEvent: () => {},
@@ -346,10 +426,10 @@ describe('stream connection', () => {
       onLive: () => log.push(`${name}:live`),
     });
     const subA = hub.subscribe(['tick@trade'], events('a'));
-    await waitFor('a live', () => (log.includes('a:live') ? true : undefined));
+    await until(clock, 'a live', () => (log.includes('a:live') ? true : undefined));
     srv.refuseStreams.set('late@trade', 1);
     const subB = hub.subscribe(['late@trade'], events('b'));
-    await waitFor(`b live again (${log.join(' | ')})`, () => (log.filter((l) => l === 'b:live').length === 2 ? true : undefined), 5000);
+    await until(clock, `b live again (${log.join(' | ')})`, () => (log.filter((l) => l === 'b:live').length === 2 ? true : undefined), { idleMs: 5_000 });
     const bLog = log.filter((l) => l.startsWith('b:'));
     assert.equal(bLog.length, 3);
     assert.match(bLog[1] ?? '', /^b:down:.*invalid symbol in stream name 'late@trade'/);
@@ -360,8 +440,17 @@ describe('stream connection', () => {
   });
 
   it('spreads streams over connections of at most maxStreamsPerConnection and closes them with the last subscriber', async () => {
-    const srv = await server();
-    const hub = new StreamHub({ baseUrl: srv.url, connector: new WsWebSocketConnector(), clock: systemClock, metrics: new RecordingMetrics(), log: logger, maxStreamsPerConnection: 3 });
+    const clock = new FakeClock(T0);
+    const srv = await server(clock);
+    const hub = new StreamHub({
+      baseUrl: srv.url,
+      connector: new WsWebSocketConnector(),
+      clock,
+      metrics: new RecordingMetrics(),
+      log: logger,
+      maxStreamsPerConnection: 3,
+      ...backoffFrom(defaultPolicies.streamReconnect.baseMs),
+    });
     const a: string[] = [];
     const b: string[] = [];
     const live: string[] = [];
@@ -375,16 +464,16 @@ describe('stream connection', () => {
       onDisconnect: (r) => live.push(`b:down:${r}`),
       onLive: () => live.push('b:live'),
     });
-    await waitFor('two sockets', () => (srv.open().length === 2 ? true : undefined));
-    assert.equal(hub.connections, 2);
+    await until(clock, 'two sockets', () => (srv.open().length === 2 ? true : undefined));
+    assert.equal(srv.open().length, 2, 'two connections');
     assert.equal(srv.open().filter((s) => s.streams.has('tick@trade')).length, 1, 'a shared stream is subscribed once');
     srv.startTicker(5);
-    await waitFor('both live, both fed', () => (live.length === 2 && a.length > 5 && b.length > 5 ? true : undefined));
+    await until(clock, 'both live, both fed', () => (live.length === 2 && a.length > 5 && b.length > 5 ? true : undefined));
     subA.close();
-    await waitFor('one socket left', () => (srv.open().length === 1 ? true : undefined));
+    await until(clock, 'one socket left', () => (srv.open().length === 1 ? true : undefined));
     subB.close();
-    await waitFor('no socket left', () => (srv.open().length === 0 ? true : undefined));
-    assert.equal(hub.connections, 0);
+    await until(clock, 'no socket left', () => (srv.open().length === 0 ? true : undefined));
+    assert.equal(srv.open().length, 0, 'every connection closed');
   });
 });
 

@@ -6,7 +6,7 @@ import { formatTimeRange, Targets } from '../../src/protocol/index.ts';
 import type { AggTrade, EndOfStream, StartCommand, TelemetryEvent } from '../../src/protocol/index.ts';
 import { TradeLoader } from '../../src/actors/index.ts';
 import type { Bus, StageDeps, Store, SupervisionPolicy } from '../../src/actors/index.ts';
-import { NactActorHost } from '../../src/system/actor-system/index.ts';
+import { LocalActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
@@ -15,7 +15,8 @@ import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-s
 import type { AggTradeRow, ExchangeSimulator, Hole, SimulatorOptions } from '../helpers/exchange-simulator/index.ts';
 import { busFailingOnProduce, storeFailingOnUpsert } from '../helpers/faulty-ports.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import { defaultPolicies, noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
 import { recordDataTopic } from '../helpers/data-recorder.ts';
 import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
 
@@ -55,7 +56,9 @@ async function runLoader(
   const http = new UndiciHttpClient();
   const log = pino({ level: 'silent' });
   const metrics = new PromMetrics({ defaults: false });
-  const host = new NactActorHost({ logger: log, metrics, clock: systemClock });
+  // Restarts need not wait their backoff here (what is tested is what a restart resumes from): the
+  // host's sleeps pass at once on a clock of its own, while the loader paces itself on the real one.
+  const host = new LocalActorHost({ logger: log, metrics, clock: new FakeClock(Date.now()), supervision: defaultPolicies.actorRestart });
   const id = randomBytes(3).toString('hex');
   const queueId = `wf-${symbol.toLowerCase()}-api_trades-test-${id}`;
   const command: StartCommand = {

@@ -120,7 +120,7 @@ describe('WeightPacer', () => {
     const reason = new Error('workflow stopped');
     controller.abort(reason);
     await assert.rejects(pacer.acquire(10, controller.signal), (err) => err === reason);
-    clock.advance(60_000);
+    await clock.advance(60_000);
     await pacer.acquire(50);
     assert.deepEqual(clock.sleeps, [], 'the aborted request held no weight');
   });
@@ -129,7 +129,7 @@ describe('WeightPacer', () => {
     const clock = new FakeClock(BOUNDARY);
     const pacer = new WeightPacer([weightLimit('MINUTE', 1, 100)], clock, 0.5);
     await sendRequests(pacer, 4, 10);
-    clock.advance(60_000);
+    await clock.advance(60_000);
     await pacer.acquire(1);
     pacer.settle(1, { 'x-mbx-used-weight-1m': '30' });
     const stats = pacer.stats();

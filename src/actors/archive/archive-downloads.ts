@@ -17,8 +17,6 @@ export interface ArchiveDownloadOptions {
    * workflow supervisor's stall timeout (`STALL_TIMEOUT_MS`). @defaultValue 5000
    */
   readonly heartbeatMs?: number;
-  /** Attempts per download, at most the exchange's `maxAttempts`; then the file counts as missing. @defaultValue 3 */
-  readonly attempts?: number;
   /** Longest wait for an answer, or for more of its body, per attempt. @defaultValue 60000 */
   readonly timeoutMs?: number;
   /** Longest one attempt may take in all, however steadily bytes arrive. @defaultValue 600000 */
@@ -67,7 +65,7 @@ export class ArchiveDownloads {
    * while it is awaited; then the next files of `upcoming` start downloading.
    */
   async take(piece: FilePiece, upcoming: readonly RangePiece[], heartbeat: () => void): Promise<ArchiveFileResult> {
-    const result = await withHeartbeat(this.#prefetcher.take(piece), this.#options.heartbeatMs ?? 5_000, heartbeat);
+    const result = await withHeartbeat(this.#deps.clock, this.#prefetcher.take(piece), this.#options.heartbeatMs ?? 5_000, heartbeat);
     // In reading order, so that "in a row" means files one after another.
     this.#reachability.record(result);
     this.#prefetcher.prefetch(upcoming);
@@ -85,13 +83,13 @@ export class ArchiveDownloads {
 
   #download(piece: FilePiece): Promise<ArchiveFileResult> {
     const { http, clock, settings } = this.#deps;
-    const { attempts = 3, timeoutMs = 60_000, attemptTimeoutMs = 600_000 } = this.#options;
+    const { timeoutMs = 60_000, attemptTimeoutMs = 600_000 } = this.#options;
     return readArchiveFile(this.#ref(piece), {
       http,
       clock,
       log: this.#log,
       baseUrl: settings.binanceArchiveUrl,
-      maxAttempts: Math.max(1, Math.min(attempts, settings.exchangeMaxAttempts)),
+      retry: settings.retry.archiveDownload,
       timeoutMs,
       attemptTimeoutMs,
       signal: this.#signal,

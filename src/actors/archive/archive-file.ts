@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { unzipSync } from 'fflate';
 import { ErrorCodes, ExchangeError } from '../../protocol/index.ts';
-import type { Clock, HttpBytesResponse, HttpClient, Logger } from '../ports/index.ts';
-import { retry } from '../exchange/index.ts';
+import type { Clock, HttpBytesResponse, HttpClient, Logger, Timer } from '../ports/index.ts';
+import { retry } from '../retry/index.ts';
+import type { BackoffPolicy } from '../retry/index.ts';
 import { ArchiveFileCorruptError } from './archive-file-corrupt-error.ts';
 import { archiveChecksumUrl, archiveFileName, archiveFileUrl } from './archive-paths.ts';
 import type { ArchiveFileRef } from './archive-paths.ts';
@@ -24,8 +25,8 @@ export interface ArchiveFileOptions {
   readonly log: Logger;
   /** e.g. `https://data.binance.vision`. */
   readonly baseUrl: string;
-  /** Attempts per download for network errors, timeouts, 5xx and 429, the first included. */
-  readonly maxAttempts: number;
+  /** How a download is retried on network errors, timeouts, 5xx and 429 (the `archiveDownload` policy). */
+  readonly retry: BackoffPolicy;
   readonly signal?: AbortSignal | undefined;
   /** Longest wait for the answer, or for more of its body (the HTTP client's timeout). @defaultValue 60000 */
   readonly timeoutMs?: number;
@@ -58,10 +59,10 @@ async function getBytes(url: string, opts: ArchiveFileOptions, signal: AbortSign
   signal.throwIfAborted();
   const limitMs = opts.attemptTimeoutMs ?? 600_000;
   const attempt = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: Timer | undefined;
   let onAbort: (() => void) | undefined;
   const ended = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
+    timer = opts.clock.setTimeout(() => {
       reject(new ExchangeError(ErrorCodes.EXCHANGE_UNREACHABLE, `archive download took over ${limitMs} ms`, { retriable: true }));
       attempt.abort();
     }, limitMs);
@@ -73,7 +74,7 @@ async function getBytes(url: string, opts: ArchiveFileOptions, signal: AbortSign
     const request = opts.http.getBytes(url, { timeoutMs: opts.timeoutMs ?? 60_000, signal: AbortSignal.any([signal, attempt.signal]) });
     res = await Promise.race([request, ended]);
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
   if (res.status === 200) return res.body;
@@ -111,7 +112,7 @@ function csvInside(zip: Uint8Array, file: string): Uint8Array {
 
 /**
  * Downloads one archive zip and its `.CHECKSUM`, verifies the zip's SHA-256 and unzips its CSV.
- * Network errors, timeouts, 5xx and 429 are retried (jittered backoff) within `maxAttempts`; a file
+ * Network errors, timeouts, 5xx and 429 are retried as `retry` says, within its budget; a file
  * still unreachable then counts as missing (logged at warn: a wrong archive URL must not go
  * unnoticed), so that the planner falls back to smaller files or REST rather than failing the load.
  */
@@ -121,9 +122,8 @@ export async function readArchiveFile(ref: ArchiveFileRef, opts: ArchiveFileOpti
   const failed = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal;
   const download = (url: string) =>
-    retry(() => getBytes(url, opts, signal), {
+    retry(() => getBytes(url, opts, signal), opts.retry, {
       clock: opts.clock,
-      maxAttempts: opts.maxAttempts,
       signal,
       onRetry: (err, attempt, delayMs) => opts.log.debug({ err, file, attempt, delay_ms: delayMs }, 'archive download retried'),
     }).catch((err: unknown) => {

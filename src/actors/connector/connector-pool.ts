@@ -1,6 +1,6 @@
-import { Command, parseJsonOrUndefined, Targets, TERMINAL_STATUSES, unixSeconds, assertNever } from '../../protocol/index.ts';
+import { Command, isRetriable, parseJsonOrUndefined, Targets, TERMINAL_STATUSES, unixSeconds, assertNever } from '../../protocol/index.ts';
 import type { StartCommand, Workflow } from '../../protocol/index.ts';
-import type { ActorContext, Behaviour, BusMessage, Subscription } from '../ports/index.ts';
+import type { ActorContext, Behaviour, BusMessage, Subscription, Timer } from '../ports/index.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
 import { SeriesWriter } from './series-writer.ts';
@@ -40,7 +40,7 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
   #topics: string[] = [];
   #data: Subscription | undefined;
   #control: Subscription | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
 
   constructor(deps: StageDeps, options: ConnectorPoolOptions, ctx: ActorContext<PoolMessage>) {
     this.#deps = deps;
@@ -66,8 +66,7 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
         return Promise.resolve();
       },
     });
-    this.#timer = setInterval(() => this.#ctx.self.tell({ type: 'poll' }), this.#options.pollMs ?? 2000);
-    this.#timer.unref();
+    this.#timer = this.#deps.clock.setInterval(() => this.#ctx.self.tell({ type: 'poll' }), this.#options.pollMs ?? 2000);
     await this.#poll();
   }
 
@@ -85,7 +84,7 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
   }
 
   async dispose(): Promise<void> {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.cancel();
     await this.#data?.close();
     await this.#control?.close();
   }
@@ -122,6 +121,8 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
     try {
       workflows = await this.#registry.list();
     } catch (err) {
+      // What cannot succeed by waiting crashes the member: supervision restarts it, within its budget.
+      if (!isRetriable(err)) throw err;
       this.#ctx.log.warn({ err }, 'connector pool could not read the registry; retrying');
       return;
     }

@@ -1,6 +1,6 @@
 import { ErrorCodes } from '../../protocol/index.ts';
 import type { StartCommand } from '../../protocol/index.ts';
-import type { ActorContext, Behaviour } from '../ports/index.ts';
+import type { ActorContext, Behaviour, Clock, Timer } from '../ports/index.ts';
 import type { StageControlMessage } from '../stage/control-listener.ts';
 import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
@@ -30,7 +30,8 @@ export class DummyService implements Behaviour<DummyMessage> {
   readonly #ctx: ActorContext<DummyMessage>;
   readonly #options: DummyOptions;
   readonly #stage: StageLifecycle;
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clock: Clock;
+  #timer: Timer | undefined;
   #ticks = 0;
 
   /** Set when the dummy failed on purpose (`--fail-after`): the process exits non-zero. */
@@ -39,14 +40,15 @@ export class DummyService implements Behaviour<DummyMessage> {
   constructor(deps: StageDeps, command: StartCommand, options: DummyOptions, ctx: ActorContext<DummyMessage>) {
     this.#options = options;
     this.#ctx = ctx;
-    this.#stage = new StageLifecycle(deps, command, ctx, { release: () => clearInterval(this.#timer) });
+    this.#clock = deps.clock;
+    this.#stage = new StageLifecycle(deps, command, ctx, { release: () => this.#timer?.cancel() });
   }
 
   async start(): Promise<void> {
     await this.#stage.open();
     await this.#stage.telemetry.publish('started', { message: 'Dummy service started' });
     if (this.#options.simulateLoading) {
-      this.#timer = setInterval(() => this.#ctx.self.tell({ type: 'tick' }), this.#options.tickMs ?? 1000);
+      this.#timer = this.#clock.setInterval(() => this.#ctx.self.tell({ type: 'tick' }), this.#options.tickMs ?? 1000);
     }
   }
 

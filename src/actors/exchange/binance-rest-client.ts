@@ -13,7 +13,8 @@ import {
 import type { AggTradeRow, DepthSnapshotBody as DepthSnapshot, Interval, KlineRow, TradeRow } from '../../protocol/index.ts';
 import type { z } from 'zod';
 import type { Clock, HttpClient, HttpResponse, Logger, Metrics } from '../ports/index.ts';
-import { retry } from './retry.ts';
+import { legacyRetryPolicy, retry } from '../retry/index.ts';
+import type { BackoffPolicy } from '../retry/index.ts';
 import { WeightPacer } from './weight-pacer.ts';
 
 export interface BinanceRestOptions {
@@ -22,7 +23,12 @@ export interface BinanceRestOptions {
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly log: Logger;
-  /** Attempts per request for retriable failures (network, 5xx). @defaultValue 6 */
+  /** How a request is retried on retriable failures (network, 5xx, 429): the configuration's `exchangeRequest` policy. */
+  readonly retry?: BackoffPolicy;
+  /**
+   * Attempts per request, for callers without a policy (the `retry` module's legacy backoff).
+   * @deprecated Pass `retry`. @defaultValue 6
+   */
   readonly maxAttempts?: number;
   /** Share of each advertised weight window to use. @defaultValue 0.97 */
   readonly weightTarget?: number;
@@ -126,7 +132,7 @@ export class BinanceRestClient {
   async #getJson(endpoint: string, path: string, weight: number): Promise<unknown> {
     const { clock, log, signal } = this.#o;
     return retry(
-      async () => {
+      async (): Promise<unknown> => {
         await this.#pacer?.acquire(weight, signal);
         const started = clock.now();
         let res: HttpResponse;
@@ -142,10 +148,10 @@ export class BinanceRestClient {
         if (res.status === 200) return parseJson(res.body, endpoint);
         throw this.#errorFor(endpoint, res);
       },
+      this.#o.retry ?? legacyRetryPolicy({ maxAttempts: this.#o.maxAttempts ?? 6 }),
       {
         clock,
-        maxAttempts: this.#o.maxAttempts ?? 6,
-        ...(signal ? { signal } : {}),
+        signal,
         onRetry: (err, attempt, delayMs) => log.warn({ err, endpoint, attempt, delay_ms: delayMs }, 'exchange request retried'),
       },
     );

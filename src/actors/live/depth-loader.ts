@@ -26,8 +26,6 @@ export type DepthLoaderMessage =
   | { readonly type: 'tick' };
 
 export interface DepthLoaderOptions {
-  /** Told the loader's book once, when the loader is created: for tests and diagnostics, read only. */
-  readonly onBook?: (book: OrderBookView) => void;
   /**
    * Diff events waiting in the mailbox at most. Past it (the bus or the store is slower than the
    * stream) events are dropped until the loader has caught up, then the book is rebuilt. @defaultValue 10000
@@ -118,8 +116,13 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
       deliver: (outcome) => ctx.self.tell(outcome),
       clock: deps.clock,
       signal: this.#stage.signal,
+      retry: deps.settings.retry.depthSnapshot,
     });
-    options.onBook?.(this.#book);
+  }
+
+  /** The local order book, read only: how far it got (`lastUpdateId`), whether it is in sync, its top levels. */
+  get book(): OrderBookView {
+    return this.#book;
   }
 
   async start(): Promise<void> {
@@ -155,7 +158,7 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
       onDisconnect: (reason) => self.tell({ type: 'down', reason }),
       onLive: () => self.tell({ type: 'up' }),
     });
-    void this.#ticks();
+    this.#startTicks();
   }
 
   async receive(message: DepthLoaderMessage): Promise<void> {
@@ -305,11 +308,11 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
    * fetched again after a backoff, and the stream keeps being stored meanwhile. Anything else fails the stage.
    */
   async #onSnapshotFailed(error: unknown): Promise<void> {
-    if (!isRetriable(error)) {
+    const delayMs = isRetriable(error) ? this.#snapshots.backOff() : undefined;
+    if (delayMs === undefined) {
       await this.#stage.fail(error);
       return;
     }
-    const delayMs = this.#snapshots.backOff();
     this.#ctx.log.warn({ err: error, symbol: this.#cmd.symbol, failures: this.#snapshots.failures, delay_ms: delayMs }, 'depth snapshot failed; fetching another later');
     this.#requestSnapshot();
   }
@@ -410,19 +413,18 @@ export class DepthLoader implements Behaviour<DepthLoaderMessage> {
     });
   }
 
-  async #ticks(): Promise<void> {
-    const signal = this.#stage.signal;
-    try {
-      while (!signal.aborted) {
-        await this.#deps.clock.sleep(TICK_MS, signal);
+  /** A tick every TICK_MS until the stage ends (its signal cancels the timer). */
+  #startTicks(): void {
+    this.#deps.clock.setInterval(
+      () => {
         // One tick in the mailbox at most, however long the loader is busy.
-        if (this.#tickQueued) continue;
+        if (this.#tickQueued) return;
         this.#tickQueued = true;
         this.#ctx.self.tell({ type: 'tick' });
-      }
-    } catch (err) {
-      if (!signal.aborted) this.#ctx.log.warn({ err }, 'depth loader timer stopped');
-    }
+      },
+      TICK_MS,
+      this.#stage.signal,
+    );
   }
 
   #records(): number {

@@ -1,6 +1,8 @@
 import type { TimeRange } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
 import type { Clock } from '../ports/index.ts';
+import { Backoff } from '../retry/index.ts';
+import type { BackoffPolicy } from '../retry/index.ts';
 import type { KeyedRecord, LiveSeries } from './live-series.ts';
 import type { RecordSequence } from './record-sequence.ts';
 
@@ -34,14 +36,14 @@ export interface GapFillerOptions {
   readonly range: TimeRange;
   readonly sequence: RecordSequence;
   readonly clock: Clock;
+  /** Waits before asking REST again for a gap it did not fill; past the budget the gap is given up and reported (the `liveGapFill` policy). */
+  readonly retry: BackoffPolicy;
 }
 
 /** Live events handled per step. */
 const MAX_DRAIN = 5_000;
 /** How often the range's tail is asked for again while its last candle is still open. */
 const END_RETRY_MS = 1_000;
-/** A gap REST cannot fill (the exchange lagging, or missing the records) is retried this many times, then given up and reported. */
-const MAX_FRUITLESS = 5;
 
 interface Fill {
   readonly reason: FillReason;
@@ -59,13 +61,15 @@ export class GapFiller {
   readonly #o: GapFillerOptions;
   #fill: Fill | undefined;
   #requested: FillReason | undefined;
-  #fruitless = 0;
+  /** Fills in a row that left their gap open (the exchange lagging, or missing the records). */
+  readonly #fruitless: Backoff;
   #nextStartProbeAt = 0;
   /** How long to wait before the next step (0: at once or at the usual pace). */
   delayMs = 0;
 
   constructor(options: GapFillerOptions) {
     this.#o = options;
+    this.#fruitless = new Backoff(options.retry);
   }
 
   /** What is being filled, if anything. */
@@ -156,12 +160,13 @@ export class GapFiller {
     const last = seq.lastKey;
     const open = untilKey !== undefined && last !== null && seq.gapAhead() && fill.records === 0;
     let unrepaired: UnrepairedGap | undefined;
-    if (!open) this.#fruitless = 0;
-    else if (++this.#fruitless < MAX_FRUITLESS) this.delayMs = 250 * this.#fruitless;
+    const retryMs = open ? this.#fruitless.next(this.#o.clock.now()) : undefined;
+    if (!open) this.#fruitless.reset();
+    else if (retryMs !== undefined) this.delayMs = retryMs;
     else {
       unrepaired = { after_key: last, until_key: untilKey, records: this.#o.series.missingBetween(last, untilKey) };
       seq.lastKey = untilKey - 1;
-      this.#fruitless = 0;
+      this.#fruitless.reset();
     }
     // The range's last candle is still open: ask again shortly (or it arrives live first).
     if (fill.reason === 'end' && !seq.complete) this.delayMs = Math.max(this.delayMs, END_RETRY_MS);

@@ -1,15 +1,16 @@
 import type { z } from 'zod';
-import { assertNever, parseTimeRangeText, StreamForgeError, ValidationError } from '../../protocol/index.ts';
+import { assertNever, isRetriable, parseTimeRangeText, ValidationError } from '../../protocol/index.ts';
 import type { SeriesRecord, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
-import type { ActorContext, Behaviour } from '../ports/index.ts';
+import type { ActorContext, Behaviour, Timer } from '../ports/index.ts';
+import { Backoff } from '../retry/index.ts';
 import type { StageControlMessage } from '../stage/control-listener.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
 import { StageLifecycle } from '../stage/stage-lifecycle.ts';
 import type { TelemetryFields } from '../stage/telemetry.ts';
 import { loadLiveCursor, saveLiveCursor } from './live-cursor.ts';
 import type { LiveCursor } from './live-cursor.ts';
-import { liveSeriesFor } from './live-series.ts';
+import { liveSeriesFor } from './live-series-for.ts';
 import type { KeyedRecord, LiveSeries } from './live-series.ts';
 import type { LiveSubscription } from './live-streams.ts';
 import { GapFiller } from './gap-filler.ts';
@@ -27,8 +28,6 @@ const BATCH_RECORDS = 500;
 const HEARTBEAT_MS = 5_000;
 /** After the range's end, live events still in flight are waited for this long before REST fills the rest. */
 const END_GRACE_MS = 500;
-/** Wait after a retriable REST failure (the client has already retried it); live events are held meanwhile, not handled. */
-const REST_RETRY_MS = 5_000;
 /** Rejected live events are logged at most this often (with how many there were); the metric counts each. */
 const REJECT_LOG_MS = 10_000;
 
@@ -58,7 +57,9 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   #disconnected = false;
   #delayMs = 0;
   #ending = false;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
+  /** Waits after retriable REST failures (the client has already retried each): live events are held meanwhile, not handled. */
+  readonly #restRetries: Backoff;
   #tickQueued = false;
   /** No step before this (clock time): REST failed and is waited for, however busy the stream. */
   #restRetryAt = 0;
@@ -73,6 +74,7 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
     if (!range) throw new ValidationError(`cannot load ${command.type} over ${command.time_range}`);
     this.#range = range;
     this.#series = liveSeriesFor(command.type, command.symbol);
+    this.#restRetries = new Backoff(deps.settings.retry.liveRestFill);
     this.#stage = new StageLifecycle(deps, command, ctx, {
       counters: () => ({ records_written: this.#cursor?.records ?? 0 }),
       release: () => this.#release(),
@@ -92,7 +94,7 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
       return;
     }
     this.#seq = new RecordSequence(this.#series, this.#range, cursor.last_key);
-    this.#filler = new GapFiller({ series: this.#series, range: this.#range, sequence: this.#seq, clock });
+    this.#filler = new GapFiller({ series: this.#series, range: this.#range, sequence: this.#seq, clock, retry: this.#deps.settings.retry.liveGapFill });
     this.#filler.request(cursor.last_key === null ? 'backfill' : 'resume');
     this.#client = await this.#stage.restClient();
     if (!this.#client) return;
@@ -172,16 +174,19 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
     try {
       await filler.step(client, this.#ending, (r) => this.#queue(r), (report) => this.#filled(cursor, report));
       this.#delayMs = filler.delayMs;
+      this.#restRetries.reset();
     } catch (err) {
       if (this.#stage.stopped || this.#stage.signal.aborted) return;
-      if (!(err instanceof StreamForgeError && err.retriable)) {
+      const now = this.#deps.clock.now();
+      const retryMs = isRetriable(err) ? this.#restRetries.next(now) : undefined;
+      if (retryMs === undefined) {
         await this.#stage.fail(err);
         return;
       }
       // The exchange is unreachable for now: keep the stream, hold its events (bounded), try again.
-      this.#delayMs = REST_RETRY_MS;
-      this.#restRetryAt = this.#deps.clock.now() + REST_RETRY_MS;
-      this.#ctx.log.warn({ err }, 'live loader REST request failed; retrying');
+      this.#delayMs = retryMs;
+      this.#restRetryAt = now + retryMs;
+      this.#ctx.log.warn({ err, retry_ms: retryMs }, 'live loader REST request failed; retrying');
     }
     await this.#flush(cursor, seq);
     if (this.#ending && seq.complete && !filler.filling) await this.#finish(cursor);
@@ -275,7 +280,7 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
   #release(): void {
     this.#live?.close();
     this.#live = undefined;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#seq?.clear();
   }
@@ -290,15 +295,14 @@ export class LiveLoader implements Behaviour<LiveLoaderMessage> {
     if (this.#stage.stopped || this.#tickQueued) return;
     if (delayMs > 0) {
       if (this.#timer === undefined) {
-        this.#timer = setTimeout(() => {
+        this.#timer = this.#deps.clock.setTimeout(() => {
           this.#timer = undefined;
           this.#schedule(0);
         }, delayMs);
-        this.#timer.unref();
       }
       return;
     }
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#tickQueued = true;
     this.#ctx.self.tell({ type: 'tick' });

@@ -1,10 +1,6 @@
 import type { z } from 'zod';
-import { parseStreamType, ValidationError } from '../../protocol/index.ts';
 import type { SeriesRecord } from '../../protocol/index.ts';
 import type { BinanceRestClient } from '../exchange/index.ts';
-import { aggTradeLiveSeries } from './agg-trade-live-series.ts';
-import { candleLiveSeries } from './candle-live-series.ts';
-import { tradeLiveSeries } from './trade-live-series.ts';
 
 /** A record with what orders and dedupes it: the trade id, or the candle's open time. */
 export interface KeyedRecord {
@@ -64,20 +60,4 @@ export interface LiveSeries {
   keyBefore(client: BinanceRestClient, fromMs: number): Promise<number | undefined>;
   /** The records after `afterKey`, oldest first, one page. */
   fetchAfter(client: BinanceRestClient, afterKey: number, bounds: FetchBounds): Promise<RestPage>;
-}
-
-/** The live series of a `ws_*` stream type other than `ws_depth`. */
-export function liveSeriesFor(type: string, symbol: string): LiveSeries {
-  const parsed = parseStreamType(type);
-  if (parsed?.source !== 'ws') throw new ValidationError(`${type} is not a live stream type`);
-  switch (parsed.record) {
-    case 'candle':
-      return candleLiveSeries(symbol, parsed.interval);
-    case 'agg_trade':
-      return aggTradeLiveSeries(symbol);
-    case 'trade':
-      return tradeLiveSeries(symbol);
-    case 'depth':
-      throw new ValidationError(`${type} is loaded by the depth loader`);
-  }
 }

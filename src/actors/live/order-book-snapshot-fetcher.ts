@@ -1,5 +1,7 @@
 import type { DepthSnapshotBody } from '../../protocol/index.ts';
 import type { Clock } from '../ports/index.ts';
+import { Backoff } from '../retry/index.ts';
+import type { BackoffPolicy } from '../retry/index.ts';
 
 /** What a fetch came to, for the book it was fetched for (`epoch`). */
 export type SnapshotOutcome =
@@ -13,10 +15,9 @@ export interface OrderBookSnapshotFetcherOptions {
   readonly clock: Clock;
   /** Aborts a waiting or running fetch; nothing is delivered after it aborted. */
   readonly signal: AbortSignal;
-  /** First wait after a failure, doubled per failure in a row. @defaultValue 5000 */
-  readonly retryMs?: number;
-  /** @defaultValue 60000 */
-  readonly retryMaxMs?: number;
+  /** Waits after failures in a row (the `depthSnapshot` policy). */
+  readonly retry: BackoffPolicy;
+  /** @defaultValue Math.random */
   readonly random?: () => number;
 }
 
@@ -28,18 +29,19 @@ export interface OrderBookSnapshotFetcherOptions {
  */
 export class OrderBookSnapshotFetcher {
   readonly #o: OrderBookSnapshotFetcherOptions;
+  readonly #backoff: Backoff;
   #fetching = false;
   #epoch = 0;
-  #failures = 0;
   #notBefore = Number.NEGATIVE_INFINITY;
 
   constructor(options: OrderBookSnapshotFetcherOptions) {
     this.#o = options;
+    this.#backoff = new Backoff(options.retry, options.random);
   }
 
   /** Failures in a row. */
   get failures(): number {
-    return this.#failures;
+    return this.#backoff.attempts;
   }
 
   /** The book was discarded: what is being fetched belongs to the old one. */
@@ -55,19 +57,18 @@ export class OrderBookSnapshotFetcher {
     this.#fetching = false;
     const current = outcome.epoch === this.#epoch;
     if (current && outcome.type === 'snapshot') {
-      this.#failures = 0;
+      this.#backoff.reset();
       this.#notBefore = Number.NEGATIVE_INFINITY;
     }
     return current;
   }
 
-  /** A failure worth retrying: the next fetch waits; returns how long. */
-  backOff(): number {
-    this.#failures++;
-    const initial = this.#o.retryMs ?? 5_000;
-    const base = Math.min(this.#o.retryMaxMs ?? 60_000, initial * 2 ** Math.min(this.#failures - 1, 30));
-    const delayMs = Math.round(base / 2 + ((this.#o.random ?? Math.random)() * base) / 2);
-    this.#notBefore = this.#o.clock.now() + delayMs;
+  /** A failure worth retrying: the next fetch waits; returns how long, or undefined once the policy's budget is spent. */
+  backOff(): number | undefined {
+    const now = this.#o.clock.now();
+    const delayMs = this.#backoff.next(now);
+    if (delayMs === undefined) return undefined;
+    this.#notBefore = now + delayMs;
     return delayMs;
   }
 

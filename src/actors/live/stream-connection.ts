@@ -1,4 +1,6 @@
-import type { Clock, Logger, Metrics, WebSocketConnector } from '../ports/index.ts';
+import type { Clock, Logger, Metrics, Timer, WebSocketConnector } from '../ports/index.ts';
+import { Backoff, delayFor } from '../retry/index.ts';
+import type { BackoffPolicy } from '../retry/index.ts';
 import { SlidingWindowLimit } from './sliding-window-limit.ts';
 import { StreamSocket } from './stream-socket.ts';
 import type { StreamSocketEvents } from './stream-socket.ts';
@@ -20,7 +22,6 @@ export interface StreamConnectionOptions {
   /** e.g. `wss://stream.binance.com:9443`, without a trailing slash. */
   readonly baseUrl: string;
   readonly connector: WebSocketConnector;
-  /** Times (`now`); timers are Node timers, unref'd. */
   readonly clock: Clock;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -30,10 +31,10 @@ export interface StreamConnectionOptions {
   readonly rotateMs?: number;
   /** A socket that has heard nothing (no message, no ping) this long is dropped and replaced. @defaultValue 60000 */
   readonly staleMs?: number;
-  /** First reconnect delay cap; doubles per failed attempt (full jitter). @defaultValue 250 */
-  readonly backoffInitialMs?: number;
-  /** @defaultValue 30000 */
-  readonly backoffMaxMs?: number;
+  /** Waits before reconnecting a lost socket, per failure in a row (the `streamReconnect` policy). */
+  readonly reconnect: BackoffPolicy;
+  /** Waits before asking again for streams the exchange refused; its budget is how often (the `streamSubscribe` policy). */
+  readonly resubscribe: BackoffPolicy;
   /** Outgoing SUBSCRIBE/UNSUBSCRIBE messages per second; the exchange allows 5, pongs included. @defaultValue 4 */
   readonly messagesPerSecond?: number;
   /** Both sockets stay open this long after the new one is settled, so the old one's last events arrive. @defaultValue 250 */
@@ -43,9 +44,6 @@ export interface StreamConnectionOptions {
   /** @defaultValue Math.random */
   readonly random?: () => number;
 }
-
-/** A stream refused this many times in a row is not asked for again (a bad name stays bad). */
-const MAX_REFUSALS = 3;
 
 /** Held events of a replacement socket are capped; past this the handover happens at once. */
 const MAX_HELD_EVENTS = 100_000;
@@ -71,24 +69,25 @@ export class StreamConnection {
   readonly #streams = new Set<string>();
   /** Streams the exchange refused, with their refusals in a row: carried by no socket while here. */
   readonly #refused = new Map<string, number>();
-  readonly #retryTimers = new Set<NodeJS.Timeout>();
+  readonly #retryTimers = new Set<Timer>();
+  readonly #reconnects: Backoff;
   readonly #socketEvents: StreamSocketEvents;
   #primary: StreamSocket | undefined;
   #successor: StreamSocket | undefined;
   #held: HeldEvent[] = [];
   #up = false;
   #closed = false;
-  #failures = 0;
-  #connectTimer: NodeJS.Timeout | undefined;
-  #rotateTimer: NodeJS.Timeout | undefined;
-  #successorTimer: NodeJS.Timeout | undefined;
-  #handoverTimer: NodeJS.Timeout | undefined;
-  readonly #staleTimer: NodeJS.Timeout;
+  #connectTimer: Timer | undefined;
+  #rotateTimer: Timer | undefined;
+  #successorTimer: Timer | undefined;
+  #handoverTimer: Timer | undefined;
+  readonly #staleTimer: Timer;
 
   constructor(options: StreamConnectionOptions, listener: StreamConnectionListener) {
     this.#o = options;
     this.#listener = listener;
     this.#attempts = options.attempts ?? new SlidingWindowLimit(300, 300_000);
+    this.#reconnects = new Backoff(options.reconnect, options.random);
     this.#socketEvents = {
       onOpen: (s) => this.#opened(s),
       onEvent: (s, stream, data, at) => this.#event(s, stream, data, at),
@@ -99,8 +98,7 @@ export class StreamConnection {
       onEnd: (s, reason) => this.#ended(s, reason),
     };
     const stale = this.#staleMs();
-    this.#staleTimer = setInterval(() => this.#checkStale(), Math.max(10, Math.min(5000, Math.floor(stale / 4))));
-    this.#staleTimer.unref();
+    this.#staleTimer = options.clock.setInterval(() => this.#checkStale(), Math.max(10, Math.min(5000, Math.floor(stale / 4))));
   }
 
   /** Streams carried. */
@@ -145,9 +143,8 @@ export class StreamConnection {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const t of [this.#connectTimer, this.#rotateTimer, this.#successorTimer, this.#handoverTimer, ...this.#retryTimers]) clearTimeout(t);
+    for (const t of [this.#connectTimer, this.#rotateTimer, this.#successorTimer, this.#handoverTimer, ...this.#retryTimers, this.#staleTimer]) t?.cancel();
     this.#retryTimers.clear();
-    clearInterval(this.#staleTimer);
     this.#successor?.close('closed_by_owner');
     this.#primary?.close('closed_by_owner');
     this.#successor = undefined;
@@ -206,15 +203,14 @@ export class StreamConnection {
         this.#listener.onUp();
       }
     } else if (s === this.#successor) {
-      clearTimeout(this.#handoverTimer);
-      this.#handoverTimer = setTimeout(() => this.#handover(), this.#o.handoverGraceMs ?? 5000);
-      this.#handoverTimer.unref();
+      this.#handoverTimer?.cancel();
+      this.#handoverTimer = this.#o.clock.setTimeout(() => this.#handover(), this.#o.handoverGraceMs ?? 5000);
     }
   }
 
   #event(s: StreamSocket, stream: string, data: unknown, receivedAtMs: number): void {
     if (s === this.#primary) {
-      this.#failures = 0;
+      this.#reconnects.reset();
       if (this.#streams.has(stream)) this.#listener.onEvent(stream, data, receivedAtMs);
     } else if (s === this.#successor) {
       this.#held.push({ stream, data, receivedAtMs });
@@ -230,7 +226,7 @@ export class StreamConnection {
     this.#listener.onStreamsUp(back);
   }
 
-  /** The exchange refused streams: they are down, and asked for again after a backoff, up to `MAX_REFUSALS` times. */
+  /** The exchange refused streams: they are down, and asked for again after a backoff while the `resubscribe` budget lasts. */
   #refusedBy(s: StreamSocket, streams: readonly string[], message: string): void {
     if (this.#closed || (s !== this.#primary && s !== this.#successor)) return;
     const refused = streams.filter((x) => this.#streams.has(x));
@@ -240,54 +236,58 @@ export class StreamConnection {
       const refusals = (this.#refused.get(stream) ?? 0) + 1;
       this.#refused.set(stream, refusals);
       most = Math.max(most, refusals);
-      if (refusals >= MAX_REFUSALS) this.#o.log.error({ stream, refusals, message }, 'exchange keeps refusing stream; not asking again');
+      if (refusals >= this.#maxRefusals()) this.#o.log.error({ stream, refusals, message }, 'exchange keeps refusing stream; not asking again');
     }
     this.#o.log.warn({ streams: refused, message }, 'exchange refused stream subscription');
     // The other socket may carry them (a replacement's URL): dropped there too, so both are asked again alike.
     this.#primary?.unsubscribe(refused);
     this.#successor?.unsubscribe(refused);
     this.#listener.onStreamsDown(refused, `subscription refused by the exchange: ${message}`);
-    if (most >= MAX_REFUSALS && this.#retriable().length === 0) return;
-    const timer = setTimeout(() => {
+    if (most >= this.#maxRefusals() && this.#retriable().length === 0) return;
+    const timer = this.#o.clock.setTimeout(() => {
       this.#retryTimers.delete(timer);
       const retry = this.#retriable();
       this.#primary?.subscribe(retry, true);
       this.#successor?.subscribe(retry, true);
-    }, this.#jitter(most - 1));
-    timer.unref();
+    }, delayFor(this.#o.resubscribe, most - 1, this.#o.random));
     this.#retryTimers.add(timer);
   }
 
   /** Refused streams still worth asking for. */
   #retriable(): string[] {
-    return [...this.#refused].filter(([, n]) => n < MAX_REFUSALS).map(([s]) => s);
+    const max = this.#maxRefusals();
+    return [...this.#refused].filter(([, n]) => n < max).map(([s]) => s);
+  }
+
+  /** A stream refused this many times in a row is not asked for again (a bad name stays bad). */
+  #maxRefusals(): number {
+    return (this.#o.resubscribe.budget?.retries ?? Number.POSITIVE_INFINITY) + 1;
   }
 
   #settled(s: StreamSocket): void {
     if (s !== this.#successor) return;
-    clearTimeout(this.#handoverTimer);
-    this.#handoverTimer = setTimeout(() => this.#handover(), this.#o.handoverOverlapMs ?? 250);
-    this.#handoverTimer.unref();
+    this.#handoverTimer?.cancel();
+    this.#handoverTimer = this.#o.clock.setTimeout(() => this.#handover(), this.#o.handoverOverlapMs ?? 250);
   }
 
   #shutdownNotice(s: StreamSocket): void {
     if (s !== this.#primary || this.#successor) return;
     this.#o.log.info({ streams: this.#streams.size }, 'server shutdown announced; opening a replacement');
     this.#o.metrics.streamReconnected('server_shutdown');
-    clearTimeout(this.#successorTimer);
+    this.#successorTimer?.cancel();
     this.#startSuccessor();
   }
 
   /** The replacement takes over: its held events are delivered, then the old socket is closed. */
   #handover(): void {
-    clearTimeout(this.#handoverTimer);
+    this.#handoverTimer?.cancel();
     this.#handoverTimer = undefined;
     const next = this.#successor;
     if (this.#closed || next?.state !== 'open') return;
     const old = this.#primary;
     this.#successor = undefined;
     this.#primary = next;
-    this.#failures = 0;
+    this.#reconnects.reset();
     old?.close('replaced');
     const held = this.#held;
     this.#held = [];
@@ -303,7 +303,7 @@ export class StreamConnection {
     if (s === this.#successor) {
       this.#successor = undefined;
       this.#held = [];
-      clearTimeout(this.#handoverTimer);
+      this.#handoverTimer?.cancel();
       if (this.#closed) return;
       this.#o.log.warn({ reason }, 'replacement stream socket ended before taking over; retrying');
       this.#schedule('successor', this.#backoff());
@@ -311,7 +311,7 @@ export class StreamConnection {
     }
     if (s !== this.#primary) return;
     this.#primary = undefined;
-    clearTimeout(this.#rotateTimer);
+    this.#rotateTimer?.cancel();
     if (this.#closed) return;
     if (this.#successor?.state === 'open') {
       // The replacement is already receiving: it takes over without a gap.
@@ -323,13 +323,13 @@ export class StreamConnection {
       this.#o.log.warn({ reason, streams: this.#streams.size }, 'stream connection lost');
       this.#o.metrics.streamReconnected(reason);
       this.#listener.onDown(reason);
-    } else this.#o.log.warn({ reason, failures: this.#failures }, 'stream connection attempt failed');
+    } else this.#o.log.warn({ reason, failures: this.#reconnects.attempts }, 'stream connection attempt failed');
     if (this.#successor) {
       // Still connecting: it becomes the primary, and says `onUp` when it opens.
       this.#primary = this.#successor;
       this.#successor = undefined;
       this.#held = [];
-      clearTimeout(this.#handoverTimer);
+      this.#handoverTimer?.cancel();
       return;
     }
     if (this.#connectTimer === undefined) this.#schedule('connect', this.#backoff());
@@ -347,38 +347,30 @@ export class StreamConnection {
   }
 
   #scheduleRotation(s: StreamSocket): void {
-    clearTimeout(this.#rotateTimer);
+    this.#rotateTimer?.cancel();
     const rotateMs = this.#o.rotateMs ?? 23 * 3_600_000;
     const age = this.#o.clock.now() - (s.openedAt ?? this.#o.clock.now());
-    this.#rotateTimer = setTimeout(() => {
+    this.#rotateTimer = this.#o.clock.setTimeout(() => {
       if (s !== this.#primary || this.#successor) return;
       this.#o.log.info({ age_ms: this.#o.clock.now() - (s.openedAt ?? 0) }, 'rotating stream connection');
       this.#o.metrics.streamReconnected('rotation');
       this.#startSuccessor();
     }, Math.max(0, rotateMs - age));
-    this.#rotateTimer.unref();
   }
 
   #schedule(what: 'connect' | 'successor', delayMs: number): void {
     if (what === 'connect') {
-      clearTimeout(this.#connectTimer);
-      this.#connectTimer = setTimeout(() => this.#connect(), delayMs);
-      this.#connectTimer.unref();
+      this.#connectTimer?.cancel();
+      this.#connectTimer = this.#o.clock.setTimeout(() => this.#connect(), delayMs);
     } else {
-      clearTimeout(this.#successorTimer);
-      this.#successorTimer = setTimeout(() => this.#startSuccessor(), delayMs);
-      this.#successorTimer.unref();
+      this.#successorTimer?.cancel();
+      this.#successorTimer = this.#o.clock.setTimeout(() => this.#startSuccessor(), delayMs);
     }
   }
 
+  /** The next reconnect's wait. A live stream never gives up: past a budget (the default policy has none) it waits the cap, the attempt limit pacing it. */
   #backoff(): number {
-    return this.#jitter(this.#failures++);
-  }
-
-  /** Full jitter: uniform in [0, min(max, initial·2^failures)). */
-  #jitter(failures: number): number {
-    const cap = Math.min(this.#o.backoffMaxMs ?? 30_000, (this.#o.backoffInitialMs ?? 250) * 2 ** Math.min(failures, 30));
-    return Math.floor((this.#o.random ?? Math.random)() * cap);
+    return this.#reconnects.next(this.#o.clock.now()) ?? this.#o.reconnect.capMs;
   }
 
   #staleMs(): number {

@@ -60,11 +60,6 @@ export class StreamHub implements LiveStreams {
     return { close: () => this.#unsubscribe(sub) };
   }
 
-  /** Connections open (for tests and metrics). */
-  get connections(): number {
-    return this.#connections.size;
-  }
-
   /** Puts new streams on connections with room, opening connections as needed. */
   #place(streams: readonly string[]): void {
     const max = this.#o.maxStreamsPerConnection ?? MAX_STREAMS_PER_CONNECTION;
@@ -168,6 +163,8 @@ export function liveStreamsFor(deps: StageDeps): LiveStreams {
       clock: deps.clock,
       metrics: deps.metrics,
       log: deps.log.child({ component: 'live-streams' }),
+      reconnect: settings.retry.streamReconnect,
+      resubscribe: settings.retry.streamSubscribe,
       ...(settings.wsRotateMs !== undefined ? { rotateMs: settings.wsRotateMs } : {}),
       ...(settings.wsStaleMs !== undefined ? { staleMs: settings.wsStaleMs } : {}),
     });

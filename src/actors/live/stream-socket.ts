@@ -1,4 +1,4 @@
-import type { Clock, Logger, WebSocketConnection, WebSocketConnector } from '../ports/index.ts';
+import type { Clock, Logger, Timer, WebSocketConnection, WebSocketConnector } from '../ports/index.ts';
 import { SlidingWindowLimit } from './sliding-window-limit.ts';
 
 /** What one socket of a combined-stream connection reports to its owner. */
@@ -57,7 +57,7 @@ export class StreamSocket {
   #state: SocketState = 'connecting';
   #endedBy: string | undefined;
   #sawError = false;
-  #flushTimer: NodeJS.Timeout | undefined;
+  #flushTimer: Timer | undefined;
   #settledReported = false;
   openedAt: number | undefined;
   lastHeardAt: number;
@@ -201,11 +201,10 @@ export class StreamSocket {
     while (this.#toSubscribe.size > 0 || this.#toSubscribeAlone.size > 0 || this.#toUnsubscribe.size > 0) {
       const wait = this.#pacer.take(this.#o.clock.now());
       if (wait > 0) {
-        this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = this.#o.clock.setTimeout(() => {
           this.#flushTimer = undefined;
           this.#flush();
         }, wait);
-        this.#flushTimer.unref();
         return;
       }
       const alone = this.#toSubscribe.size === 0 && this.#toSubscribeAlone.size > 0;
@@ -225,7 +224,7 @@ export class StreamSocket {
   #closed(code: number, reason: string): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    clearTimeout(this.#flushTimer);
+    this.#flushTimer?.cancel();
     this.#flushTimer = undefined;
     const why = this.#endedBy ?? (this.#sawError ? 'error' : 'closed');
     this.#o.log.debug({ code, reason, why }, 'stream socket ended');

@@ -1,6 +1,6 @@
 import { describeAcceptedTypes, parseJsonOrUndefined, parseStreamType, ValidationError, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, unixSeconds, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError, assertNever } from '../../protocol/index.ts';
 import type { StopCommand, TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
-import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy } from '../ports/index.ts';
+import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy, Timer } from '../ports/index.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
 import { WorkflowSupervisor } from '../workflow/workflow-supervisor.ts';
 import type { SupervisorMessage } from '../workflow/workflow-supervisor.ts';
@@ -30,7 +30,8 @@ export interface ManagerDeps {
   readonly controlTopic: string;
   readonly eventsTopic: string;
   readonly image?: string;
-  readonly stageSupervision?: SupervisionPolicy;
+  /** Restarts of each stage, and relaunches of a stalled one (the `stageRestart` policy). */
+  readonly stageSupervision: SupervisionPolicy;
   readonly stallTimeoutMs?: number;
   /** This manager among several (pod name): workflows are owned by one manager at a time. */
   readonly instanceId: string;
@@ -51,7 +52,7 @@ export class Manager implements Behaviour<ManagerMessage> {
   readonly #registry: WorkflowRegistry;
   readonly #supervisors = new Map<string, ActorRef<SupervisorMessage>>();
   #events: Subscription | undefined;
-  #adoptTimer: NodeJS.Timeout | undefined;
+  #adoptTimer: Timer | undefined;
 
   constructor(deps: ManagerDeps, ctx: ActorContext<ManagerMessage>) {
     this.#deps = deps;
@@ -81,8 +82,7 @@ export class Manager implements Behaviour<ManagerMessage> {
       },
     });
     await this.#adopt();
-    this.#adoptTimer = setInterval(() => this.#ctx.self.tell({ type: 'adopt' }), Math.max(50, Math.floor(this.#leaseMs() / 2)));
-    this.#adoptTimer.unref();
+    this.#adoptTimer = this.#deps.clock.setInterval(() => this.#ctx.self.tell({ type: 'adopt' }), Math.max(50, Math.floor(this.#leaseMs() / 2)));
     this.#deps.readiness?.(true);
   }
 
@@ -139,7 +139,7 @@ export class Manager implements Behaviour<ManagerMessage> {
 
   async dispose(): Promise<void> {
     this.#deps.readiness?.(false);
-    clearInterval(this.#adoptTimer);
+    this.#adoptTimer?.cancel();
     await this.#events?.close();
   }
 
@@ -242,7 +242,7 @@ export class Manager implements Behaviour<ManagerMessage> {
             controlTopic: deps.controlTopic,
             ...(deps.image ? { image: deps.image } : {}),
             ...(deps.stallTimeoutMs ? { stallTimeoutMs: deps.stallTimeoutMs } : {}),
-            ...(deps.stageSupervision ? { stageSupervision: deps.stageSupervision } : {}),
+            stageSupervision: deps.stageSupervision,
             owner: deps.instanceId,
             heartbeatMs: Math.max(20, Math.floor(this.#leaseMs() / 3)),
             ended: (queueId, status) => this.#ctx.self.tell({ type: 'ended', queueId, status }),

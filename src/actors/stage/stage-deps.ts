@@ -1,4 +1,5 @@
 import type { Bus, Clock, HttpClient, Logger, Metrics, Store, WebSocketConnector } from '../ports/index.ts';
+import type { BackoffPolicy } from '../retry/index.ts';
 
 /** What every stage gets injected; the composition root builds it once. */
 export interface StageDeps {
@@ -28,11 +29,30 @@ export interface StageSettings {
   readonly bookSnapshotIntervalMs?: number;
   /** @defaultValue 20 */
   readonly bookTopLevels?: number;
-  readonly exchangeMaxAttempts: number;
+  /** How stages retry (the configuration's named policies). */
+  readonly retry: StageRetryPolicies;
   readonly exchangeWeightTarget: number;
   readonly connectorBatchSize: number;
   /** Slices of a range a loader pages concurrently. @defaultValue 4 */
   readonly loaderConcurrency?: number;
   /** Least time between two `loading` events of one stage. @defaultValue 1000 */
   readonly progressIntervalMs?: number;
+}
+
+/** The stages' retry policies, named by their user; their defaults are in the configuration (`retryPolicies`). */
+export interface StageRetryPolicies {
+  /** One exchange REST request (network errors, 5xx, 429 and 418 within `Retry-After`): `EXCHANGE_MAX_ATTEMPTS` attempts in all. */
+  readonly exchangeRequest: BackoffPolicy;
+  /** One archive zip or `.CHECKSUM` download, then the file counts as missing (REST takes over). */
+  readonly archiveDownload: BackoffPolicy;
+  /** A lost live connection: no budget of its own (the connection attempt limit paces it); reset by the first event. */
+  readonly streamReconnect: BackoffPolicy;
+  /** Streams the exchange refused to subscribe: asked for again within the budget, then no more (a bad name stays bad). */
+  readonly streamSubscribe: BackoffPolicy;
+  /** A failed order book snapshot: asked for again later while the stream goes on being stored; reset by a snapshot. */
+  readonly depthSnapshot: BackoffPolicy;
+  /** A live loader's REST fill that failed after the request's own attempts: live events are held meanwhile. */
+  readonly liveRestFill: BackoffPolicy;
+  /** A gap in a live series that REST answered without filling (the exchange lagging, or missing it): asked again, then given up and reported. */
+  readonly liveGapFill: BackoffPolicy;
 }

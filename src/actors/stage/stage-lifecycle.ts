@@ -74,7 +74,7 @@ export class StageLifecycle {
       clock,
       metrics,
       log: this.#ctx.log,
-      maxAttempts: settings.exchangeMaxAttempts,
+      retry: settings.retry.exchangeRequest,
       weightTarget: settings.exchangeWeightTarget,
       signal: this.#abort.signal,
     });

@@ -1,7 +1,7 @@
 import { ErrorCodes, TERMINAL_STATUSES, Targets, toErrorInfo, unixSeconds, assertNever } from '../../protocol/index.ts';
 import type { ErrorInfo, StartCommand, StopCommand, TelemetryEvent, Workflow, WorkflowStatus } from '../../protocol/index.ts';
-import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, SupervisionPolicy } from '../ports/index.ts';
-import { DEFAULT_SUPERVISION, RestartBudget } from '../supervision/index.ts';
+import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, SupervisionPolicy, Timer } from '../ports/index.ts';
+import { RestartBudget } from '../supervision/index.ts';
 import type { StageRole } from '../ports/launcher.ts';
 import type { WorkflowRegistry } from './workflow-registry.ts';
 
@@ -27,8 +27,8 @@ export interface SupervisorDeps {
   readonly stopGraceMs?: number;
   /** A stage with work to do and no telemetry for this long is relaunched. @defaultValue 120000 */
   readonly stallTimeoutMs?: number;
-  /** Restart budget for relaunching stalled stages. */
-  readonly stageSupervision?: SupervisionPolicy;
+  /** Restart budget of the stages, which relaunches of stalled ones count against (over the whole run, not per window). */
+  readonly stageSupervision: SupervisionPolicy;
   /** The manager instance supervising; every registry write renews its claim. */
   readonly owner?: string;
   /** How often the claim is renewed while nothing else is written. @defaultValue 10000 */
@@ -51,8 +51,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   readonly #stallBudgets = new Map<StageRole, RestartBudget>();
   #wf: Workflow;
   #stopping = false;
-  #stallTimer: NodeJS.Timeout | undefined;
-  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #stallTimer: Timer | undefined;
+  #heartbeatTimer: Timer | undefined;
 
   constructor(deps: SupervisorDeps, workflow: Workflow, ctx: ActorContext<SupervisorMessage>) {
     this.#deps = deps;
@@ -93,10 +93,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     }
     await this.#save();
     const stall = this.#stallTimeoutMs();
-    this.#stallTimer = setInterval(() => this.#ctx.self.tell({ type: 'stall-check' }), Math.max(50, Math.floor(stall / 4)));
-    this.#stallTimer.unref();
-    this.#heartbeatTimer = setInterval(() => this.#ctx.self.tell({ type: 'heartbeat' }), this.#deps.heartbeatMs ?? 10_000);
-    this.#heartbeatTimer.unref();
+    this.#stallTimer = clock.setInterval(() => this.#ctx.self.tell({ type: 'stall-check' }), Math.max(50, Math.floor(stall / 4)));
+    this.#heartbeatTimer = clock.setInterval(() => this.#ctx.self.tell({ type: 'heartbeat' }), this.#deps.heartbeatMs ?? 10_000);
     this.#ctx.log.info({ queue_id: this.#wf.queue_id, launcher: launcher.kind }, 'workflow started');
   }
 
@@ -131,8 +129,12 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   }
 
   dispose(): void {
-    clearInterval(this.#stallTimer);
-    clearInterval(this.#heartbeatTimer);
+    this.#cancelTimers();
+  }
+
+  #cancelTimers(): void {
+    this.#stallTimer?.cancel();
+    this.#heartbeatTimer?.cancel();
   }
 
   /** Renews the claim; if another manager adopted the workflow meanwhile, hands it over quietly. */
@@ -141,8 +143,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     const current = await this.#deps.registry.get(this.#wf.queue_id);
     if (current?.owner !== undefined && current.owner !== this.#deps.owner) {
       this.#ctx.log.warn({ queue_id: this.#wf.queue_id, owner: current.owner }, 'workflow adopted by another manager; letting go');
-      clearInterval(this.#stallTimer);
-      clearInterval(this.#heartbeatTimer);
+      this.#cancelTimers();
       for (const ref of this.#stages.values()) this.#ctx.stop(ref);
       this.#stages.clear();
       this.#deps.ended(this.#wf.queue_id, current.status);
@@ -243,7 +244,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       let budget = this.#stallBudgets.get(role);
       if (!budget) {
         // Stalls are at least a stall timeout apart, so a per-minute window would never fill: count them all.
-        budget = new RestartBudget({ ...(this.#deps.stageSupervision ?? DEFAULT_SUPERVISION), windowMs: Number.MAX_SAFE_INTEGER });
+        budget = new RestartBudget({ ...this.#deps.stageSupervision, windowMs: Number.MAX_SAFE_INTEGER });
         this.#stallBudgets.set(role, budget);
       }
       const stage = this.#wf.stages[TARGET_OF_ROLE[role]];
@@ -283,8 +284,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   }
 
   async #terminate(status: WorkflowStatus, error?: ErrorInfo): Promise<void> {
-    clearInterval(this.#stallTimer);
-    clearInterval(this.#heartbeatTimer);
+    this.#cancelTimers();
     for (const ref of this.#stages.values()) this.#ctx.stop(ref);
     this.#stages.clear();
     const now = this.#deps.clock.now();

@@ -1,1 +1,1 @@
-export * from './nact-actor-host.ts';
+export * from './local-actor-host.ts';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ModelBackendNames } from '../../actors/ports/model-backend.ts';
 import { ConfigError } from '../../protocol/index.ts';
 import { parseS3Endpoint, S3_ENDPOINT_FORMS } from './s3-endpoint.ts';
+import type { BackoffPolicy, StageRetryPolicies, SupervisionPolicy } from '../../actors/index.ts';
 
 export const Roles = ['all', 'manager', 'loader', 'connector', 'graph-builder', 'trainer', 'dummy'] as const;
 export type Role = (typeof Roles)[number];
@@ -171,4 +172,50 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
   }
   return Object.freeze(parsed.data);
+}
+
+/**
+ * Every retry and restart policy of the system, named by its user: the one place with their
+ * defaults (what each one is for is said where it is declared: the stages' in {@link StageRetryPolicies}).
+ * Only the exchange's attempts come from the environment (`EXCHANGE_MAX_ATTEMPTS`); the rest are the
+ * system's design, tuned here.
+ */
+export interface RetryPolicies extends StageRetryPolicies {
+  /** Any actor whose spawn names no policy of its own. */
+  readonly actorRestart: SupervisionPolicy;
+  /** Each stage of a workflow (an actor, a process or a Job), and the relaunches of a stalled one. */
+  readonly stageRestart: SupervisionPolicy;
+  /** The manager: never gives up (a broker or database still starting); `/health/ready` says 503 meanwhile. */
+  readonly managerRestart: SupervisionPolicy;
+  /** Re-reading a Kubernetes Job after a failed read or a broken watch, until it works (or fails for good). */
+  readonly jobResync: BackoffPolicy;
+  /** Deleting a Kubernetes Job: 3 attempts, then it runs until its deadline. */
+  readonly jobDelete: BackoffPolicy;
+}
+
+const ARCHIVE_DOWNLOAD_ATTEMPTS = 3;
+const defaultRestarts: SupervisionPolicy = { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 100, maxBackoffMs: 10_000 };
+
+/** The named policies for a configuration (see {@link RetryPolicies}); frozen. */
+export function retryPolicies(config: Pick<Config, 'EXCHANGE_MAX_ATTEMPTS'>): RetryPolicies {
+  const exchangeAttempts = config.EXCHANGE_MAX_ATTEMPTS;
+  return deepFreeze({
+    exchangeRequest: { baseMs: 250, capMs: 4_000, jitter: 'equal', budget: { retries: exchangeAttempts - 1 } },
+    archiveDownload: { baseMs: 250, capMs: 4_000, jitter: 'equal', budget: { retries: Math.min(ARCHIVE_DOWNLOAD_ATTEMPTS, exchangeAttempts) - 1 } },
+    streamReconnect: { baseMs: 250, capMs: 30_000, jitter: 'full' },
+    streamSubscribe: { baseMs: 250, capMs: 30_000, jitter: 'full', budget: { retries: 2 } },
+    depthSnapshot: { baseMs: 5_000, capMs: 60_000, jitter: 'equal' },
+    liveRestFill: { baseMs: 5_000, capMs: 5_000, jitter: 'none' },
+    liveGapFill: { baseMs: 250, capMs: 1_000, jitter: 'none', budget: { retries: 4 } },
+    actorRestart: defaultRestarts,
+    stageRestart: defaultRestarts,
+    managerRestart: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 60_000, initialBackoffMs: 500, maxBackoffMs: 10_000 },
+    jobResync: { baseMs: 250, capMs: 30_000, jitter: 'equal' },
+    jobDelete: { baseMs: 400, capMs: 800, jitter: 'none', budget: { retries: 2 } },
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
+  return Object.freeze(value);
 }

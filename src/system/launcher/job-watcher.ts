@@ -1,7 +1,7 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { ErrorCodes, StreamForgeError, assertNever } from '../../protocol/index.ts';
-import type { ActorContext, Behaviour, StageSpec } from '../../actors/index.ts';
+import { ErrorCodes, StreamForgeError, assertNever, isRetriable } from '../../protocol/index.ts';
+import { delayFor, retry } from '../../actors/index.ts';
+import type { ActorContext, BackoffPolicy, Behaviour, Clock, StageSpec, Timer } from '../../actors/index.ts';
 import { JobAnnotations, JobLabels, jobManifest, stageSelector } from './job-manifest.ts';
 import type { JobSettings } from './job-manifest.ts';
 import { jobState, podState } from './job-status.ts';
@@ -31,13 +31,17 @@ export interface LaunchRegistry {
 }
 
 export interface WatcherTimings {
+  readonly clock: Clock;
   readonly stuckPodTimeoutMs: number;
   readonly resyncIntervalMs: number;
+  /** Waits before re-reading the Job after a failed read or a broken watch (the `jobResync` policy). */
+  readonly resync: BackoffPolicy;
+  /** Retries of deleting the Job (the `jobDelete` policy); past them it runs until its deadline. */
+  readonly deleteRetry: BackoffPolicy;
 }
 
 let tokens = 0;
 const CREATE_ROUNDS = 3;
-const DELETE_ATTEMPTS = 3;
 
 function stageFailure(message: string, details: Record<string, unknown>, cause?: unknown): StreamForgeError {
   return new StreamForgeError(ErrorCodes.STAGE_FAILED, message, { retriable: true, details, ...(cause === undefined ? {} : { cause }) });
@@ -73,7 +77,7 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
   #completed = false;
   #syncFailures = 0;
   readonly #watches = new Map<Stream, StopWatch>();
-  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #timers = new Set<Timer>();
   readonly #stuckSince = new Map<string, number>();
 
   constructor(spec: StageSpec, settings: JobSettings, client: KubernetesJobClient, ctx: ActorContext<WatcherMessage>, registry: LaunchRegistry, timings: WatcherTimings) {
@@ -92,9 +96,7 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
     if (this.#done) return;
     this.#watch('job', job.metadata?.resourceVersion);
     this.#watch('pods', undefined);
-    const poll = setInterval(() => this.#tell({ type: 'sync', token: this.#token, rewatch: undefined }), this.#timings.resyncIntervalMs);
-    poll.unref();
-    this.#timers.add(poll);
+    this.#timers.add(this.#timings.clock.setInterval(() => this.#tell({ type: 'sync', token: this.#token, rewatch: undefined }), this.#timings.resyncIntervalMs));
   }
 
   async receive(message: WatcherMessage): Promise<void> {
@@ -119,7 +121,7 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
     this.#done = true;
     for (const stop of this.#watches.values()) stop();
     this.#watches.clear();
-    for (const timer of this.#timers) clearTimeout(timer);
+    for (const timer of this.#timers) timer.cancel();
     this.#timers.clear();
     await this.#acquiring?.catch(() => undefined);
     const name = this.#name;
@@ -249,7 +251,7 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
       case 'stuck': {
         if (state.fatal) throw stageFailure(`${this.#spec.role} pod ${podName} cannot start: ${state.reason} ${state.message}`.trim(), { job: this.#name, pod: podName, reason: state.reason });
         if (this.#stuckSince.has(podName)) return;
-        this.#stuckSince.set(podName, Date.now());
+        this.#stuckSince.set(podName, this.#timings.clock.now());
         this.#ctx.log.warn({ job: this.#name, pod: podName, reason: state.reason }, 'pod not starting; waiting before failing the stage');
         this.#after(this.#timings.stuckPodTimeoutMs, { type: 'stuck-check', token: this.#token });
         return;
@@ -260,7 +262,7 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
   }
 
   #checkStuck(): void {
-    const now = Date.now();
+    const now = this.#timings.clock.now();
     for (const [pod, since] of this.#stuckSince) {
       if (now - since >= this.#timings.stuckPodTimeoutMs) {
         throw stageFailure(`${this.#spec.role} pod ${pod} has not started for ${now - since} ms`, { job: this.#name, pod });
@@ -274,22 +276,28 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
     this.#watches.get(stream)?.();
     this.#watches.delete(stream);
     if (error !== undefined) this.#ctx.log.warn({ job: this.#name, stream, err: error }, 'watch failed; re-reading and watching again');
-    this.#after(error === undefined ? 0 : this.#backoffMs(), { type: 'sync', token: this.#token, rewatch: stream });
+    this.#after(error === undefined ? 0 : delayFor(this.#timings.resync, this.#syncFailures), { type: 'sync', token: this.#token, rewatch: stream });
   }
 
-  /** Re-reads the Job and its pods (the polling fallback), judges them, and restarts a closed watch from what it read. */
+  /**
+   * Re-reads the Job and its pods (the polling fallback), judges them, and restarts a closed watch from
+   * what it read. A read that may work later is tried again after a backoff; one that cannot (403, 400…)
+   * crashes the watcher, so supervision decides.
+   */
   async #sync(rewatch: Stream | undefined): Promise<void> {
     const name = this.#name;
     if (name === undefined) return;
     let job: V1Job | undefined;
     let pods: Awaited<ReturnType<KubernetesJobClient['listPods']>>;
     try {
-      job = await this.#client.getJob(name);
-      pods = await this.#client.listPods(`${JobLabels.job}=${name}`);
+      job = await this.#call('read the Job', () => this.#client.getJob(name));
+      pods = await this.#call('list the Job\'s pods', () => this.#client.listPods(`${JobLabels.job}=${name}`));
     } catch (err) {
+      if (!isRetriable(err)) throw err;
       this.#syncFailures++;
-      this.#ctx.log.warn({ job: name, err, failures: this.#syncFailures }, 'cannot read the Job; trying again');
-      this.#after(this.#backoffMs(), { type: 'sync', token: this.#token, rewatch });
+      const delayMs = delayFor(this.#timings.resync, this.#syncFailures);
+      this.#ctx.log.warn({ job: name, err, failures: this.#syncFailures, delay_ms: delayMs }, 'cannot read the Job; trying again');
+      this.#after(delayMs, { type: 'sync', token: this.#token, rewatch });
       return;
     }
     this.#syncFailures = 0;
@@ -316,22 +324,18 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
   }
 
   async #delete(name: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const deleted = await this.#client.deleteJob(name);
-        this.#ctx.log.info({ job: name, deleted }, 'Job deleted');
-        return;
-      } catch (err) {
-        if (attempt >= DELETE_ATTEMPTS) {
-          this.#ctx.log.error({ job: name, err }, 'cannot delete the Job; it runs until its deadline unless deleted by hand');
-          return;
-        }
-        await delay(200 * 2 ** attempt);
-      }
+    try {
+      const deleted = await retry(() => this.#call('delete the Job', () => this.#client.deleteJob(name)), this.#timings.deleteRetry, {
+        clock: this.#timings.clock,
+        onRetry: (err, attempt, delayMs) => this.#ctx.log.warn({ job: name, err, attempt, delay_ms: delayMs }, 'Job deletion failed; trying again'),
+      });
+      this.#ctx.log.info({ job: name, deleted }, 'Job deleted');
+    } catch (err) {
+      this.#ctx.log.error({ job: name, err }, 'cannot delete the Job; it runs until its deadline unless deleted by hand');
     }
   }
 
-  /** Runs an API call of start(); a failure crashes the watcher, so supervision retries with backoff. */
+  /** Runs an API call; its failure says whether trying again may help (network, 429, 5xx) or not. */
   async #call<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -350,17 +354,11 @@ export class JobWatcher implements Behaviour<WatcherMessage> {
     });
   }
 
-  #backoffMs(): number {
-    const base = Math.min(30_000, 250 * 2 ** Math.min(this.#syncFailures, 10));
-    return Math.round(base / 2 + (Math.random() * base) / 2);
-  }
-
   #after(ms: number, message: WatcherMessage): void {
-    const timer = setTimeout(() => {
+    const timer = this.#timings.clock.setTimeout(() => {
       this.#timers.delete(timer);
       this.#tell(message);
     }, ms);
-    timer.unref();
     this.#timers.add(timer);
   }
 

@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { ActorContext, ActorRef, Launcher, StageSpec, SupervisionPolicy } from '../../actors/index.ts';
+import type { ActorContext, ActorRef, Clock, Launcher, StageSpec, SupervisionPolicy } from '../../actors/index.ts';
+import type { RetryPolicies } from '../config/index.ts';
 import type { JobSettings } from './job-manifest.ts';
 import { resolveJobSettings } from './job-settings.ts';
 import { JobWatcher } from './job-watcher.ts';
@@ -17,6 +18,10 @@ export interface KubernetesLauncherOptions {
   readonly kubeConfig?: KubeConfig;
   /** Restart budget of each stage (each relaunch is a new Job). */
   readonly supervision?: SupervisionPolicy;
+  /** Time of the stuck-pod checks, the re-reads and the retries. */
+  readonly clock: Clock;
+  /** How a watcher re-reads its Job after failures and retries deleting it. */
+  readonly policies: Pick<RetryPolicies, 'jobResync' | 'jobDelete'>;
   /** How long a pod may wait in ImagePullBackOff, CreateContainerConfigError… before the stage fails. @defaultValue 120000 */
   readonly stuckPodTimeoutMs?: number;
   /** Period of the re-read that backs up the watches. @defaultValue 30000 */
@@ -60,7 +65,14 @@ export class KubernetesLauncher implements Launcher {
 
   launch<M>(spec: StageSpec, parent: ActorContext<M>): ActorRef<never> {
     const client = this.#jobClient();
-    const timings = { stuckPodTimeoutMs: this.#options.stuckPodTimeoutMs ?? 120_000, resyncIntervalMs: this.#options.resyncIntervalMs ?? 30_000 };
+    const { clock, policies } = this.#options;
+    const timings = {
+      clock,
+      stuckPodTimeoutMs: this.#options.stuckPodTimeoutMs ?? 120_000,
+      resyncIntervalMs: this.#options.resyncIntervalMs ?? 30_000,
+      resync: policies.jobResync,
+      deleteRetry: policies.jobDelete,
+    };
     return parent.spawn<WatcherMessage>({
       name: spec.role,
       actorType: spec.role,

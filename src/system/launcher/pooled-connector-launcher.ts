@@ -18,11 +18,6 @@ export class PooledConnectorLauncher implements Launcher {
     this.#inner = inner;
   }
 
-  /** The launcher loaders go to. */
-  get inner(): Launcher {
-    return this.#inner;
-  }
-
   get kind(): Launcher['kind'] {
     return this.#inner.kind;
   }

@@ -26,22 +26,17 @@ export interface ProcessLauncherOptions {
 export class ProcessLauncher implements Launcher {
   readonly kind = 'process' as const;
   readonly #options: ProcessLauncherOptions;
-  /** Live stage processes by `<queue_id>/<role>`, for chaos tests and diagnostics. */
-  readonly processes = new Map<string, ChildProcess>();
-  /** Every stage launched, by `<queue_id>/<role>`. */
-  readonly launched = new Set<string>();
 
   constructor(options: ProcessLauncherOptions) {
     this.#options = options;
   }
 
   launch<M>(spec: StageSpec, parent: ActorContext<M>): ActorRef<never> {
-    this.launched.add(`${spec.command.queue_id}/${spec.role}`);
     return parent.spawn<WatcherMessage>({
       name: spec.role,
       actorType: spec.role,
       ...(this.#options.supervision ? { supervision: this.#options.supervision } : {}),
-      create: (ctx) => new StageProcessWatcher(spec, this.#options, ctx, this.processes),
+      create: (ctx) => new StageProcessWatcher(spec, this.#options, ctx),
     });
   }
 }
@@ -50,26 +45,21 @@ class StageProcessWatcher implements Behaviour<WatcherMessage> {
   readonly #spec: StageSpec;
   readonly #options: ProcessLauncherOptions;
   readonly #ctx: ActorContext<WatcherMessage>;
-  readonly #registry: Map<string, ChildProcess>;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
 
-  constructor(spec: StageSpec, options: ProcessLauncherOptions, ctx: ActorContext<WatcherMessage>, registry: Map<string, ChildProcess>) {
+  constructor(spec: StageSpec, options: ProcessLauncherOptions, ctx: ActorContext<WatcherMessage>) {
     this.#spec = spec;
     this.#options = options;
     this.#ctx = ctx;
-    this.#registry = registry;
   }
 
   start(): void {
     const env = { ...stageEnv(this.#options.config, this.#spec.role, this.#spec.command), PORT: '0' };
     const child = spawn(process.execPath, [CLI, 'serve', '--role', this.#spec.role], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     this.#child = child;
-    const key = `${this.#spec.command.queue_id}/${this.#spec.role}`;
-    this.#registry.set(key, child);
     this.#exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
-        if (this.#registry.get(key) === child) this.#registry.delete(key);
         this.#ctx.self.tell({ type: 'exited', code, signal });
         resolve();
       });

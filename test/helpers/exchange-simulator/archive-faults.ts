@@ -24,6 +24,8 @@ export interface ArchiveFaults {
 export interface FaultyArchiveHttp extends HttpClient {
   /** Paths of the archive requests seen, faulty or not, in order. */
   readonly archivePaths: string[];
+  /** Requests under way that will get an answer (stalled ones never do): a test moving fake time waits for none. */
+  readonly answering: () => number;
 }
 
 const ARCHIVE_PATH = /^\/data\/spot\/(monthly|daily)\//;
@@ -46,13 +48,23 @@ export function withArchiveFaults(http: HttpClient, faults: ArchiveFaults): Faul
   }
 
   const isUnreachable = (zipName: string): boolean => faults.unreachable === 'all' || (faults.unreachable?.includes(zipName) ?? false);
+  let answering = 0;
+  const counted = async <T>(request: () => Promise<T>): Promise<T> => {
+    answering++;
+    try {
+      return await request();
+    } finally {
+      answering--;
+    }
+  };
 
   return {
     archivePaths,
-    get: (url, options) => http.get(url, options),
+    answering: () => answering,
+    get: (url, options) => counted(() => http.get(url, options)),
     async getBytes(url: string, options?: HttpRequestOptions): Promise<HttpBytesResponse> {
       const path = new URL(url).pathname;
-      if (!ARCHIVE_PATH.test(path)) return http.getBytes(url, options);
+      if (!ARCHIVE_PATH.test(path)) return counted(() => http.getBytes(url, options));
       archivePaths.push(path);
       const fileName = path.slice(path.lastIndexOf('/') + 1);
       const zipName = fileName.endsWith('.CHECKSUM') ? fileName.slice(0, -'.CHECKSUM'.length) : fileName;
@@ -65,10 +77,10 @@ export function withArchiveFaults(http: HttpClient, faults: ArchiveFaults): Faul
         });
       }
       const change = faults.rewrite?.[zipName];
-      if (!change) return http.getBytes(url, options);
+      if (!change) return counted(() => http.getBytes(url, options));
       let file = rewritten.get(zipName);
       if (!file) {
-        file = rewrite(url, zipName, change, options);
+        file = counted(() => rewrite(url, zipName, change, options));
         rewritten.set(zipName, file);
         // A failed fetch (an abort) is fetched again next time.
         file.catch(() => rewritten.delete(zipName));

@@ -1,40 +1,34 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { NactActorHost } from '../../src/system/actor-system/index.ts';
-import { PromMetrics, createLogger, systemClock } from '../../src/system/observability/index.ts';
-import type { ActorRef, ActorSpec, Behaviour, Clock, SupervisionPolicy } from '../../src/actors/ports/index.ts';
-import { waitFor } from '../helpers/wait-for.ts';
-
-const WAIT_MS = 5_000;
+import { LocalActorHost } from '../../src/system/actor-system/index.ts';
+import { PromMetrics, createLogger } from '../../src/system/observability/index.ts';
+import type { ActorRef, ActorSpec, Behaviour, SupervisionPolicy } from '../../src/actors/ports/index.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import { defaultPolicies } from '../helpers/stage-settings.ts';
 
 interface Rig {
-  readonly host: NactActorHost;
+  readonly host: LocalActorHost;
+  /** Backoffs wait on it: the test moves it. */
+  readonly clock: FakeClock;
   readonly metrics: PromMetrics;
   /** Backoffs the host slept, in order. */
   readonly sleeps: number[];
   readonly events: string[];
-  /** Waits until `event` has been recorded. */
+  /** Moves the clock (backoffs fire as their time comes) until `event` has been recorded. */
   readonly until: (event: string) => Promise<void>;
 }
 
 async function withHost(fn: (rig: Rig) => Promise<void>, events: string[] = []): Promise<void> {
-  const sleeps: number[] = [];
-  const clock: Clock = {
-    now: () => systemClock.now(),
-    sleep: (ms, signal) => {
-      sleeps.push(ms);
-      return systemClock.sleep(ms, signal);
-    },
-  };
+  const clock = new FakeClock(0, { sleeps: 'timer' });
   const metrics = new PromMetrics({ defaults: false });
   // random 1 puts every jittered backoff at the top of its range: exactly the base.
-  const host = new NactActorHost({ logger: createLogger('silent'), metrics, clock, random: () => 1 });
+  const host = new LocalActorHost({ logger: createLogger('silent'), metrics, clock, supervision: defaultPolicies.actorRestart, random: () => 1 });
   const until = async (event: string) => {
-    await waitFor(event, () => (events.includes(event) ? true : undefined), WAIT_MS, 5);
+    await clock.advanceUntil(event, () => (events.includes(event) ? true : undefined));
   };
   try {
-    await fn({ host, metrics, sleeps, events, until });
+    await fn({ host, clock, metrics, sleeps: clock.sleeps, events, until });
   } finally {
     await host.shutdown();
   }
@@ -91,16 +85,16 @@ async function restartsCounted(metrics: PromMetrics, actorType: string): Promise
   return values.filter((v) => v.labels['actor_type'] === actorType).reduce((sum, v) => sum + v.value, 0);
 }
 
-describe('NactActorHost', { timeout: 30_000 }, () => {
+describe('LocalActorHost', { timeout: 30_000 }, () => {
   it('restarts a crashed actor as a fresh incarnation after a backoff, disposing the old one first', () =>
-    withHost(async ({ host, sleeps, events, until }) => {
+    withHost(async ({ host, clock, sleeps, events, until }) => {
       const ref = host.spawn(recorder('worker', events));
       ref.tell('a');
       await until('worker a@1');
-      const crashedAt = performance.now();
+      const crashedAt = clock.now();
       ref.tell('boom');
       await until('worker start 2');
-      const restartedAfterMs = performance.now() - crashedAt;
+      const restartedAfterMs = clock.now() - crashedAt;
       ref.tell('b');
       await until('worker b@2');
       assert.deepEqual(events, [
@@ -138,7 +132,7 @@ describe('NactActorHost', { timeout: 30_000 }, () => {
     }));
 
   it('escalates to the parent once the budget is spent: childFailed gets the name, the child stops', () =>
-    withHost(async ({ host, metrics, sleeps, events, until }) => {
+    withHost(async ({ host, clock, metrics, sleeps, events, until }) => {
       const failed: Array<[string, unknown]> = [];
       const restarted: Array<[string, number]> = [];
       const childSpec = recorder('child', events, { supervision: fastPolicy(2) });
@@ -164,7 +158,7 @@ describe('NactActorHost', { timeout: 30_000 }, () => {
       child.tell('boom 2');
       await until('child start 3');
       child.tell('boom 3');
-      await waitFor('childFailed', () => (failed.length > 0 ? true : undefined), WAIT_MS);
+      await clock.advanceUntil('childFailed', () => (failed.length > 0 ? true : undefined));
 
       assert.equal(failed.length, 1);
       assert.equal(failed[0]?.[0], childSpec.name);
