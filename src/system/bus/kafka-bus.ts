@@ -9,6 +9,8 @@ import { kafkaLogCreator } from './kafka-log-creator.ts';
 import { KafkaSubscription } from './kafka-subscription.ts';
 import type { BackpressureCounters, KafkaSubscriptionSettings } from './kafka-subscription.ts';
 import { KafkaTopics } from './kafka-topics.ts';
+import { Backoff } from '../../actors/retry/index.ts';
+import type { BackoffPolicy } from '../../actors/retry/index.ts';
 import { untilDone } from './until-done.ts';
 import { withTimeout } from './with-timeout.ts';
 import { systemClock } from '../observability/system-clock.ts';
@@ -66,6 +68,8 @@ export interface KafkaBusStats {
 
 const INITIAL_RETRY_MS = 300;
 const MAX_RETRY_MS = 5_000;
+/** Between sends of one produce() after a retriable failure, until its deadline. */
+const PRODUCE_RETRY: BackoffPolicy = Object.freeze({ baseMs: INITIAL_RETRY_MS, capMs: MAX_RETRY_MS, jitter: 'equal' });
 
 const silent: Logger = {
   child: () => silent,
@@ -172,15 +176,15 @@ export class KafkaBus implements Bus {
    * broker that is restarting after its own few retries), until the produce deadline.
    */
   async #sendUntilDeadline(topic: string, messages: readonly OutgoingMessage[], remaining: () => number): Promise<void> {
+    const backoff = new Backoff(PRODUCE_RETRY);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#send(topic, messages, remaining());
         return;
       } catch (err) {
         if (this.#closed || !(err instanceof BusError) || !err.retriable) throw err;
-        const backoff = Math.min(MAX_RETRY_MS, INITIAL_RETRY_MS * 2 ** Math.min(attempt - 1, 10));
         this.#log.warn({ err, topic, attempt }, 'produce failed; retrying with a fresh producer');
-        await delay(Math.min(remaining(), Math.round(backoff / 2 + (Math.random() * backoff) / 2)));
+        await delay(Math.min(remaining(), backoff.next(Date.now()) ?? 0));
       }
     }
   }

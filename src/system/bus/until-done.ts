@@ -1,11 +1,11 @@
-import { retry } from '../../actors/exchange/index.ts';
+import { retry } from '../../actors/retry/index.ts';
+import type { BackoffPolicy } from '../../actors/retry/index.ts';
 import type { Clock } from '../../actors/ports/index.ts';
 import { BusError } from '../../protocol/index.ts';
 import { kafkaBusError } from './kafka-bus-error.ts';
 
-/** Backoff between attempts: 100 ms doubling to 1 s, jittered. */
-const RETRY_INITIAL_MS = 100;
-const RETRY_MAX_MS = 1_000;
+/** Between attempts: 100 ms doubling to 1 s, jittered; no budget of attempts, the time limit ends it. */
+export const KAFKA_ADMIN_RETRY: BackoffPolicy = Object.freeze({ baseMs: 100, capMs: 1_000, jitter: 'equal' });
 
 /**
  * Runs a Kafka operation until it succeeds, through retriable errors (kafkajs's own flag, as
@@ -32,6 +32,7 @@ export function untilDone<T>(
         throw new BusError(`${what}: not done after ${timeoutMs} ms (${attempts} attempts); last error: ${error.message}`, { retriable: options.retriableWhenLate ?? false, cause: error });
       }
     },
-    { clock, maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: RETRY_INITIAL_MS, maxDelayMs: RETRY_MAX_MS },
+    KAFKA_ADMIN_RETRY,
+    { clock },
   );
 }
