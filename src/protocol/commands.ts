@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GnnParams } from './gnn-params.ts';
 
 /** Commands on `queue-control`, as the original wrote them. Unknown fields are kept (additive evolution). */
 export const StartCommand = z.looseObject({
@@ -13,6 +14,8 @@ export const StartCommand = z.looseObject({
   telemetry_id: z.string().min(1),
   image: z.string().optional(),
   timestamp: z.number(),
+  /** Graph-builder and trainer stages: the universe and settings of their workflow. */
+  gnn: GnnParams.optional(),
 });
 export type StartCommand = z.infer<typeof StartCommand>;
 
@@ -33,10 +36,3 @@ export type PingCommand = z.infer<typeof PingCommand>;
 
 export const Command = z.discriminatedUnion('command', [StartCommand, StopCommand, PingCommand]);
 export type Command = z.infer<typeof Command>;
-
-/** Stage targets of the original manager API. */
-export const Targets = {
-  loader: 'loader-producer',
-  connector: 'arango-connector',
-} as const;
-export type Target = (typeof Targets)[keyof typeof Targets];

@@ -25,6 +25,12 @@ export const TelemetryEvent = z.looseObject({
   repaired_records: z.number().int().nonnegative().optional(),
   /** `ws_depth`: books rebuilt after a sequence gap. */
   resyncs: z.number().int().nonnegative().optional(),
+  /** Trainer: the model being trained (`gcn`, `gatv2`, `mlp`, `logistic`), its epoch and most epochs. */
+  model: z.string().optional(),
+  epoch: z.number().int().nonnegative().optional(),
+  epochs: z.number().int().nonnegative().optional(),
+  /** Trainer: the model version it stored. */
+  model_id: z.string().optional(),
   ping_ts: z.number().optional(),
   ponged_at: z.number().optional(),
 });

@@ -35,11 +35,6 @@ export function shortIdOf(queueId: string): string {
   return queueId.slice(queueId.lastIndexOf('-') + 1);
 }
 
-/** Telemetry producer id: `<target>__<short id>`, e.g. `loader-producer__a1b2c3`. */
-export function telemetryId(target: string, shortId: string): string {
-  return `${target}__${shortId}`;
-}
-
 /** Prefix of every collection that holds a series, whatever workflow wrote it. */
 export function seriesCollectionPrefix(symbol: string, type: string): string {
   return `${symbol.toLowerCase()}_${type}_`;

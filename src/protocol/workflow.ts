@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorInfo } from './errors.ts';
+import { GnnParams } from './gnn-params.ts';
 
 export const WorkflowStatuses = ['pending', 'running', 'completed', 'failed', 'stopped'] as const;
 export const WorkflowStatus = z.enum(WorkflowStatuses);
@@ -41,6 +42,13 @@ export const Workflow = z.object({
   finished_at: z.number().optional(),
   error: ErrorInfo.optional(),
   stages: z.record(z.string(), StageState),
+  /** Graph workflows (`gnn_graph`, `gnn_train`): their universe and settings; `symbol` is then `MULTI`. */
+  gnn: GnnParams.optional(),
+  /** Workflows this one started to load what its universe lacked (graph workflows), and the one that started this. */
+  children: z.array(z.string()).optional(),
+  parent: z.string().optional(),
+  /** Models a `gnn_train` workflow stored, oldest first (a live one retrains: a new version each time). */
+  models: z.array(z.string()).optional(),
   /** The manager instance that supervises the workflow, and when it last said so. */
   owner: z.string().optional(),
   owner_heartbeat_at: z.number().optional(),

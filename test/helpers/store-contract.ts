@@ -65,6 +65,21 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal(await store.get(collection, 'no-such-key'), undefined);
       }));
 
+    it('declares a named graph over a vertex and an edge collection, idempotently; its edges read like documents', () =>
+      withStore(async (store) => {
+        const vertices = freshName('vertices');
+        const edges = freshName('edges');
+        await store.ensureCollection(vertices, { sortField: 'rank' });
+        await store.ensureCollection(edges, { sortField: 'time', kind: 'edge' });
+        const graph = freshName('graph');
+        await store.ensureGraph(graph, { vertexCollection: vertices, edgeCollection: edges });
+        await store.ensureGraph(graph, { vertexCollection: vertices, edgeCollection: edges });
+        await store.upsert(vertices, [{ _key: 'BTCUSDT', rank: 0 }, { _key: 'ETHUSDT', rank: 1 }]);
+        const edge = { _key: '1000_0_1', _from: `${vertices}/BTCUSDT`, _to: `${vertices}/ETHUSDT`, time: 1000, weight: 0.8 };
+        await store.upsert(edges, [edge]);
+        assert.deepEqual(await store.range(edges, { from: 1000, to: 1001 }), [edge]);
+      }));
+
     it('deletes documents by key, counting what it removed, and ignores missing keys', () =>
       withCollection('delete', async (store, collection) => {
         await store.upsert(collection, [candle(1, '1.0'), candle(2, '2.0'), candle(3, '3.0')]);

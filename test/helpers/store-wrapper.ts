@@ -5,6 +5,7 @@ export function storeWith(store: Store, overrides: Partial<Omit<Store, 'kind'>>)
   return {
     kind: store.kind,
     ensureCollection: overrides.ensureCollection ?? ((name, options) => store.ensureCollection(name, options)),
+    ensureGraph: overrides.ensureGraph ?? ((name, options) => store.ensureGraph(name, options)),
     upsert: overrides.upsert ?? ((collection, documents) => store.upsert(collection, documents)),
     get: overrides.get ?? ((collection, key) => store.get(collection, key)),
     delete: overrides.delete ?? ((collection, keys) => store.delete(collection, keys)),

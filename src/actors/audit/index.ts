@@ -5,3 +5,4 @@ export type { GapReport, Hole, HoleOwner, RepairResult } from './gap-report.ts';
 export { CandleGrid } from './candle-grid.ts';
 export { classifyCandleRun, findTradeHoles, MissingCandleScan, missingCandleRuns, TradeHoleScan } from './find-holes.ts';
 export type { FoundHole, MissingRun, TradeBounds } from './find-holes.ts';
+export * from './missing-candles.ts';

@@ -1,15 +1,45 @@
-import { describeAcceptedTypes, parseJsonOrUndefined, parseStreamType, ValidationError, TelemetryEvent, TERMINAL_STATUSES, toErrorInfo, unixSeconds, Targets, telemetryId, workflowNames, formatTimeRange, ErrorCodes, StreamForgeError, assertNever } from '../../protocol/index.ts';
-import type { StopCommand, TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
+import {
+  assertNever,
+  describeAcceptedTypes,
+  ErrorCodes,
+  formatTimeRange,
+  graphFeaturesTopic,
+  parseJsonOrUndefined,
+  parseStreamType,
+  pipelineOf,
+  stagesOf,
+  StreamForgeError,
+  targetOf,
+  TelemetryEvent,
+  telemetryId,
+  TERMINAL_STATUSES,
+  toErrorInfo,
+  unixSeconds,
+  ValidationError,
+  workflowNames,
+} from '../../protocol/index.ts';
+import type { AnalyticsType, GnnParams, StageRole, StopCommand, TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
+import { CandleGrid, missingCandleSpan } from '../audit/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy, Timer } from '../ports/index.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
 import { WorkflowSupervisor } from '../workflow/workflow-supervisor.ts';
 import type { SupervisorMessage } from '../workflow/workflow-supervisor.ts';
 import type { Store } from '../ports/index.ts';
 
-export interface CreateWorkflowRequest {
+/** A market-data workflow (one symbol, one type), or a graph workflow over a universe. */
+export type CreateWorkflowRequest = SeriesWorkflowRequest | GraphWorkflowRequest;
+
+export interface SeriesWorkflowRequest {
   readonly symbol: string;
   readonly type: string;
   readonly range: TimeRange;
+}
+
+export interface GraphWorkflowRequest {
+  readonly type: AnalyticsType;
+  /** The candles read; live: where history starts (the range then ends far in the future). */
+  readonly range: TimeRange;
+  readonly gnn: GnnParams;
 }
 
 type Reply<T> = (result: { ok: true; value: T } | { ok: false; error: StreamForgeError }) => void;
@@ -51,6 +81,8 @@ export class Manager implements Behaviour<ManagerMessage> {
   readonly #ctx: ActorContext<ManagerMessage>;
   readonly #registry: WorkflowRegistry;
   readonly #supervisors = new Map<string, ActorRef<SupervisorMessage>>();
+  /** Data workflows started for a graph workflow, and that workflow: it is told when they end. */
+  readonly #parents = new Map<string, string>();
   #events: Subscription | undefined;
   #adoptTimer: Timer | undefined;
 
@@ -126,9 +158,14 @@ export class Manager implements Behaviour<ManagerMessage> {
       case 'event':
         this.#supervisors.get(message.event.queue_id)?.tell({ type: 'event', event: message.event });
         return;
-      case 'ended':
+      case 'ended': {
         this.#supervisors.delete(message.queueId);
+        const parent = this.#parents.get(message.queueId);
+        this.#parents.delete(message.queueId);
+        // A graph workflow waiting for its data looks again now rather than at its next heartbeat.
+        if (parent !== undefined) this.#supervisors.get(parent)?.tell({ type: 'heartbeat' });
         return;
+      }
       case 'adopt':
         await this.#adopt();
         return;
@@ -172,6 +209,11 @@ export class Manager implements Behaviour<ManagerMessage> {
   }
 
   async #create(request: CreateWorkflowRequest): Promise<{ ok: true; value: Workflow }> {
+    const wf = 'gnn' in request ? await this.#createGraph(request) : await this.#createSeries(request);
+    return { ok: true, value: wf };
+  }
+
+  async #createSeries(request: SeriesWorkflowRequest, parent?: string): Promise<Workflow> {
     const now = this.#deps.clock.now();
     const type = parseStreamType(request.type);
     if (!type) throw new ValidationError(`unknown type ${JSON.stringify(request.type)}; accepted: ${describeAcceptedTypes()}`);
@@ -181,32 +223,73 @@ export class Manager implements Behaviour<ManagerMessage> {
       );
     }
     const names = workflowNames(request.symbol, request.type, request.range.fromMs);
-    const stage = (target: string) => ({
-      target,
-      telemetry_id: telemetryId(target, names.shortId),
-      status: 'pending' as const,
-      records: 0,
-      restarts: 0,
-    });
     const wf: Workflow = {
-      queue_id: names.queueId,
+      ...this.#newWorkflow(names.queueId, names.shortId, request.type, request.range, ['loader', 'connector']),
       symbol: request.symbol,
-      type: request.type,
-      time_range: formatTimeRange(request.range),
-      from_ms: request.range.fromMs,
-      to_ms: request.range.toMs,
-      status: 'pending',
       kafka_topic: names.dataTopic,
       collection_name: names.collectionName,
-      created_at: now,
-      updated_at: now,
-      stages: { [Targets.loader]: stage(Targets.loader), [Targets.connector]: stage(Targets.connector) },
-      owner: this.#deps.instanceId,
-      owner_heartbeat_at: now,
+      ...(parent !== undefined ? { parent } : {}),
     };
     await this.#registry.save(wf);
     this.#spawnSupervisor(wf);
-    return { ok: true, value: wf };
+    return wf;
+  }
+
+  /**
+   * A graph workflow: first a data workflow per symbol whose stored candles do not cover the range
+   * (history over REST; live, a stream that loads the past it lacks first), then its own stages,
+   * which its supervisor launches once that data is in.
+   */
+  async #createGraph(request: GraphWorkflowRequest): Promise<Workflow> {
+    const { gnn, range } = request;
+    const now = this.#deps.clock.now();
+    const pipeline = pipelineOf(request.type);
+    if (!pipeline) throw new ValidationError(`unknown type ${request.type}`);
+    const names = workflowNames('MULTI', request.type, range.fromMs);
+    const children: string[] = [];
+    for (const symbol of gnn.symbols) {
+      const child = gnn.live
+        ? { type: `ws_candles_${gnn.interval}`, range: { fromMs: (await missingCandleSpan(this.#deps.store, symbol, gnn.interval, { fromMs: range.fromMs, toMs: now }, now))?.fromMs ?? CandleGrid.floor(gnn.interval, now), toMs: range.toMs } }
+        : { type: `api_candles_${gnn.interval}`, range: await missingCandleSpan(this.#deps.store, symbol, gnn.interval, range, now) };
+      if (child.range === undefined) continue;
+      const wf = await this.#createSeries({ symbol, type: child.type, range: child.range }, names.queueId);
+      this.#parents.set(wf.queue_id, names.queueId);
+      children.push(wf.queue_id);
+    }
+    const wf: Workflow = {
+      ...this.#newWorkflow(names.queueId, names.shortId, request.type, range, stagesOf(pipeline)),
+      symbol: 'MULTI',
+      kafka_topic: graphFeaturesTopic(names.queueId),
+      collection_name: names.collectionName,
+      gnn,
+      children,
+    };
+    await this.#registry.save(wf);
+    this.#spawnSupervisor(wf);
+    return wf;
+  }
+
+  #newWorkflow(queueId: string, shortId: string, type: string, range: TimeRange, roles: readonly StageRole[]): Omit<Workflow, 'symbol' | 'kafka_topic' | 'collection_name'> {
+    const now = this.#deps.clock.now();
+    const stages = Object.fromEntries(
+      roles.map((role) => {
+        const target = targetOf(role);
+        return [target, { target, telemetry_id: telemetryId(target, shortId), status: 'pending' as const, records: 0, restarts: 0 }];
+      }),
+    );
+    return {
+      queue_id: queueId,
+      type,
+      time_range: formatTimeRange(range),
+      from_ms: range.fromMs,
+      to_ms: range.toMs,
+      status: 'pending',
+      created_at: now,
+      updated_at: now,
+      stages,
+      owner: this.#deps.instanceId,
+      owner_heartbeat_at: now,
+    };
   }
 
   async #stop(queueId: string): Promise<{ ok: true; value: Workflow } | { ok: false; error: StreamForgeError }> {
@@ -229,6 +312,7 @@ export class Manager implements Behaviour<ManagerMessage> {
 
   #spawnSupervisor(wf: Workflow): void {
     const deps = this.#deps;
+    if (wf.parent !== undefined) this.#parents.set(wf.queue_id, wf.parent);
     const ref = this.#ctx.spawn<SupervisorMessage>({
       name: wf.queue_id,
       actorType: 'workflow-supervisor',
@@ -246,6 +330,7 @@ export class Manager implements Behaviour<ManagerMessage> {
             owner: deps.instanceId,
             heartbeatMs: Math.max(20, Math.floor(this.#leaseMs() / 3)),
             ended: (queueId, status) => this.#ctx.self.tell({ type: 'ended', queueId, status }),
+            stopWorkflow: (queueId) => this.#ctx.self.tell({ type: 'stop', queueId, reply: () => undefined }),
           },
           wf,
           ctx,

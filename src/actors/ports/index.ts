@@ -9,3 +9,4 @@ export type * from './launcher.ts';
 export type * from './websocket.ts';
 export type * from './model-backend.ts';
 export type * from './object-store.ts';
+export type * from './candle-source.ts';

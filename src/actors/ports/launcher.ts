@@ -1,8 +1,8 @@
-import type { StartCommand } from '../../protocol/index.ts';
+import type { StageRole, StartCommand } from '../../protocol/index.ts';
 import type { ActorContext, ActorRef } from './actor.ts';
 
-export const StageRoles = ['loader', 'connector'] as const;
-export type StageRole = (typeof StageRoles)[number];
+export { StageRoles } from '../../protocol/index.ts';
+export type { StageRole } from '../../protocol/index.ts';
 
 export interface StageSpec {
   readonly role: StageRole;

@@ -7,6 +7,17 @@ export interface StoredDocument {
 export interface CollectionOptions {
   /** A numeric field range queries and counts run on (e.g. `open_time`). */
   readonly sortField: string;
+  /**
+   * `edge`: documents join two vertices (`_from`, `_to`: `<vertex collection>/<key>`), in ArangoDB
+   * an edge collection that graph traversals walk. @defaultValue `document`
+   */
+  readonly kind?: 'document' | 'edge';
+}
+
+/** A named graph: its vertices in one collection, its edges (between those vertices) in another. */
+export interface GraphOptions {
+  readonly vertexCollection: string;
+  readonly edgeCollection: string;
 }
 
 export interface RangeQuery {
@@ -47,6 +58,12 @@ export interface StorePage {
 export interface Store {
   readonly kind: 'embedded' | 'arango';
   ensureCollection(name: string, options: CollectionOptions): Promise<void>;
+  /**
+   * Declares a named graph over collections made with {@link ensureCollection} (the edge collection
+   * with `kind: 'edge'`): in ArangoDB a named graph AQL traversals and the web UI use; embedded, the
+   * same documents, read like any others.
+   */
+  ensureGraph(name: string, options: GraphOptions): Promise<void>;
   /** Idempotent: documents with an existing `_key` are replaced; the last of duplicate keys in a batch wins. */
   upsert(collection: string, documents: readonly StoredDocument[]): Promise<void>;
   get(collection: string, key: string): Promise<StoredDocument | undefined>;

@@ -1,4 +1,4 @@
-import type { Bus, Clock, HttpClient, Logger, Metrics, Store, WebSocketConnector } from '../ports/index.ts';
+import type { Bus, CandleSource, Clock, HttpClient, Logger, Metrics, ModelBackend, ObjectStore, Store, WebSocketConnector } from '../ports/index.ts';
 import type { BackoffPolicy } from '../retry/index.ts';
 
 /** What every stage gets injected; the composition root builds it once. */
@@ -11,6 +11,21 @@ export interface StageDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly settings: StageSettings;
+  /** What graph-builders and trainers need besides; the composition root gives it to processes hosting them. */
+  readonly analytics?: AnalyticsDeps;
+}
+
+export interface AnalyticsDeps {
+  /** Stored candles, for the graph-builder. */
+  readonly candles: CandleSource;
+  /** Where models (and a trainer's checkpoints) go. */
+  readonly objects: ObjectStore;
+  /** The tfjs backend, initialised on first use (once per process). */
+  readonly modelBackend: () => Promise<ModelBackend>;
+  /** Model versions kept per universe. @defaultValue 10 */
+  readonly modelKeep?: number;
+  /** Recorded with each model (package version). */
+  readonly codeVersion: string;
 }
 
 export interface StageSettings {

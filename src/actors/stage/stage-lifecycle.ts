@@ -140,17 +140,18 @@ export class StageLifecycle {
 
   /**
    * Ends the stream: the stage released, the end marker (carrying `records`, the count a connector
-   * checks) produced, the cursor saved, `finished` said, the actor stopped. Idempotent, so a
+   * checks; or the stage's own `marker`) produced, the cursor saved, `finished` said, the actor stopped. Idempotent, so a
    * relaunch after the end says it all again.
    */
-  async finish(records: number, saveCursor: () => Promise<void>, fields: TelemetryFields): Promise<void> {
+  async finish(records: number, saveCursor: () => Promise<void>, fields: TelemetryFields, marker?: object): Promise<void> {
     this.halt();
-    const marker: EndOfStream = { end_of_stream: true, queue_id: this.#cmd.queue_id, records, timestamp: this.#deps.clock.now() / 1000 };
-    await this.produce([marker]);
+    const end: object = marker ?? ({ end_of_stream: true, queue_id: this.#cmd.queue_id, records, timestamp: this.#deps.clock.now() / 1000 } satisfies EndOfStream);
+    await this.produce([end]);
     await saveCursor();
     await this.telemetry.publish('finished', { records_written: records, expected_records: records, ...fields, finished: true });
     this.#ctx.stopSelf();
   }
+
 
   /** Stops the stage's work: no more steps, requests aborted, its streams and timers released. */
   halt(): void {

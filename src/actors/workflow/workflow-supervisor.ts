@@ -1,8 +1,19 @@
-import { ErrorCodes, TERMINAL_STATUSES, Targets, toErrorInfo, unixSeconds, assertNever } from '../../protocol/index.ts';
-import type { ErrorInfo, StartCommand, StopCommand, TelemetryEvent, Workflow, WorkflowStatus } from '../../protocol/index.ts';
+import {
+  ErrorCodes,
+  TERMINAL_STATUSES,
+  assertNever,
+  pipelineOf,
+  roleOfProducer,
+  shortIdOf,
+  stagesOf,
+  targetOf,
+  telemetryId,
+  toErrorInfo,
+  unixSeconds,
+} from '../../protocol/index.ts';
+import type { ErrorInfo, StageRole, StagePipeline, StartCommand, StopCommand, TelemetryEvent, Workflow, WorkflowStatus } from '../../protocol/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, SupervisionPolicy, Timer } from '../ports/index.ts';
 import { RestartBudget } from '../supervision/index.ts';
-import type { StageRole } from '../ports/launcher.ts';
 import type { WorkflowRegistry } from './workflow-registry.ts';
 
 export type SupervisorMessage =
@@ -23,6 +34,8 @@ export interface SupervisorDeps {
   readonly image?: string;
   /** Told when the workflow reaches a terminal status. */
   readonly ended: (queueId: string, status: WorkflowStatus) => void;
+  /** Stops another workflow (a graph workflow's data workflows, when it is stopped before they end). */
+  readonly stopWorkflow?: (queueId: string) => void;
   /** How long stages get to acknowledge a stop before they are stopped anyway. @defaultValue 10000 */
   readonly stopGraceMs?: number;
   /** A stage with work to do and no telemetry for this long is relaunched. @defaultValue 120000 */
@@ -31,26 +44,26 @@ export interface SupervisorDeps {
   readonly stageSupervision: SupervisionPolicy;
   /** The manager instance supervising; every registry write renews its claim. */
   readonly owner?: string;
-  /** How often the claim is renewed while nothing else is written. @defaultValue 10000 */
+  /** How often the claim is renewed (and a graph workflow's data workflows looked at) while nothing else is written. @defaultValue 10000 */
   readonly heartbeatMs?: number;
 }
 
-const ROLE_OF_TARGET: Readonly<Record<string, StageRole>> = { [Targets.loader]: 'loader', [Targets.connector]: 'connector' };
-const TARGET_OF_ROLE: Readonly<Record<StageRole, string>> = { loader: Targets.loader, connector: Targets.connector };
-
 /**
- * One per workflow: launches the loader and the connector, follows their telemetry, restarts them
- * through supervision within a budget, and keeps the workflow's status in the registry:
- * `pending → running → completed | failed | stopped`.
+ * One per workflow: launches its stages (a loader and a connector; a graph-builder and, to learn,
+ * a trainer), follows their telemetry, restarts them through supervision within a budget, and
+ * keeps the workflow's status in the registry: `pending → running → completed | failed | stopped`.
+ * A graph workflow first waits for the data workflows that load what its universe lacked.
  */
 export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   readonly #deps: SupervisorDeps;
   readonly #ctx: ActorContext<SupervisorMessage>;
+  readonly #pipeline: StagePipeline;
   readonly #stages = new Map<StageRole, ActorRef<never>>();
   readonly #lastHeard = new Map<StageRole, number>();
   readonly #stallBudgets = new Map<StageRole, RestartBudget>();
   #wf: Workflow;
   #stopping = false;
+  #launched = false;
   #stallTimer: Timer | undefined;
   #heartbeatTimer: Timer | undefined;
 
@@ -58,44 +71,27 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     this.#deps = deps;
     this.#wf = workflow;
     this.#ctx = ctx;
+    const pipeline = pipelineOf(workflow.type);
+    if (pipeline === undefined) throw new TypeError(`workflow ${workflow.queue_id} has type ${workflow.type}, which runs no stages`);
+    this.#pipeline = pipeline;
   }
 
   async start(): Promise<void> {
-    const { bus, clock, launcher } = this.#deps;
+    const { clock } = this.#deps;
     const current = await this.#deps.registry.get(this.#wf.queue_id);
     if (current) this.#wf = current;
     if (TERMINAL_STATUSES.has(this.#wf.status)) {
       this.#ctx.stopSelf();
       return;
     }
-    // Resumed after the connector had finished (the `completed` save was lost): nothing left to run.
-    if (this.#wf.stages[Targets.connector]?.status === 'finished') {
+    // Resumed after the last stage had finished (the `completed` save was lost): nothing left to run.
+    if (this.#stage(this.#lastRole())?.status === 'finished') {
       await this.#terminate('completed');
       return;
     }
-    await bus.ensureTopics([{ name: this.#wf.kafka_topic, partitions: 1 }]);
-    const now = clock.now();
-    await this.#update({ status: 'running', started_at: this.#wf.started_at ?? now });
-    // A stage that already finished is not run again (the loader's end marker is on the topic).
-    const commands = (['connector', 'loader'] as const)
-      .filter((role) => this.#wf.stages[TARGET_OF_ROLE[role]]?.status !== 'finished')
-      .map((role) => this.#startCommand(role));
-    await bus.produce(
-      this.#deps.controlTopic,
-      commands.map((c) => ({ key: c.queue_id, value: JSON.stringify(c) })),
-    );
-    for (const command of commands) {
-      const role = ROLE_OF_TARGET[command.target];
-      if (!role) continue;
-      this.#stages.set(role, launcher.launch({ role, command }, this.#ctx));
-      this.#lastHeard.set(role, now);
-      this.#setStage(role, { status: 'running', started_at: now });
-    }
-    await this.#save();
-    const stall = this.#stallTimeoutMs();
-    this.#stallTimer = clock.setInterval(() => this.#ctx.self.tell({ type: 'stall-check' }), Math.max(50, Math.floor(stall / 4)));
+    await this.#update({ status: 'running', started_at: this.#wf.started_at ?? clock.now() });
     this.#heartbeatTimer = clock.setInterval(() => this.#ctx.self.tell({ type: 'heartbeat' }), this.#deps.heartbeatMs ?? 10_000);
-    this.#ctx.log.info({ queue_id: this.#wf.queue_id, launcher: launcher.kind }, 'workflow started');
+    if (await this.#dataReady()) await this.#launchStages();
   }
 
   async receive(message: SupervisorMessage): Promise<void> {
@@ -117,7 +113,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
         return;
       case 'stage-restarted': {
         if (TERMINAL_STATUSES.has(this.#wf.status)) return;
-        const stage = this.#wf.stages[TARGET_OF_ROLE[message.role]];
+        const stage = this.#stage(message.role);
         if (!stage) return;
         this.#setStage(message.role, { status: 'restarting', restarts: stage.restarts + 1, error: message.error });
         await this.#save();
@@ -132,34 +128,15 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     this.#cancelTimers();
   }
 
-  #cancelTimers(): void {
-    this.#stallTimer?.cancel();
-    this.#heartbeatTimer?.cancel();
-  }
-
-  /** Renews the claim; if another manager adopted the workflow meanwhile, hands it over quietly. */
-  async #heartbeat(): Promise<void> {
-    if (TERMINAL_STATUSES.has(this.#wf.status) || this.#deps.owner === undefined) return;
-    const current = await this.#deps.registry.get(this.#wf.queue_id);
-    if (current?.owner !== undefined && current.owner !== this.#deps.owner) {
-      this.#ctx.log.warn({ queue_id: this.#wf.queue_id, owner: current.owner }, 'workflow adopted by another manager; letting go');
-      this.#cancelTimers();
-      for (const ref of this.#stages.values()) this.#ctx.stop(ref);
-      this.#stages.clear();
-      this.#deps.ended(this.#wf.queue_id, current.status);
-      this.#ctx.stopSelf();
-      return;
-    }
-    await this.#save();
-  }
-
   childRestarted(childName: string, error: unknown): void {
+    const role = this.#roleOfChild(childName);
     // Through the mailbox, so the save is ordered with every other registry write.
-    this.#ctx.self.tell({ type: 'stage-restarted', role: childName as StageRole, error: toErrorInfo(error) });
+    if (role) this.#ctx.self.tell({ type: 'stage-restarted', role, error: toErrorInfo(error) });
   }
 
   childFailed(childName: string, error: unknown): void {
-    const role = childName as StageRole;
+    const role = this.#roleOfChild(childName);
+    if (!role) return;
     const cause = toErrorInfo(error);
     const info: ErrorInfo = {
       code: ErrorCodes.RESTART_BUDGET_EXHAUSTED,
@@ -172,18 +149,100 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     this.#ctx.self.tell({ type: 'event', event: this.#syntheticError(role, info) });
   }
 
+  /** The stages run once every data workflow this one started has completed; one that did not fails it. */
+  async #dataReady(): Promise<boolean> {
+    const children = this.#wf.children ?? [];
+    // A live graph workflow's data workflows never end: its graph-builder follows what they store.
+    if (children.length === 0 || this.#wf.gnn?.live === true) return true;
+    const pending: string[] = [];
+    for (const id of children) {
+      const child = await this.#deps.registry.get(id);
+      if (child === undefined) continue;
+      if (child.status === 'completed') continue;
+      if (TERMINAL_STATUSES.has(child.status)) {
+        const reason = child.error?.message ?? `it ended ${child.status}`;
+        const error: ErrorInfo = {
+          code: child.error?.code ?? ErrorCodes.STAGE_FAILED,
+          message: `loading ${child.symbol} ${child.type} (workflow ${child.queue_id}) did not complete: ${reason}`,
+          retriable: false,
+        };
+        await this.#terminate(child.status === 'stopped' ? 'stopped' : 'failed', error);
+        return false;
+      }
+      pending.push(id);
+    }
+    if (pending.length > 0) {
+      this.#ctx.log.debug({ queue_id: this.#wf.queue_id, pending }, 'waiting for data workflows');
+      return false;
+    }
+    return true;
+  }
+
+  async #launchStages(): Promise<void> {
+    const { bus, clock, launcher } = this.#deps;
+    this.#launched = true;
+    await bus.ensureTopics([{ name: this.#wf.kafka_topic, partitions: 1 }]);
+    const now = clock.now();
+    // A stage that already finished is not run again (the producer's end marker is on the topic).
+    const commands = stagesOf(this.#pipeline)
+      .filter((role) => this.#stage(role)?.status !== 'finished')
+      .map((role) => [role, this.#startCommand(role)] as const);
+    await bus.produce(
+      this.#deps.controlTopic,
+      commands.map(([, c]) => ({ key: c.queue_id, value: JSON.stringify(c) })),
+    );
+    for (const [role, command] of commands) {
+      this.#stages.set(role, launcher.launch({ role, command }, this.#ctx));
+      this.#lastHeard.set(role, now);
+      this.#setStage(role, { status: 'running', started_at: now });
+    }
+    await this.#save();
+    const stall = this.#stallTimeoutMs();
+    this.#stallTimer = clock.setInterval(() => this.#ctx.self.tell({ type: 'stall-check' }), Math.max(50, Math.floor(stall / 4)));
+    this.#ctx.log.info({ queue_id: this.#wf.queue_id, launcher: launcher.kind, stages: commands.map(([r]) => r) }, 'workflow started');
+  }
+
+  #cancelTimers(): void {
+    this.#stallTimer?.cancel();
+    this.#heartbeatTimer?.cancel();
+  }
+
+  /** Renews the claim; if another manager adopted the workflow meanwhile, hands it over quietly. */
+  async #heartbeat(): Promise<void> {
+    if (TERMINAL_STATUSES.has(this.#wf.status)) return;
+    if (this.#deps.owner !== undefined) {
+      const current = await this.#deps.registry.get(this.#wf.queue_id);
+      if (current?.owner !== undefined && current.owner !== this.#deps.owner) {
+        this.#ctx.log.warn({ queue_id: this.#wf.queue_id, owner: current.owner }, 'workflow adopted by another manager; letting go');
+        this.#cancelTimers();
+        for (const ref of this.#stages.values()) this.#ctx.stop(ref);
+        this.#stages.clear();
+        this.#deps.ended(this.#wf.queue_id, current.status);
+        this.#ctx.stopSelf();
+        return;
+      }
+    }
+    if (!this.#launched && !this.#stopping) {
+      if (await this.#dataReady()) await this.#launchStages();
+      if (TERMINAL_STATUSES.has(this.#wf.status)) return;
+    }
+    await this.#save();
+  }
+
   async #onEvent(event: TelemetryEvent): Promise<void> {
     if (TERMINAL_STATUSES.has(this.#wf.status)) return;
-    const target = event.producer.split('__')[0] ?? '';
-    const role = ROLE_OF_TARGET[target];
-    if (!role) return;
+    const role = roleOfProducer(event.producer);
+    if (!role || !this.#stage(role)) return;
     const records = event.records_written;
-    this.#lastHeard.set(role, this.#deps.clock.now());
+    const now = this.#deps.clock.now();
+    this.#lastHeard.set(role, now);
     const base = {
       ...(records !== undefined ? { records } : {}),
       ...(event.expected_records !== undefined ? { expected_records: event.expected_records } : {}),
     };
-    const now = this.#deps.clock.now();
+    if (event.model_id !== undefined && !(this.#wf.models ?? []).includes(event.model_id)) {
+      this.#wf = { ...this.#wf, models: [...(this.#wf.models ?? []), event.model_id] };
+    }
     switch (event.status) {
       case 'started':
       case 'loading':
@@ -192,11 +251,13 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
         return;
       case 'finished':
         this.#setStage(role, { ...base, status: 'finished', finished_at: now });
-        if (role === 'connector') {
-          // The connector finishes only on the loader's end marker, which the loader writes before it
+        if (role === this.#lastRole()) {
+          // The consumer finishes only on the producer's end marker, which the producer writes before it
           // says `finished` itself: that word may come after the workflow ended, so take it from the marker.
-          const loader = this.#wf.stages[TARGET_OF_ROLE.loader];
-          if (loader && loader.status !== 'finished') this.#setStage('loader', { ...base, status: 'finished', finished_at: now });
+          const producer = this.#stage(this.#pipeline.producer);
+          if (producer && producer.status !== 'finished' && role !== this.#pipeline.producer) {
+            this.#setStage(this.#pipeline.producer, { ...base, status: 'finished', finished_at: now });
+          }
           await this.#terminate('completed');
         } else await this.#save();
         return;
@@ -223,23 +284,23 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   }
 
   /**
-   * A stage is stalled when it has work and has said nothing for the stall timeout: the loader
-   * while running, the connector while the loader is ahead of it. It is stopped and launched
-   * again (resuming from its cursor or offsets), within a restart budget.
+   * A stage is stalled when it has work and has said nothing for the stall timeout: the producer
+   * while running, the consumer while the producer has finished or is ahead of it. It is stopped
+   * and launched again (resuming from its cursor or offsets), within a restart budget.
    */
   async #checkStalls(): Promise<void> {
     if (this.#stopping || TERMINAL_STATUSES.has(this.#wf.status)) return;
     const now = this.#deps.clock.now();
     const timeout = this.#stallTimeoutMs();
-    const loader = this.#wf.stages[Targets.loader];
-    const connector = this.#wf.stages[Targets.connector];
+    const producer = this.#stage(this.#pipeline.producer);
+    const consumer = this.#pipeline.consumer === undefined ? undefined : this.#stage(this.#pipeline.consumer);
     for (const [role, ref] of [...this.#stages]) {
       const silentFor = now - (this.#lastHeard.get(role) ?? now);
       if (silentFor < timeout) continue;
       const hasWork =
-        role === 'loader'
-          ? loader?.status === 'running' || loader?.status === 'restarting'
-          : loader?.status === 'finished' || (loader?.records ?? 0) > (connector?.records ?? 0);
+        role === this.#pipeline.producer
+          ? producer?.status === 'running' || producer?.status === 'restarting'
+          : producer?.status === 'finished' || (producer?.records ?? 0) > (consumer?.records ?? 0);
       if (!hasWork) continue;
       let budget = this.#stallBudgets.get(role);
       if (!budget) {
@@ -247,7 +308,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
         budget = new RestartBudget({ ...this.#deps.stageSupervision, windowMs: Number.MAX_SAFE_INTEGER });
         this.#stallBudgets.set(role, budget);
       }
-      const stage = this.#wf.stages[TARGET_OF_ROLE[role]];
+      const stage = this.#stage(role);
       if (budget.next(now) === undefined) {
         this.#ctx.stop(ref);
         this.#stages.delete(role);
@@ -277,10 +338,15 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   async #stop(): Promise<void> {
     if (this.#stopping || TERMINAL_STATUSES.has(this.#wf.status)) return;
     this.#stopping = true;
+    for (const child of this.#wf.children ?? []) this.#deps.stopWorkflow?.(child);
+    if (!this.#launched) {
+      await this.#terminate('stopped');
+      return;
+    }
     const stop: StopCommand = { command: 'stop', queue_id: this.#wf.queue_id, timestamp: unixSeconds(this.#deps.clock.now()) };
     await this.#deps.bus.produce(this.#deps.controlTopic, [{ key: stop.queue_id, value: JSON.stringify(stop) }]);
     const grace = this.#deps.stopGraceMs ?? 10_000;
-    void this.#deps.clock.sleep(grace).then(() => this.#ctx.self.tell({ type: 'stop-deadline' }));
+    this.#deps.clock.setTimeout(() => this.#ctx.self.tell({ type: 'stop-deadline' }), grace);
   }
 
   async #terminate(status: WorkflowStatus, error?: ErrorInfo): Promise<void> {
@@ -288,22 +354,36 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     for (const ref of this.#stages.values()) this.#ctx.stop(ref);
     this.#stages.clear();
     const now = this.#deps.clock.now();
-    for (const role of ['loader', 'connector'] as const) {
-      const stage = this.#wf.stages[TARGET_OF_ROLE[role]];
+    for (const role of stagesOf(this.#pipeline)) {
+      const stage = this.#stage(role);
       if (stage && stage.status !== 'finished' && stage.status !== 'failed' && stage.status !== 'stopped') {
         this.#setStage(role, { status: 'stopped', finished_at: now });
       }
     }
+    // A live graph workflow's data workflows run until it ends.
+    if (this.#wf.gnn?.live === true && !this.#stopping) for (const child of this.#wf.children ?? []) this.#deps.stopWorkflow?.(child);
     await this.#update({ status, finished_at: now, ...(error ? { error } : {}) });
     this.#ctx.log.info({ queue_id: this.#wf.queue_id, status }, 'workflow ended');
     this.#deps.ended(this.#wf.queue_id, status);
     this.#ctx.stopSelf();
   }
 
+  /** The stage whose finishing completes the workflow. */
+  #lastRole(): StageRole {
+    return this.#pipeline.consumer ?? this.#pipeline.producer;
+  }
+
+  #roleOfChild(childName: string): StageRole | undefined {
+    return stagesOf(this.#pipeline).find((role) => role === childName);
+  }
+
+  #stage(role: StageRole): Workflow['stages'][string] | undefined {
+    return this.#wf.stages[targetOf(role)];
+  }
+
   #startCommand(role: StageRole): StartCommand {
-    const target = TARGET_OF_ROLE[role];
+    const target = targetOf(role);
     const wf = this.#wf;
-    const short = wf.queue_id.slice(wf.queue_id.lastIndexOf('-') + 1);
     return {
       command: 'start',
       queue_id: wf.queue_id,
@@ -313,14 +393,15 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       time_range: wf.time_range,
       kafka_topic: wf.kafka_topic,
       collection_name: wf.collection_name,
-      telemetry_id: wf.stages[target]?.telemetry_id ?? `${target}__${short}`,
+      telemetry_id: this.#stage(role)?.telemetry_id ?? telemetryId(target, shortIdOf(wf.queue_id)),
       ...(this.#deps.image ? { image: this.#deps.image } : {}),
       timestamp: unixSeconds(this.#deps.clock.now()),
+      ...(wf.gnn ? { gnn: wf.gnn } : {}),
     };
   }
 
   #setStage(role: StageRole, patch: Partial<Workflow['stages'][string]>): void {
-    const target = TARGET_OF_ROLE[role];
+    const target = targetOf(role);
     const stage = this.#wf.stages[target];
     if (!stage) return;
     this.#wf = { ...this.#wf, stages: { ...this.#wf.stages, [target]: { ...stage, ...patch } } };
@@ -340,7 +421,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   #syntheticError(role: StageRole, error: ErrorInfo): TelemetryEvent {
     return {
       queue_id: this.#wf.queue_id,
-      producer: this.#wf.stages[TARGET_OF_ROLE[role]]?.telemetry_id ?? `${TARGET_OF_ROLE[role]}__supervisor`,
+      producer: this.#stage(role)?.telemetry_id ?? `${targetOf(role)}__supervisor`,
       status: 'error',
       message: error.message,
       error,

@@ -1,6 +1,6 @@
 import { Database } from 'arangojs';
 import type { AqlQuery } from 'arangojs/aql';
-import type { CollectionOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
+import type { CollectionOptions, GraphOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
 import { StoreError } from '../../protocol/index.ts';
 import { assertCollectionName, assertSortField } from './arango-names.ts';
 import { countQuery, getQuery, deleteQuery, pageQuery, rangeQuery } from './arango-queries.ts';
@@ -73,7 +73,7 @@ export class ArangoStore implements Store {
     if (this.#sortFields.has(name)) return;
     try {
       await this.#ensureDatabase();
-      await this.#createCollection(name);
+      await this.#createCollection(name, options.kind ?? 'document');
       this.#sortFields.set(name, await this.#ensureSortIndex(name, options.sortField));
     } catch (err) {
       throw storeErrorFrom(err, 'ensureCollection', name);
@@ -186,11 +186,27 @@ export class ArangoStore implements Store {
     }
   }
 
-  async #createCollection(name: string): Promise<void> {
+  async #createCollection(name: string, kind: 'document' | 'edge'): Promise<void> {
     try {
-      await this.#db.createCollection(name);
+      if (kind === 'edge') await this.#db.createEdgeCollection(name);
+      else await this.#db.createCollection(name);
     } catch (err) {
       if (!isDuplicateName(err)) throw err;
+    }
+  }
+
+  async ensureGraph(name: string, options: GraphOptions): Promise<void> {
+    assertCollectionName(name);
+    assertCollectionName(options.vertexCollection);
+    assertCollectionName(options.edgeCollection);
+    try {
+      await this.#ensureDatabase();
+      const graph = this.#db.graph(name);
+      if (await graph.exists()) return;
+      await graph.create([{ collection: options.edgeCollection, from: [options.vertexCollection], to: [options.vertexCollection] }]);
+    } catch (err) {
+      if (isDuplicateName(err)) return;
+      throw storeErrorFrom(err, 'ensureGraph', name);
     }
   }
 

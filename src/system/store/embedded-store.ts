@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { StoreError } from '../../protocol/index.ts';
-import type { CollectionOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
+import type { CollectionOptions, GraphOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
 import { inTransaction, openSqlite } from './sqlite-database.ts';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,200}$/
@@ -41,6 +41,16 @@ export class EmbeddedStore implements Store {
       );
       this.#db.prepare('INSERT OR IGNORE INTO collections (name, sort_field, table_name) VALUES (?, ?, ?)').run(name, options.sortField, table);
     });
+  }
+
+  /** Embedded, a graph is its two collections: the documents are the same, read like any others. */
+  ensureGraph(name: string, options: GraphOptions): Promise<void> {
+    try {
+      for (const collection of [options.vertexCollection, options.edgeCollection]) this.#table(collection);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err instanceof StoreError ? err : new StoreError(`graph ${name}: ${(err as Error).message}`, { cause: err }));
+    }
   }
 
   upsert(collection: string, documents: readonly StoredDocument[]): Promise<void> {
