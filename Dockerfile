@@ -14,10 +14,13 @@ FROM node:24.21.0-slim AS deps
 # from outside the npm registry, which fails on networks that only reach the registry.
 ARG WITH_TFJS_NODE=false
 ARG TFJS_NODE_VERSION=4.22.0
+# Extra flags for `npm ci`, empty for real builders. Builds on machines whose build sandbox cannot
+# reach the registry pass `--offline --cache=<a mounted npm cache>` (scripts/image/build-image.sh).
+ARG NPM_CI_FLAGS=""
 WORKDIR /app
 COPY package.json package-lock.json ./
 # No production dependency needs an install script; skipping them keeps the build hermetic.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund $NPM_CI_FLAGS \
  && if [ "$WITH_TFJS_NODE" = "true" ]; then \
       npm install --omit=dev --no-save --no-audit --no-fund "@tensorflow/tfjs-node@${TFJS_NODE_VERSION}"; \
     fi \
