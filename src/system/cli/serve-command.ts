@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
 import { parseCli } from './cli-args.ts';
+import { shutdownSignals } from './shutdown-signals.ts';
 import { UsageError } from './usage-error.ts';
 
 export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}] [--port 8080] [--launcher inprocess|process|kubernetes] [--data-dir DIR]
@@ -73,10 +74,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   const port = await listenOrClose(server, runtime, config.PORT);
   runtime.logger.info({ port, role: config.ROLE, bus: runtime.bus.kind, store: runtime.store.kind }, 'serving');
   writeLine(io.err, `streamforge ${config.ROLE} listening on http://127.0.0.1:${port}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await shutdownSignals().received;
   runtime.logger.info({}, 'shutting down');
   await server.close();
   await runtime.close();
@@ -95,9 +93,7 @@ async function runStage(config: Config, role: StageRole): Promise<number> {
   const port = await listenOrClose(server, runtime, config.PORT);
   runtime.logger.info({ port, role, queue_id: command.queue_id }, 'stage serving');
   const code = await new Promise<number>((resolve) => {
-    const onSignal = () => resolve(143);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    void shutdownSignals().received.then(() => resolve(143));
     spawnStage(runtime.host, role, command, runtime.stageDeps, {
       // No restarts inside: the launcher restarts the whole process within the workflow's budget.
       supervision: { maxRestarts: 0, windowMs: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
@@ -124,9 +120,7 @@ async function runConnectorPool(config: Config, io: CliIo): Promise<number> {
   runtime.logger.info({ port, instance: instanceId }, 'connector pool serving');
   writeLine(io.err, `streamforge connector pool ${instanceId} listening on http://127.0.0.1:${port}`);
   const code = await new Promise<number>((resolve) => {
-    const onSignal = () => resolve(0);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    void shutdownSignals().received.then(() => resolve(0));
     runtime.host.spawn<PoolMessage>({
       name: 'connector-pool',
       actorType: 'connector-pool',
@@ -164,9 +158,7 @@ async function runDummy(config: Config, io: CliIo, options: ConstructorParameter
   writeLine(io.err, `dummy-service for ${queueId} as ${command.telemetry_id}, http://127.0.0.1:${port}`);
   let dummy: DummyService | undefined;
   const code = await new Promise<number>((resolve) => {
-    const onSignal = () => resolve(143);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    void shutdownSignals().received.then(() => resolve(143));
     runtime.host.spawn<DummyMessage>({
       name: 'dummy',
       actorType: 'dummy',
