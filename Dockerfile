@@ -5,8 +5,9 @@
 #         docker build --build-arg WITH_TFJS_NODE=true ...   # optional native TensorFlow backend
 #
 # The runtime runs TypeScript sources through Node 24's type stripping, so there is no compile
-# stage: the first stage only resolves production dependencies, the second copies them next to
-# bin/ and src/ and drops to an unprivileged user.
+# stage: the first stage only resolves production dependencies (and drops what Node never loads),
+# the second copies them next to bin/ and src/ and drops to an unprivileged user.
+# Without Docker (buildah, no daemon, no container registry needed): `npm run image`.
 
 # Both stages use the same pinned Node 24 image (literal, so scanners and update bots can read it).
 FROM node:24.21.0-slim AS deps
@@ -25,6 +26,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund $NPM_CI_FLAGS \
       npm install --omit=dev --no-save --no-audit --no-fund "@tensorflow/tfjs-node@${TFJS_NODE_VERSION}"; \
     fi \
  && npm cache clean --force
+# What Node never loads (source maps, type declarations, docs, tests, Bare add-ons): about 60 MB.
+# A step of its own, so changing the rules does not invalidate the install above.
+COPY scripts/image/prune-node-modules.sh /usr/local/bin/prune-node-modules
+RUN prune-node-modules node_modules
 
 FROM node:24.21.0-slim AS runtime
 LABEL org.opencontainers.image.title="streamforge" \
@@ -43,6 +48,10 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY src ./src
+# Node's compile cache of the CLI's modules (type-stripped and compiled), made once here: a new
+# container loads them in about half the time. Read-only at run time, where Node skips writing it.
+ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
+RUN node bin/streamforge.js --version >/dev/null
 ENV STREAMFORGE_DATA_DIR=/data \
     PORT=8080 \
     ROLE=all
