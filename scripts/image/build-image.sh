@@ -10,7 +10,9 @@ sf_need_root "npm run image" buildah
 
 if ! sf_has_image "$BASE_IMAGE"; then
   echo "== $BASE_IMAGE is not in $IMAGE_STORE: making it (debootstrap, about a minute or two)" >&2
+  base_started=$(date +%s)
   bash "$IMAGE_REPO_ROOT/scripts/image/make-base.sh" >/dev/null
+  echo "== base made in $(($(date +%s) - base_started)) s" >&2
 fi
 
 # The host's npm cache, as `npm ci` on the host filled it. Mounted writable (npm writes its index and
@@ -30,4 +32,6 @@ sf_buildah bud --quiet "${layers[@]}" --format docker --pull=false \
   --build-arg NPM_CI_FLAGS="$npm_flags" \
   --tag "$APP_IMAGE" --file "$IMAGE_REPO_ROOT/Dockerfile" "$IMAGE_REPO_ROOT" >/dev/null
 echo "== built in $(($(date +%s) - started)) s" >&2
+# The image this tag named before is now untagged: vfs keeps a full copy of it, so it goes.
+sf_buildah rmi --prune >/dev/null 2>&1 || true
 "$IMAGE_REPO_ROOT/node_modules/.bin/node" "$IMAGE_REPO_ROOT/scripts/image/image-report.ts" --store "$IMAGE_STORE" --image "$APP_IMAGE" --base "$BASE_IMAGE" --contents

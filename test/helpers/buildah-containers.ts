@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants as fsConstants, readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ const run = promisify(execFile);
 function onPath(tool: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => {
     try {
-      accessSync(join(dir, tool), constants.X_OK);
+      accessSync(join(dir, tool), fsConstants.X_OK);
       return true;
     } catch {
       return false;
@@ -81,8 +82,8 @@ export interface RunningContainer {
   output(): string;
   /** The host's pid of the entrypoint (PID 1 inside under runc). */
   hostPid(): Promise<number>;
-  /** `Uid:` and `NSpid:` of the entrypoint, from /proc. */
-  status(): Promise<{ uid: number; pidInside: number }>;
+  /** `Uid:`, `NSpid:` and `SigCgt:` (the signals it has handlers for) of the entrypoint, from /proc. */
+  status(): Promise<{ uid: number; pidInside: number; catches: (signal: NodeJS.Signals) => boolean }>;
   /** Sends `signal` to the entrypoint, as `docker stop`/the kubelet do, and resolves with the exit code and how long it took. */
   stop(signal: NodeJS.Signals, timeoutMs: number): Promise<{ code: number | null; ms: number }>;
   kill(): Promise<void>;
@@ -163,8 +164,14 @@ export class ContainerHost {
       hostPid,
       async status() {
         const text = readFileSync(`/proc/${await hostPid()}/status`, 'utf8');
-        const field = (name: string) => (text.match(new RegExp(`^${name}:\\s+(.*)$`, 'm'))?.[1] ?? '').trim().split(/\s+/).map(Number);
-        return { uid: field('Uid')[0] ?? -1, pidInside: field('NSpid').at(-1) ?? -1 };
+        const raw = (name: string) => (text.match(new RegExp(`^${name}:\\s+(.*)$`, 'm'))?.[1] ?? '').trim();
+        const field = (name: string) => raw(name).split(/\s+/).map(Number);
+        const caught = BigInt(`0x${raw('SigCgt') || '0'}`);
+        return {
+          uid: field('Uid')[0] ?? -1,
+          pidInside: field('NSpid').at(-1) ?? -1,
+          catches: (signal) => ((caught >> BigInt(constants.signals[signal] - 1)) & 1n) === 1n,
+        };
       },
       async stop(signal, timeoutMs) {
         const target = await hostPid();

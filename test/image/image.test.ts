@@ -154,6 +154,24 @@ describe('the image, as containers', { skip: unavailable }, () => {
     });
   });
 
+  it('SIGTERM while it starts: PID 1 is not deaf to it, and exits 0', async (t) => {
+    await host.resetData();
+    const port = await freePort();
+    // Node's compile-cache log says which module it loads: once it reaches main.ts, bin/streamforge.js
+    // has installed the latch, and the CLI (seconds of loading) and the runtime are still to start.
+    const all = host.run({ env: { ...exchangeEnv, PORT: String(port), NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+    try {
+      await waitFor('node to load the CLI', () => (all.output().includes('file:///app/src/system/cli/main.ts') ? true : undefined), 60_000, 5);
+      assert.doesNotMatch(all.output(), /listening on/, 'signalled before the server listens');
+      // Node as PID 1 ignores a signal it has no handler of its own for: before the latch, this SIGTERM was lost.
+      const { code, ms } = await all.stop('SIGTERM', 10_000);
+      t.diagnostic(`SIGTERM while loading the CLI: exit ${String(code)} after ${ms} ms`);
+      assert.equal(code, 0);
+    } finally {
+      await all.kill();
+    }
+  });
+
   it('role dummy answers ping, and stops on stop', async () => {
     const dir = await host.resetData();
     const dummy = host.run({ args: ['serve', '--role', 'dummy', '--queue-id', 'wf-dummy-c0ffee', '--simulate-loading', '--tick-ms', '100', '--ticks', '100000'], env: { PORT: String(await freePort()) } });
