@@ -189,13 +189,15 @@ describe('the image, as containers', { skip: unavailable }, () => {
     }
   });
 
-  it('manager, loader and connector as containers of their own on a shared /data (the manager launches Jobs, the test plays the kubelet); SIGTERM to the loader: exit 143, relaunched, exact', async (t) => {
+  it('manager, loader and connector as containers of their own on a shared /data (the manager launches Jobs, the test plays the kubelet); SIGTERM to the manager: exit 0, Jobs left running, the next manager adopts them; SIGTERM to the loader: exit 143, a new pod; exact', async (t) => {
     await host.resetData();
     const kube = await mkdtemp(join(tmpdir(), 'sf-image-kube-'));
     const api = await KubernetesApiStandIn.start({ admissionImage: image });
+    // Slow enough (one slice, 150 ms a page: 20 s of loading) that the loader is still at work after a manager restart.
+    const slowSim = await startExchangeSimulator({ latencyMs: 150 });
     const namespace = 'streamforge-image-test';
     let view: DataDirView | undefined;
-    const configMap = { ...exchangeEnv, CONNECTOR_BATCH_SIZE: '1000' };
+    const configMap = { ...exchangeEnv, BINANCE_API_URL: slowSim.url, LOADER_CONCURRENCY: '1', CONNECTOR_BATCH_SIZE: '1000' };
     const pods = new Map<string, RunningContainer>();
     const exits: Array<{ pod: string; code: number | null }> = [];
     let kubeletOn = true;
@@ -213,8 +215,9 @@ describe('the image, as containers', { skip: unavailable }, () => {
             const jobName = job.metadata.name;
             void container.exited.then((code) => {
               exits.push({ pod: pod.metadata.name, code });
+              if (!api.job(namespace, jobName)) return; // deleted meanwhile
               if (code === 0) api.completeJob(namespace, jobName);
-              else if (code === 143) api.disruptPod(namespace, jobName);
+              else if (code === 143) api.disruptPod(namespace, jobName); // as after an eviction: the Job makes a new pod
               else api.failPod(namespace, jobName, 'Error', code ?? 137);
             });
           }
@@ -227,23 +230,45 @@ describe('the image, as containers', { skip: unavailable }, () => {
     await chown(kube, UID, UID);
     await chown(kubeconfig, UID, UID);
     const port = await freePort();
-    const manager = host.run({
-      args: ['serve', '--role', 'manager'],
-      env: { ...configMap, PORT: String(port), STREAMFORGE_LAUNCHER: 'kubernetes', KUBECONFIG: '/kube/config', K8S_NAMESPACE: namespace, STREAMFORGE_IMAGE: image },
-      volumes: [`${kube}:/kube:ro`],
-    });
+    const startManager = () =>
+      host.run({
+        args: ['serve', '--role', 'manager'],
+        // The pod's name, kept by a StatefulSet: the manager coming back owns its workflows at once.
+        env: { ...configMap, PORT: String(port), STREAMFORGE_LAUNCHER: 'kubernetes', KUBECONFIG: '/kube/config', K8S_NAMESPACE: namespace, STREAMFORGE_IMAGE: image, STREAMFORGE_INSTANCE_ID: 'streamforge-manager-0' },
+        volumes: [`${kube}:/kube:ro`],
+      });
+    let manager = startManager();
     try {
       await ready(`http://127.0.0.1:${port}`, manager);
       view = await openDataDir(await host.dataVolume());
       const files = view;
       const wf = await createWorkflow(`http://127.0.0.1:${port}`, { symbol: 'BTCUSDT', type: 'api_candles_1m', from: '2022-01-01', to: '2022-04-01' });
-      await waitFor('the connector container to write', async () => (((await files.workflow(wf.queue_id))?.stages[Targets.connector]?.records ?? 0) > 10_000 ? true : undefined), 180_000);
-      const loaderPod = [...pods].find(([name]) => name.includes('loader'));
+      const stage = async (target: string) => (await files.workflow(wf.queue_id))?.stages[target];
+      // What is stored, not what the registry says: without a manager nobody writes the registry.
+      const written = () => files.store.count(wf.collection_name, { from, to }).catch(() => 0); // until the connector made it
+      await waitFor('the connector container to write', async () => ((await written()) > 5_000 ? true : undefined), 180_000);
+
+      const stopped = await manager.stop('SIGTERM', 10_000);
+      t.diagnostic(`manager container: exit ${String(stopped.code)} ${stopped.ms} ms after SIGTERM`);
+      assert.equal(stopped.code, 0);
+      assert.equal((await files.workflow(wf.queue_id))?.status, 'running', 'the workflow is left running');
+      const running = () => [...pods].filter(([name]) => !exits.some((e) => e.pod === name));
+      assert.equal(api.jobs(namespace).length, 2, 'the Jobs are left for the next manager');
+      const before = await written();
+      await waitFor('the stage containers to go on without a manager', async () => ((await written()) > before + 2_000 ? true : undefined), 60_000);
+
+      manager = startManager();
+      await ready(`http://127.0.0.1:${port}`, manager);
+      await waitFor('the loader to load again under the new manager', async () => ((await written()) > before + 6_000 ? true : undefined), 60_000);
+      assert.equal(api.createdJobs().length, 2, 'the new manager adopted the running Jobs instead of launching new ones');
+      assert.notEqual((await stage(Targets.loader))?.status, 'finished', 'the loader is still at work');
+      const loaderPod = running().find(([name]) => name.includes('loader'));
       assert.ok(loaderPod, `a loader pod runs: ${[...pods.keys()].join(', ')}`);
       const { code, ms } = await loaderPod[1].stop('SIGTERM', 10_000);
       t.diagnostic(`loader container: exit ${String(code)} ${ms} ms after SIGTERM`);
       assert.equal(code, 143);
       assert.equal((await files.workflow(wf.queue_id))?.status, 'running');
+
       await waitFor(`${wf.queue_id} to complete`, async () => ((await files.workflow(wf.queue_id))?.status === 'completed' ? true : undefined), 240_000);
       assert.equal(await assertExactCandles(files.store, wf.collection_name, 'BTCUSDT', '1m', from, to), 129_600);
       await files.connectorFinished(wf.queue_id);
@@ -258,6 +283,7 @@ describe('the image, as containers', { skip: unavailable }, () => {
       await Promise.all([...pods.values()].map((p) => p.kill()));
       await view?.close();
       await api.close();
+      await slowSim.close();
       await rm(kube, { recursive: true, force: true });
     }
   });
