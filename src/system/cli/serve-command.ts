@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
 import { parseCli } from './cli-args.ts';
+import { shutdownSignals } from './shutdown-signals.ts';
 import { UsageError } from './usage-error.ts';
 
 export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}] [--host 127.0.0.1] [--port 8080] [--launcher inprocess|process|kubernetes] [--data-dir DIR]
@@ -80,10 +81,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   const port = await listenOrClose(server, runtime, config);
   runtime.logger.info({ host: config.HOST, port, role: config.ROLE, bus: runtime.bus.kind, store: runtime.store.kind }, 'serving');
   writeLine(io.err, `streamforge ${config.ROLE} listening on ${urlOf(config.HOST, port)}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await shutdownSignals().received;
   runtime.logger.info({}, 'shutting down');
   await server.close();
   await runtime.close();
@@ -102,9 +100,7 @@ async function runStage(config: Config, role: StageRole): Promise<number> {
   const port = await listenOrClose(server, runtime, config);
   runtime.logger.info({ host: config.HOST, port, role, queue_id: command.queue_id }, 'stage serving');
   const code = await new Promise<number>((resolve) => {
-    const onSignal = () => resolve(143);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    void shutdownSignals().received.then(() => resolve(143));
     spawnStage(runtime.host, role, command, runtime.stageDeps, {
       // No restarts inside: the launcher restarts the whole process within the workflow's budget.
       supervision: { maxRestarts: 0, windowMs: 1, initialBackoffMs: 0, maxBackoffMs: 0 },
@@ -131,9 +127,7 @@ async function runConnectorPool(config: Config, io: CliIo): Promise<number> {
   runtime.logger.info({ host: config.HOST, port, instance: instanceId }, 'connector pool serving');
   writeLine(io.err, `streamforge connector pool ${instanceId} listening on ${urlOf(config.HOST, port)}`);
   const code = await new Promise<number>((resolve) => {
-    const onSignal = () => resolve(0);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    void shutdownSignals().received.then(() => resolve(0));
     runtime.host.spawn<PoolMessage>({
       name: 'connector-pool',
       actorType: 'connector-pool',
@@ -171,9 +165,7 @@ async function runDummy(config: Config, io: CliIo, options: ConstructorParameter
   writeLine(io.err, `dummy-service for ${queueId} as ${command.telemetry_id}, ${urlOf(config.HOST, port)}`);
   let dummy: DummyService | undefined;
   const code = await new Promise<number>((resolve) => {
-    const onSignal = () => resolve(143);
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    void shutdownSignals().received.then(() => resolve(143));
     runtime.host.spawn<DummyMessage>({
       name: 'dummy',
       actorType: 'dummy',
