@@ -5,6 +5,7 @@ import { StreamType } from './stream-type.ts';
 import { Workflow } from './workflow.ts';
 import { Interval } from './intervals.ts';
 import { Candle } from './candle.ts';
+import { UniverseSymbols } from './gnn-params.ts';
 
 /** `POST /queues`: one stage type over a range, the range as the original's text or as from/to. */
 export const CreateQueueBody = z.union([
@@ -16,7 +17,11 @@ export type CreateQueueBody = z.infer<typeof CreateQueueBody>;
 /** The original's `POST /queues/start-pipeline` body. */
 export const Microservice = z.looseObject({ target: z.string().min(1), type: z.string().min(1) });
 export const StartPipelineBody = z.looseObject({
-  symbol: MarketSymbol,
+  /** Market-data pipelines: their symbol. */
+  symbol: MarketSymbol.optional(),
+  /** Graph pipelines (`gnn_graph`, `gnn_train`): their universe and interval. */
+  symbols: UniverseSymbols.optional(),
+  interval: Interval.optional(),
   time_range: TimeRangeText.optional(),
   microservices: z.array(Microservice).min(1, { error: 'microservices must list at least one {target, type}' }),
 });

@@ -28,3 +28,4 @@ export * from './graph-snapshot.ts';
 export * from './feature-scaler.ts';
 export * from './model.ts';
 export * from './gnn-params.ts';
+export * from './graph-workflow-body.ts';

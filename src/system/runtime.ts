@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Manager } from '../actors/index.ts';
-import type { ActorRef, Bus, HttpClient, WebSocketConnector, Launcher, ManagerMessage, StageDeps, Store, SupervisionPolicy, Clock } from '../actors/index.ts';
+import type { ActorRef, AnalyticsDeps, Bus, HttpClient, WebSocketConnector, Launcher, ManagerMessage, ObjectStore, StageDeps, Store, SupervisionPolicy, Clock } from '../actors/index.ts';
 import type { Logger as PinoLogger } from 'pino';
 import { LocalActorHost } from './actor-system/index.ts';
 import { createBus } from './bus/index.ts';
@@ -10,6 +11,8 @@ import { UndiciHttpClient, WsWebSocketConnector } from './exchange/index.ts';
 import { DEFAULT_TRAINER_JOB_SETTINGS, InProcessLauncher, KubernetesLauncher, ProcessLauncher, PooledConnectorLauncher } from './launcher/index.ts';
 import { ConfigError } from '../protocol/index.ts';
 import { createLogger, PromMetrics, systemClock } from './observability/index.ts';
+import { createObjectStore } from './objects/index.ts';
+import { storeCandleSource } from './query/index.ts';
 import { createStore } from './store/index.ts';
 
 /** Seams for tests and benchmarks: a real component wrapped (e.g. with fault injection) or replaced. */
@@ -23,6 +26,7 @@ export interface RuntimeOverrides {
   readonly stageSupervision?: SupervisionPolicy;
   readonly launcher?: (deps: StageDeps) => Launcher;
   readonly progressIntervalMs?: number;
+  readonly objects?: ObjectStore;
 }
 
 export interface Runtime {
@@ -33,11 +37,19 @@ export interface Runtime {
   readonly logger: PinoLogger;
   readonly manager: ActorRef<ManagerMessage> | undefined;
   readonly stageDeps: StageDeps;
+  /** Where models (and trainers' checkpoints) are stored. */
+  readonly objects: ObjectStore;
   readonly host: LocalActorHost;
   readonly launcher: Launcher;
   /** True while the manager (when this process hosts one) serves requests. */
   managerReady(): boolean;
   close(): Promise<void>;
+}
+
+/** The version in package.json, recorded with every model. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
 }
 
 /** The composition root: the only place concrete clients are built and wired to the actors. */
@@ -51,7 +63,17 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
   const policies = retryPolicies(config);
   const stageSupervision = overrides.stageSupervision ?? policies.stageRestart;
   const host = new LocalActorHost({ logger, metrics, clock, supervision: policies.actorRestart });
+  const objects = overrides.objects ?? createObjectStore(config, { clock, logger });
+  const analytics: AnalyticsDeps = {
+    candles: storeCandleSource(store),
+    objects,
+    // tfjs loads on first use only: most processes (loaders, connectors, the CLI) never train.
+    modelBackend: () => import('./ml/index.ts').then((ml) => ml.createModelBackend(config.TF_BACKEND)),
+    modelKeep: config.MODEL_KEEP,
+    codeVersion: packageVersion(),
+  };
   const stageDeps: StageDeps = {
+    analytics,
     bus,
     store,
     clock,
@@ -115,6 +137,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
     logger,
     manager,
     stageDeps,
+    objects,
     host,
     launcher,
     managerReady: () => managerReady,
@@ -125,6 +148,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
       await host.shutdown();
       await bus.close();
       await store.close();
+      await objects.close();
       if (http instanceof UndiciHttpClient) await http.close();
       logger.flush();
     },

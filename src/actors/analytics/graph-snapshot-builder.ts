@@ -20,6 +20,11 @@ export interface GraphSnapshotBuilderOptions {
   readonly periods?: Partial<NodeFeaturePeriods>;
 }
 
+/** Complete steps a builder consumes before its first snapshot: the correlation window or the longest feature lookback. */
+export function graphWarmupSteps(window: number, periods: Partial<NodeFeaturePeriods> = {}): number {
+  return Math.max(window, nodeFeatureWarmup({ ...DEFAULT_NODE_FEATURE_PERIODS, volume: window, ...periods }));
+}
+
 /**
  * Turns aligned candles of N symbols, fed one time step at a time (a backfill's history or the live
  * stream's closed candles alike), into graph snapshots: node features ({@link NodeFeatures}), each
@@ -53,7 +58,7 @@ export class GraphSnapshotBuilder {
     this.#rule = options.edges ?? { kind: 'threshold', threshold: DEFAULT_EDGE_THRESHOLD };
     this.symbols = [...options.symbols];
     this.features = nodeFeatureNames(periods);
-    this.warmupSteps = Math.max(this.window, nodeFeatureWarmup(periods));
+    this.warmupSteps = graphWarmupSteps(this.window, periods);
     this.#filler = new HoleFiller(n);
     this.#nodes = options.symbols.map(() => new NodeFeatures(periods));
     this.#correlation = new RollingCorrelation(n, this.window);

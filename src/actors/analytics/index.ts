@@ -26,3 +26,4 @@ export * from './graph-dataset.ts';
 export * from './classification-metrics.ts';
 export * from './majority-baseline.ts';
 export * from './train-universe.ts';
+export * from './step-aligner.ts';

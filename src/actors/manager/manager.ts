@@ -1,4 +1,5 @@
 import {
+  approximateIntervalCount,
   assertNever,
   describeAcceptedTypes,
   ErrorCodes,
@@ -20,6 +21,7 @@ import {
 } from '../../protocol/index.ts';
 import type { AnalyticsType, GnnParams, StageRole, StopCommand, TimeRange, Workflow, WorkflowStatus } from '../../protocol/index.ts';
 import { CandleGrid, missingCandleSpan } from '../audit/index.ts';
+import { graphWarmupSteps, minimumSnapshots } from '../analytics/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy, Timer } from '../ports/index.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
 import { WorkflowSupervisor } from '../workflow/workflow-supervisor.ts';
@@ -245,6 +247,7 @@ export class Manager implements Behaviour<ManagerMessage> {
     const now = this.#deps.clock.now();
     const pipeline = pipelineOf(request.type);
     if (!pipeline) throw new ValidationError(`unknown type ${request.type}`);
+    if (!gnn.live) checkGraphRange(request.type, gnn, range);
     const names = workflowNames('MULTI', request.type, range.fromMs);
     const children: string[] = [];
     for (const symbol of gnn.symbols) {
@@ -338,4 +341,19 @@ export class Manager implements Behaviour<ManagerMessage> {
     });
     this.#supervisors.set(wf.queue_id, ref);
   }
+}
+
+/** A range too short for the graph warm-up (and, to train, the split with its purge gaps) is refused before anything is written. */
+function checkGraphRange(type: AnalyticsType, gnn: GnnParams, range: TimeRange): void {
+  const warmup = graphWarmupSteps(gnn.window);
+  const snapshots = type === 'gnn_train' ? minimumSnapshots(gnn.window, gnn.horizon) : 1;
+  const needed = warmup + snapshots;
+  const candles = approximateIntervalCount(gnn.interval, range.fromMs, range.toMs);
+  if (candles >= needed) return;
+  throw new ValidationError(
+    `the range is too short: ${candles} candles of ${gnn.interval}, at least ${needed} needed ` +
+      `(${warmup} to warm up the window of ${gnn.window} and the features` +
+      (type === 'gnn_train' ? `, then ${snapshots} snapshots for horizon ${gnn.horizon} and a 70/15/15 split with purge gaps of window + horizon)` : ', then one snapshot)') +
+      `; accepted: a longer range or a smaller --window`,
+  );
 }

@@ -11,6 +11,10 @@ import type { DepthLoaderMessage, LiveLoaderMessage } from '../live/index.ts';
 import { ArchiveLoader } from '../archive/index.ts';
 import type { ArchiveLoaderMessage } from '../archive/index.ts';
 import type { StageDeps } from './stage-deps.ts';
+import { GraphBuilder } from '../graph/graph-builder.ts';
+import type { GraphBuilderMessage } from '../graph/graph-builder.ts';
+import { Trainer } from '../trainer/trainer.ts';
+import type { TrainerMessage } from '../trainer/trainer.ts';
 
 /** Anything that can spawn an actor: a parent's context, or the host for a top-level actor. */
 export interface Spawner {
@@ -31,9 +35,22 @@ export function spawnStage(
     ...(options.supervision ? { supervision: options.supervision } : {}),
     ...(options.onStop ? { onStop: options.onStop } : {}),
   };
-  if (role === 'connector') {
-    return spawner.spawn<ConnectorMessage>({ ...base, create: (ctx) => new SeriesConnector(deps, command, ctx) });
+  switch (role) {
+    case 'connector':
+      return spawner.spawn<ConnectorMessage>({ ...base, create: (ctx) => new SeriesConnector(deps, command, ctx) });
+    case 'graph-builder':
+      return spawner.spawn<GraphBuilderMessage>({ ...base, create: (ctx) => new GraphBuilder(deps, command, ctx) });
+    case 'trainer':
+      return spawner.spawn<TrainerMessage>({ ...base, create: (ctx) => new Trainer(deps, command, ctx) });
+    case 'loader':
+      return spawnLoader(spawner, command, deps, base);
+    default:
+      return assertNever(role, 'role');
   }
+}
+
+/** The loader for a market-data type: REST paging, the archive, or a live stream. */
+function spawnLoader(spawner: Spawner, command: StartCommand, deps: StageDeps, base: Omit<ActorSpec<never>, 'create'>): ActorRef<never> {
   const type = parseStreamType(command.type);
   if (!type) throw new ValidationError(`unknown type ${command.type}; accepted: ${describeAcceptedTypes()}`);
   switch (type.source) {

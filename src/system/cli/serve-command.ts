@@ -24,7 +24,7 @@ export const SERVE_USAGE = `Usage: streamforge serve [--role ${Roles.join('|')}]
   Role connector without QUEUE_ID is the connector pool: it writes every workflow's data (for managers run
   with CONNECTOR_POOL=true), in consumer group streamforge-connector, scaled by KEDA on its lag.`;
 
-const AVAILABLE = ['all', 'manager', 'loader', 'connector', 'dummy'] as const;
+const AVAILABLE = ['all', 'manager', 'loader', 'connector', 'graph-builder', 'trainer', 'dummy'] as const;
 
 /** `streamforge serve`: hosts a role's actors and the HTTP admin server until SIGINT/SIGTERM (or, for a stage, until it ends). */
 export async function serveCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -57,7 +57,7 @@ export async function serveCommand(argv: readonly string[], io: CliIo): Promise<
   // Before any actor starts: a refused bind is a clear startup error, not a half-started process.
   assertSafeBind(config.HOST, servesApi(config.ROLE), config);
   if (config.ROLE === 'connector' && config.QUEUE_ID === undefined) return runConnectorPool(config, io);
-  if (config.ROLE === 'loader' || config.ROLE === 'connector') return runStage(config, config.ROLE);
+  if (config.ROLE === 'loader' || config.ROLE === 'connector' || config.ROLE === 'graph-builder' || config.ROLE === 'trainer') return runStage(config, config.ROLE);
   if (config.ROLE === 'dummy') {
     const count = (name: string, v: string | undefined) => {
       if (v === undefined) return undefined;

@@ -59,6 +59,8 @@ export const ConfigSchema = z.object({
   /** Levels per side in a stored book snapshot. */
   BOOK_TOP_LEVELS: positiveInt(20),
   /** TensorFlow.js backend of the model trainer: `wasm` (bundled), `cpu` (pure JS) or `tensorflow` (needs `@tensorflow/tfjs-node` installed). */
+  /** Model versions kept per universe (symbols and interval); older ones leave the registry and the object store. */
+  MODEL_KEEP: positiveInt(10),
   TF_BACKEND: z.enum(ModelBackendNames).default('wasm'),
   /** Attempts for one exchange request on retriable failures (network, 5xx, 429). */
   EXCHANGE_MAX_ATTEMPTS: positiveInt(6),
@@ -135,6 +137,9 @@ export const ConfigSchema = z.object({
   KAFKA_TOPIC: optionalText,
   COLLECTION_NAME: optionalText,
   TELEMETRY_PRODUCER_ID: optionalText,
+  /** Graph stages: their universe (as the original's INTERVAL names the interval) and every setting, as JSON. */
+  SYMBOLS: optionalText,
+  GNN_PARAMS: optionalText,
 }).superRefine((c, ctx) => {
   if (c.MINIO_ENDPOINT === undefined) return;
   for (const key of ['MINIO_ACCESS_KEY', 'MINIO_SECRET_KEY'] as const) {

@@ -1,8 +1,14 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import {
+  CreateGraphBody,
   CreateQueueBody,
   CreateQueueResponse,
+  gnnParamsOf,
+  INTERVAL_MS,
+  isAnalyticsType,
+  LIVE_HISTORY_CANDLES,
+  roleOfTarget,
   describeAcceptedTypes,
   ErrorCodes,
   parseStreamType,
@@ -29,7 +35,7 @@ import { bearer, errorResponses } from './error-responses.ts';
  * `POST /queues` takes either body shape: the new ones, or the original's start-pipeline body. One
  * flat union, new shapes first: a bad body is told in the words of the shape it came closest to.
  */
-const CreateBody = z.union([...CreateQueueBody.options, StartPipelineBody]);
+const CreateBody = z.union([...CreateQueueBody.options, CreateGraphBody, StartPipelineBody]);
 
 /** The original's `GET /queues/list`: the newest this many, as one list. */
 const LEGACY_LIST_SIZE = 1_000;
@@ -81,7 +87,8 @@ export const queuesRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { r
     {
       config: creating,
       schema: {
-        summary: 'Start a workflow: {symbol, type, time_range} or {symbol, type, from, to} (also the original\'s start-pipeline body)',
+        summary:
+          'Start a workflow: {symbol, type, time_range} or {symbol, type, from, to}; a graph workflow {type: gnn_graph|gnn_train, symbols, interval, time_range | from/to (none: live), horizon?, epochs?, seed?, arch?, window?, threshold? | top_k?}; also the original\'s start-pipeline body',
         tags: ['queues'],
         security: bearer,
         body: CreateBody,
@@ -89,7 +96,8 @@ export const queuesRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { r
       },
     },
     async (req, reply) => {
-      const request = 'microservices' in req.body ? fromStartPipeline(req.body) : fromCreate(req.body);
+      const body = req.body;
+      const request = 'microservices' in body ? fromStartPipeline(body) : 'symbols' in body ? fromGraph(body) : fromCreate(body);
       return reply.code(201).send(created(await create(request)));
     },
   );
@@ -148,16 +156,38 @@ function fromCreate(body: CreateQueueBody): CreateWorkflowRequest {
 }
 
 function fromStartPipeline(body: StartPipelineBody): CreateWorkflowRequest {
+  // The stage the pipeline is about: a graph one when any is named, else the loader.
+  const graph = body.microservices.find((m) => isAnalyticsType(m.type) || roleOfTarget(m.target) === 'graph-builder' || roleOfTarget(m.target) === 'trainer');
+  if (graph !== undefined) {
+    const type = isAnalyticsType(graph.type) ? graph.type : roleOfTarget(graph.target) === 'trainer' ? 'gnn_train' : 'gnn_graph';
+    if (!body.symbols || !body.interval) {
+      throw new ValidationError(`invalid body: a ${type} pipeline needs symbols (at least 2, e.g. ["BTCUSDT","ETHUSDT"]) and interval (e.g. "1h")`);
+    }
+    return fromGraph({ type, symbols: body.symbols, interval: body.interval, ...(body.time_range ? { time_range: body.time_range } : {}) });
+  }
   const loader = body.microservices.find((m) => m.target === Targets.loader) ?? body.microservices[0];
   const type = loader?.type ?? '';
   const parsed = parseStreamType(type);
   if (!parsed) {
-    throw new ValidationError(`invalid body: microservices type ${JSON.stringify(type)} is not supported; accepted: ${describeAcceptedTypes()}`);
+    throw new ValidationError(`invalid body: microservices type ${JSON.stringify(type)} is not supported; accepted: ${describeAcceptedTypes()}, gnn_graph, gnn_train`);
   }
+  if (!body.symbol) throw new ValidationError('invalid body: symbol is required (e.g. "BTCUSDT")');
   if (body.time_range) return { symbol: body.symbol, type, range: body.time_range };
   // The original started live streams without a range: live from now until stopped.
   if (parsed.source === 'ws') return { symbol: body.symbol, type, range: openLiveRange(Date.now()) };
   throw new ValidationError(`invalid body: time_range is required for ${parsed.source}_* types; accepted: "YYYY-MM-DD:YYYY-MM-DD"`);
+}
+
+/** A graph workflow: over its range, or live (no range, or `from` alone) from its history start until stopped. */
+function fromGraph(body: CreateGraphBody): CreateWorkflowRequest {
+  const closed = body.time_range ?? (body.from !== undefined && body.to !== undefined ? { fromMs: body.from, toMs: body.to } : undefined);
+  if (closed !== undefined) {
+    if (closed.fromMs >= closed.toMs) throw new ValidationError('invalid body: from must be before to (the range is half-open: [from, to))');
+    return { type: body.type, range: closed, gnn: gnnParamsOf(body, false) };
+  }
+  const now = Date.now();
+  const from = body.from ?? now - LIVE_HISTORY_CANDLES * INTERVAL_MS[body.interval];
+  return { type: body.type, range: { fromMs: from, toMs: openLiveRange(now).toMs }, gnn: gnnParamsOf(body, true) };
 }
 
 /** A live stream started without a range runs from now until stopped (its range ends in 10 years). */
