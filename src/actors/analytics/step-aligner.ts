@@ -5,8 +5,8 @@ import type { CandleFields } from './candle-series.ts';
 /**
  * Aligns N symbols' candles as they are stored (each symbol's in increasing open time) into time
  * steps, live: a step is released once every symbol has reached its time (has a candle opening at
- * or after it), so a step never comes before a candle it should hold. A symbol that has stored
- * nothing for `graceMs` (a hole at the exchange, a delisting, a stalled stream) no longer holds
+ * or after it), so a step never comes before a candle it should hold. Nothing is released before
+ * every symbol has a first candle. A symbol that has stored nothing new for `graceMs` (a hole at the exchange, a delisting, a stalled stream) no longer holds
  * the others back: its missing candles become holes (`HoleFiller`), and a candle of it that turns
  * up later than a released step is dropped.
  */
@@ -56,14 +56,19 @@ export class StepAligner {
     return steps;
   }
 
-  /** Up to where every symbol heard from within the grace period has candles; if none was, the newest of all. */
+  /**
+   * Up to where every symbol heard from within the grace period has candles; if none was, the newest
+   * of all. Until every symbol has given a first candle, nothing is released: a symbol whose history
+   * is still being loaded is not a hole.
+   */
   #horizon(nowMs: number): number {
     let horizon = Number.POSITIVE_INFINITY;
     let newest = Number.NEGATIVE_INFINITY;
-    this.#reached.forEach((reached, i) => {
+    for (const [i, reached] of this.#reached.entries()) {
+      if (reached === Number.NEGATIVE_INFINITY) return Number.NEGATIVE_INFINITY;
       newest = Math.max(newest, reached);
       if (nowMs - (this.#heardAt[i] ?? Number.NEGATIVE_INFINITY) <= this.#graceMs) horizon = Math.min(horizon, reached);
-    });
+    }
     return horizon === Number.POSITIVE_INFINITY ? newest : horizon;
   }
 }

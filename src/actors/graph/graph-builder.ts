@@ -2,7 +2,6 @@ import { approximateIntervalCount, INTERVAL_MS, parseTimeRangeText, ValidationEr
 import type { Candle, GnnParams, GraphSnapshot, GraphSnapshotEnd, StartCommand, TimeRange } from '../../protocol/index.ts';
 import { alignCandles, GraphSnapshotBuilder, StepAligner } from '../analytics/index.ts';
 import type { AlignedStep } from '../analytics/index.ts';
-import { CandleGrid } from '../audit/index.ts';
 import type { ActorContext, Behaviour, CandleSource, StoredDocument, Timer } from '../ports/index.ts';
 import type { StageControlMessage } from '../stage/control-listener.ts';
 import { StageLifecycle } from '../stage/stage-lifecycle.ts';
@@ -16,6 +15,8 @@ export type GraphBuilderMessage = { readonly type: 'chunk' } | { readonly type: 
 const CHUNK_CANDLES = 2_000;
 /** Snapshots per produce (one bus batch) and per edge upsert. */
 const PUBLISH_BATCH = 500;
+/** Least time a live symbol may stay silent before its missing candles are taken for holes. */
+const LIVE_GRACE_MS = 60_000;
 /** The vertex collection every graph's symbols share. */
 export const GRAPH_VERTEX_COLLECTION = 'graph_symbols';
 
@@ -86,15 +87,16 @@ export class GraphBuilder implements Behaviour<GraphBuilderMessage> {
       await this.#stage.fail(err);
       return;
     }
-    const settled = CandleGrid.floor(this.#gnn.interval, clock.now());
-    this.#historyEnd = this.#gnn.live ? Math.min(this.#range.toMs, settled) : this.#range.toMs;
+    // Live, the data workflows are still loading history as this starts: every candle, old or new, comes through the aligner.
+    this.#historyEnd = this.#gnn.live ? this.#range.fromMs : this.#range.toMs;
     this.#next = this.#range.fromMs;
     await this.#stage.telemetry.publish('started', {
       message: `Building graphs of ${this.#gnn.symbols.length} symbols (${this.#gnn.interval}, window ${this.#gnn.window})${this.#gnn.live ? ', live' : ''}`,
       records_written: this.#cursor.snapshots,
       ...(this.#gnn.live ? {} : { expected_records: this.#expected() }),
     });
-    this.#ctx.self.tell({ type: 'chunk' });
+    if (this.#gnn.live) this.#goLive();
+    else this.#ctx.self.tell({ type: 'chunk' });
   }
 
   async receive(message: GraphBuilderMessage): Promise<void> {
@@ -131,17 +133,14 @@ export class GraphBuilder implements Behaviour<GraphBuilderMessage> {
       this.#ctx.self.tell({ type: 'chunk' });
       return;
     }
-    if (!this.#gnn.live) {
-      await this.#finish(cursor);
-      return;
-    }
-    this.#goLive();
+    await this.#finish(cursor);
   }
 
-  /** From the end of history on, candles as they are stored: every symbol read from where it stood, steps released once complete. */
+  /** Candles as they are stored: every symbol read on from where it stood, steps released once complete. */
   #goLive(): void {
     const interval = INTERVAL_MS[this.#gnn.interval];
-    this.#aligner = new StepAligner(this.#gnn.symbols.length, 2 * interval);
+    // A symbol silent this long no longer holds the others back (a hole, a delisting): two candles, at least a minute.
+    this.#aligner = new StepAligner(this.#gnn.symbols.length, Math.max(2 * interval, LIVE_GRACE_MS));
     this.#readFrom = this.#gnn.symbols.map(() => this.#historyEnd);
     const every = Math.min(30_000, Math.max(1_000, Math.floor(interval / 10)));
     this.#pollTimer = this.#deps.clock.setInterval(() => this.#ctx.self.tell({ type: 'poll' }), every, this.#stage.signal);

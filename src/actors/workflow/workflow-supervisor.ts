@@ -149,16 +149,15 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     this.#ctx.self.tell({ type: 'event', event: this.#syntheticError(role, info) });
   }
 
-  /** The stages run once every data workflow this one started has completed; one that did not fails it. */
+  /**
+   * The stages run once every data workflow this one started has completed (live: at once, since
+   * those run until it ends); one that ended otherwise ends this one with its reason.
+   */
   async #dataReady(): Promise<boolean> {
-    const children = this.#wf.children ?? [];
-    // A live graph workflow's data workflows never end: its graph-builder follows what they store.
-    if (children.length === 0 || this.#wf.gnn?.live === true) return true;
     const pending: string[] = [];
-    for (const id of children) {
+    for (const id of this.#wf.children ?? []) {
       const child = await this.#deps.registry.get(id);
-      if (child === undefined) continue;
-      if (child.status === 'completed') continue;
+      if (child === undefined || child.status === 'completed') continue;
       if (TERMINAL_STATUSES.has(child.status)) {
         const reason = child.error?.message ?? `it ended ${child.status}`;
         const error: ErrorInfo = {
@@ -171,11 +170,10 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       }
       pending.push(id);
     }
-    if (pending.length > 0) {
-      this.#ctx.log.debug({ queue_id: this.#wf.queue_id, pending }, 'waiting for data workflows');
-      return false;
-    }
-    return true;
+    // A live graph workflow's data workflows never end: its graph-builder follows what they store.
+    if (pending.length === 0 || this.#wf.gnn?.live === true) return true;
+    this.#ctx.log.debug({ queue_id: this.#wf.queue_id, pending }, 'waiting for data workflows');
+    return false;
   }
 
   async #launchStages(): Promise<void> {
@@ -222,9 +220,10 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
         return;
       }
     }
-    if (!this.#launched && !this.#stopping) {
-      if (await this.#dataReady()) await this.#launchStages();
+    if (!this.#stopping && (!this.#launched || this.#wf.gnn?.live === true)) {
+      const ready = await this.#dataReady();
       if (TERMINAL_STATUSES.has(this.#wf.status)) return;
+      if (ready && !this.#launched) await this.#launchStages();
     }
     await this.#save();
   }
