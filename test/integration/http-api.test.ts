@@ -165,7 +165,8 @@ describe('the manager HTTP API', () => {
     ['bad range text', '/queues', { symbol: 'BTCUSDT', type: 'api_candles_1m', time_range: 'yesterday' }, /accepted: "YYYY-MM-DD:YYYY-MM-DD"/],
     ['not json', '/queues', '{"symbol":', /not valid JSON/],
     ['array body', '/queues', [1, 2], /invalid body/],
-    ['unsupported original type', '/queues/start-pipeline', { symbol: 'BTCUSDT', time_range: '2024-08-01:2024-08-02', microservices: [{ target: 'gnn-trainer', type: 'gnn_train' }] }, /not supported/],
+    ['unsupported original type', '/queues/start-pipeline', { symbol: 'BTCUSDT', time_range: '2024-08-01:2024-08-02', microservices: [{ target: 'loader-producer', type: 'ws_ticker' }] }, /not supported/],
+    ['gnn pipeline without a universe', '/queues/start-pipeline', { symbol: 'BTCUSDT', time_range: '2024-08-01:2024-08-02', microservices: [{ target: 'gnn-trainer', type: 'gnn_train' }] }, /gnn_train pipeline needs symbols/],
     ['stop without id', '/queues/stop', {}, /queue_id/],
   ];
   for (const [name, path, body, message] of bad) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { StartCommand } from '../../src/protocol/index.ts';
+import { GnnParams, StartCommand, Targets } from '../../src/protocol/index.ts';
 import type { ActorContext, ActorRef, StageRole, StageSpec, SupervisionPolicy } from '../../src/actors/index.ts';
 import { LocalActorHost } from '../../src/system/actor-system/index.ts';
 import { KubernetesLauncher } from '../../src/system/launcher/index.ts';
@@ -42,22 +42,25 @@ function fresh(label: string): string {
 
 function stage(role: StageRole, symbol = 'BTCUSDT'): StageSpec {
   const hex = randomBytes(3).toString('hex');
-  const queue_id = `wf-${symbol.toLowerCase()}-api_candles_1m-20240801-${hex}`;
+  const graph = role === 'graph-builder' || role === 'trainer';
+  const type = graph ? 'gnn_train' : 'api_candles_1m';
+  const queue_id = `wf-${graph ? 'multi' : symbol.toLowerCase()}-${type}-20240801-${hex}`;
   return {
     role,
     command: StartCommand.parse({
       command: 'start',
       queue_id,
-      target: role === 'loader' ? 'loader-producer' : 'arango-connector',
-      symbol,
-      type: 'api_candles_1m',
+      target: Targets[role],
+      symbol: graph ? 'MULTI' : symbol,
+      type,
       time_range: '2024-08-01:2024-08-02',
-      kafka_topic: `${queue_id}-data`,
-      collection_name: `${symbol.toLowerCase()}_api_candles_1m_2024_08_01`,
+      kafka_topic: graph ? `${queue_id}-graph-features` : `${queue_id}-data`,
+      collection_name: `${graph ? 'multi' : symbol.toLowerCase()}_${type}_2024_08_01`,
       telemetry_id: `${role}__${hex}`,
       // An API caller's choice of image: must be ignored.
       image: 'attacker.example/miner:latest',
       timestamp: 1722500000.123,
+      ...(graph ? { gnn: GnnParams.parse({ symbols: [symbol, 'ETHUSDT'], interval: '1h' }) } : {}),
     }),
   };
 }
@@ -118,7 +121,7 @@ describe('Kubernetes launcher against a Kubernetes API stand-in', () => {
       return name && name !== not ? name : undefined;
     }, WAIT_MS);
 
-  for (const role of ['loader', 'connector'] as const) {
+  for (const role of ['loader', 'connector', 'graph-builder', 'trainer'] as const) {
     it(`creates one ${role} Job of the documented shape, running the configured image, and the API admits it`, async () => {
       const ns = fresh('sf-ns');
       const l = launcher(ns);
@@ -136,6 +139,11 @@ describe('Kubernetes launcher against a Kubernetes API stand-in', () => {
       assert.equal(body.spec.template.spec.containers[0]?.image, IMAGE, 'the start command image is ignored');
       assert.deepEqual(body.spec.template.spec.containers[0]?.args, ['serve', '--role', role]);
       assert.ok(!JSON.stringify(body).includes('attacker.example'));
+      const env = (body as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } }).spec.template.spec.containers[0]?.env ?? [];
+      if (spec.command.gnn) {
+        assert.equal(env.find((e) => e.name === 'SYMBOLS')?.value, spec.command.gnn.symbols.join(','));
+        assert.deepEqual(JSON.parse(env.find((e) => e.name === 'GNN_PARAMS')?.value ?? '{}'), spec.command.gnn, 'a graph stage gets its universe and settings');
+      }
       await waitFor('the pod watch', () => (api.requests.some((r) => r.path === `/api/v1/namespaces/${ns}/pods` && r.query.watch === 'true') ? true : undefined), WAIT_MS);
       // What went over the wire, kept for scripts/validate-k8s.sh below.
       await writeFile(join(jobsDir.path, `${role}.json`), JSON.stringify(body, null, 2));

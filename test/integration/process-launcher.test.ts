@@ -69,10 +69,10 @@ describe('stall detection: a frozen stage process is relaunched', () => {
       const frozen = stageProcess(wf.queue_id, 'loader');
       assert.ok(frozen?.pid);
       process.kill(frozen.pid, 'SIGSTOP');
-      const replacement = await waitFor('a relaunched loader', () => {
-        const p = stageProcess(wf.queue_id, 'loader');
-        return p && p.pid !== frozen.pid ? p : undefined;
-      }, 30_000);
+      // The frozen process lives on until its kill grace is over: look for another loader beside it.
+      const replacement = await waitFor('a relaunched loader', () =>
+        stageProcesses().find((p) => p.queueId === wf.queue_id && p.role === 'loader' && p.pid !== frozen.pid),
+      30_000);
       assert.notEqual(replacement.pid, frozen.pid);
       const done = await rt.settle(wf.queue_id, 120_000);
       assert.equal(done.status, 'completed', JSON.stringify(done.error));

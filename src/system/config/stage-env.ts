@@ -3,23 +3,30 @@ import type { StageRole } from '../../actors/index.ts';
 import type { Config } from './config.ts';
 import { ConfigSchema } from './config.ts';
 
-/** The environment a stage's process or Job gets: this process's configuration plus the contract's assignment variables. */
+/** The environment a stage's process gets: this process's configuration plus the contract's assignment variables. */
 export function stageEnv(config: Config, role: StageRole, command: StartCommand): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of Object.keys(ConfigSchema.shape) as Array<keyof Config>) {
     const value = config[key];
     if (value !== undefined) env[key] = String(value);
   }
+  return { ...env, ...stageAssignment(role, command) };
+}
+
+/**
+ * A stage's assignment as the original's Jobs had it (`QUEUE_ID`, `SYMBOL`, `TYPE`, `TIME_RANGE`,
+ * `INTERVAL`, `KAFKA_TOPIC`, `COLLECTION_NAME`, `TELEMETRY_PRODUCER_ID`), plus a graph stage's
+ * universe (`SYMBOLS`) and settings (`GNN_PARAMS`, JSON): what a process or a Job is started with.
+ */
+export function stageAssignment(role: StageRole, command: StartCommand): Record<string, string> {
   const type = parseStreamType(command.type);
   return {
-    ...env,
     ROLE: role,
     QUEUE_ID: command.queue_id,
     SYMBOL: command.symbol,
     TYPE: command.type,
     TIME_RANGE: command.time_range,
     ...(type?.record === 'candle' ? { INTERVAL: type.interval } : {}),
-    // Graph stages: the universe as the original named it (INTERVAL), and every setting as one JSON value.
     ...(command.gnn ? { SYMBOLS: command.gnn.symbols.join(','), INTERVAL: command.gnn.interval, GNN_PARAMS: JSON.stringify(command.gnn) } : {}),
     KAFKA_TOPIC: command.kafka_topic,
     COLLECTION_NAME: command.collection_name,

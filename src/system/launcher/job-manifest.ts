@@ -1,5 +1,5 @@
 import type { V1Container, V1EnvVar, V1Job, V1PodSpec, V1Volume } from '@kubernetes/client-node';
-import { parseStreamType } from '../../protocol/index.ts';
+import { stageAssignment } from '../config/index.ts';
 import type { StartCommand } from '../../protocol/index.ts';
 import type { StageRole, StageSpec } from '../../actors/index.ts';
 import { jobName, labelValue } from './job-names.ts';
@@ -109,23 +109,11 @@ export const DEFAULT_JOB_SETTINGS: Omit<JobSettings, 'image' | 'namespace'> = Ob
 });
 
 /** Variables a Job sets itself: the stage's assignment and what must match the pod spec. Settings may not override them. */
-export const ASSIGNMENT_ENV = ['ROLE', 'QUEUE_ID', 'SYMBOL', 'TYPE', 'TIME_RANGE', 'INTERVAL', 'KAFKA_TOPIC', 'COLLECTION_NAME', 'TELEMETRY_PRODUCER_ID', 'PORT', 'K8S_NAMESPACE'] as const;
+export const ASSIGNMENT_ENV = ['ROLE', 'QUEUE_ID', 'SYMBOL', 'TYPE', 'TIME_RANGE', 'INTERVAL', 'SYMBOLS', 'GNN_PARAMS', 'KAFKA_TOPIC', 'COLLECTION_NAME', 'TELEMETRY_PRODUCER_ID', 'PORT', 'K8S_NAMESPACE'] as const;
 
 /** The contract's assignment variables for one stage, as literal env values (nothing secret in them). */
 export function assignmentEnv(role: StageRole, command: StartCommand): V1EnvVar[] {
-  const type = parseStreamType(command.type);
-  const vars: Array<[string, string]> = [
-    ['ROLE', role],
-    ['QUEUE_ID', command.queue_id],
-    ['SYMBOL', command.symbol],
-    ['TYPE', command.type],
-    ['TIME_RANGE', command.time_range],
-    ...(type?.record === 'candle' ? [['INTERVAL', type.interval] as [string, string]] : []),
-    ['KAFKA_TOPIC', command.kafka_topic],
-    ['COLLECTION_NAME', command.collection_name],
-    ['TELEMETRY_PRODUCER_ID', command.telemetry_id],
-  ];
-  return vars.map(([name, value]) => ({ name, value }));
+  return Object.entries(stageAssignment(role, command)).map(([name, value]) => ({ name, value }));
 }
 
 /** Labels that find every Job of one stage of one workflow. */
