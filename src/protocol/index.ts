@@ -25,3 +25,6 @@ export * from './graph.ts';
 export * from './graph-snapshot.ts';
 export * from './feature-scaler.ts';
 export * from './model.ts';
+export * from './indicators-query.ts';
+export * from './graph-query.ts';
+export * from './model-query.ts';
