@@ -111,6 +111,11 @@ describe('queryGraph', () => {
         queryGraph(s.store, { symbols: SYMBOLS, interval: '1h', fromMs: FROM + 4890 * HOUR, toMs: FROM + 4995 * HOUR, window: WINDOW }),
         /a window of 100 log returns needs 101 candles of every symbol .* holds 6\d returns there/,
       );
+      // A range from before 1970 reads back to the first candle and stops there.
+      await assert.rejects(
+        queryGraph(s.store, { symbols: SYMBOLS, interval: '1h', fromMs: Date.UTC(1960, 0, 1), toMs: FROM + 50 * HOUR, window: WINDOW }),
+        /a window of 100 log returns needs 101 candles of every symbol .* holds 49 returns there/,
+      );
     } finally {
       await s.close();
     }

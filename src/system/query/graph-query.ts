@@ -43,8 +43,12 @@ export async function queryGraph(store: Store, req: GraphRequest): Promise<Graph
   const empty = await symbolsWithoutCandles(store, { symbols: req.symbols, interval: req.interval, fromMs: req.fromMs, toMs: at });
   if (empty.length > 0) throw noCandlesError(empty, req.interval, req.fromMs, at);
   let span = req.window + 1 + Math.max(8, Math.ceil(req.window / 4));
+  let previous = Number.NaN;
   for (;;) {
     const start = Math.max(req.fromMs, warmupStart(req.interval, at, span));
+    // The whole range read (or as far back as time goes: a range starting before 1970): nothing more to widen.
+    const whole = start <= req.fromMs || start === previous;
+    previous = start;
     const candles = await queryUniverseCandles(store, { symbols: req.symbols, interval: req.interval, fromMs: start, toMs: at, ...(req.signal ? { signal: req.signal } : {}) });
     try {
       return correlationGraph({
@@ -59,7 +63,7 @@ export async function queryGraph(store: Store, req: GraphRequest): Promise<Graph
       });
     } catch (err) {
       // Too few returns in the tail read (holes): read twice as far back, up to the range's start.
-      if (!(err instanceof ValidationError) || start === req.fromMs) throw err;
+      if (!(err instanceof ValidationError) || whole) throw err;
       span *= 2;
     }
   }
