@@ -8,6 +8,7 @@ export { mergeSorted } from './merge-sorted.ts';
 export * from './universe-candles.ts';
 export * from './no-candles-error.ts';
 export * from './indicator-query.ts';
+export * from './indicator-text.ts';
 export * from './graph-query.ts';
 export * from './model-cache.ts';
 export * from './model-service.ts';
