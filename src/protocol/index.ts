@@ -29,3 +29,6 @@ export * from './feature-scaler.ts';
 export * from './model.ts';
 export * from './gnn-params.ts';
 export * from './graph-workflow-body.ts';
+export * from './indicators-query.ts';
+export * from './graph-query.ts';
+export * from './model-query.ts';

@@ -3,6 +3,10 @@ import { StreamForgeError, ErrorCodes } from '../../protocol/index.ts';
 import { BACKFILL_USAGE, backfillCommand } from './backfill-command.ts';
 import { CANDLES_USAGE, candlesCommand } from './candles-command.ts';
 import { GAPS_USAGE, gapsCommand } from './gaps-command.ts';
+import { graphCommand } from './graph-command.ts';
+import { indicatorsCommand } from './indicators-command.ts';
+import { modelsCommand } from './models-command.ts';
+import { predictCommand } from './predict-command.ts';
 import { RECORDS_USAGE, recordsCommand } from './records-command.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
@@ -42,6 +46,10 @@ const COMMANDS: Readonly<Record<string, { run: (argv: readonly string[], io: Cli
   schemas: { run: schemasCommand, usage: 'Usage: streamforge schemas [--out DIR]' },
   ping: { run: pingCommand, usage: PING_USAGE },
   stop: { run: stopCommand, usage: STOP_USAGE },
+  indicators: indicatorsCommand,
+  graph: graphCommand,
+  models: modelsCommand,
+  predict: predictCommand,
 };
 
 /** The CLI entry: returns the exit code (0 ok, 1 failure, 2 usage error); never ends on a bare stack trace. */

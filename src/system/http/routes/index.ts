@@ -1,8 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RouteContext } from '../route-context.ts';
 import { gapsRoutes } from './gaps.ts';
+import { graphRoutes } from './graph.ts';
 import { healthRoutes } from './health.ts';
+import { indicatorsRoutes } from './indicators.ts';
 import { metricsRoutes } from './metrics.ts';
+import { modelsRoutes } from './models.ts';
 import { queuesRoutes } from './queues.ts';
 import { seriesRoutes } from './series.ts';
 
@@ -20,7 +23,14 @@ import { seriesRoutes } from './series.ts';
 export type RoutePlugin = FastifyPluginAsyncZod<RouteContext>;
 
 /** The data and control API: served by the roles that host the manager (`all`, `manager`). */
-export const API_ROUTES: readonly RoutePlugin[] = [queuesRoutes, seriesRoutes, gapsRoutes];
+export const API_ROUTES: readonly RoutePlugin[] = [
+  queuesRoutes,
+  seriesRoutes,
+  gapsRoutes,
+  indicatorsRoutes,
+  graphRoutes,
+  modelsRoutes,
+];
 
 /** What every process serves: probes and metrics. Stage roles serve only these. */
 export const PROBE_ROUTES: readonly RoutePlugin[] = [healthRoutes, metricsRoutes];

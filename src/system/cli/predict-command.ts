@@ -1,0 +1,67 @@
+import { ACCEPTED_INSTANTS, ModelClasses, parseInstant, PredictionBody } from '../../protocol/index.ts';
+import { createLogger } from '../observability/index.ts';
+import { modelServiceFor } from '../query/index.ts';
+import type { CliIo } from './cli-io.ts';
+import { writeLine } from './cli-io.ts';
+import { parseCli } from './cli-args.ts';
+import { assertOneSource, withLocalStore } from './local-store.ts';
+import { ManagerHttpClient } from './manager-http-client.ts';
+import { notFoundAsUsage } from './not-found-as-usage.ts';
+import { UsageError } from './usage-error.ts';
+
+const USAGE = `Usage: streamforge predict --at <date|ISO> [--model latest|ID] [--format table|json] [--server URL] [--data-dir DIR]
+  Prints a stored model's forecast at a time: per symbol, one line with the class (UP, DOWN or FLAT,
+  the model's horizon candles ahead) and the three probabilities. Only candles closed at or before
+  --at are read: the snapshot of the last closed candle is built from the stored candles before it
+  (its warm-up), normalised with the model's own scaler and fed to the model. --model latest (the
+  default) is the newest promoted model. --format json prints {model, interval, horizon, at, at_ms,
+  last_candle, last_candle_ms, predictions: [{symbol, class, probabilities: {UP, DOWN, FLAT}}]}.
+  Exit 2 for an unknown model, an --at before the model's data plus its warm-up, or too few stored
+  candles before --at (load them with streamforge backfill). --server URL asks a running StreamForge.`;
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCli(argv, {
+    model: { type: 'string', default: 'latest' },
+    at: { type: 'string' },
+    format: { type: 'string', default: 'table' },
+    server: { type: 'string' },
+    'data-dir': { type: 'string' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected ${JSON.stringify(positionals[0])}: the model goes in --model`);
+  if (values.at === undefined) throw new UsageError(`missing --at (${ACCEPTED_INSTANTS})`);
+  const atMs = parseInstant(values.at);
+  if (atMs === undefined) throw new UsageError(`invalid --at ${JSON.stringify(values.at)}; accepted: ${ACCEPTED_INSTANTS}`);
+  const format = values.format;
+  if (format !== 'table' && format !== 'json') throw new UsageError(`invalid --format ${JSON.stringify(format)}; accepted: table json`);
+  assertOneSource(values);
+  const model = values.model;
+
+  const body = await notFoundAsUsage(async () => {
+    if (values.server !== undefined) {
+      const client = new ManagerHttpClient(values.server, io.env.STREAMFORGE_API_TOKEN);
+      const q = new URLSearchParams({ at: new Date(atMs).toISOString() });
+      return PredictionBody.parse(JSON.parse(await client.getText(`/models/${encodeURIComponent(model)}/predict?${q.toString()}`)));
+    }
+    return withLocalStore(values['data-dir'], io, async (store, config) => {
+      const service = modelServiceFor(config, store, createLogger(config.LOG_LEVEL));
+      try {
+        return await service.predict(model, atMs);
+      } finally {
+        await service.close();
+      }
+    });
+  });
+  if (format === 'json') {
+    writeLine(io.out, JSON.stringify(body));
+    return 0;
+  }
+  writeLine(io.err, `predict: model ${body.model}, ${body.interval}, ${body.horizon} candle${body.horizon === 1 ? '' : 's'} after the candle opening ${body.last_candle}`);
+  const width = Math.max(...body.predictions.map((p) => p.symbol.length)) + 2;
+  for (const p of body.predictions) {
+    writeLine(io.out, `${p.symbol.padEnd(width)}${p.class.padEnd(6)}${ModelClasses.map((c) => `${c} ${p.probabilities[c].toFixed(4)}`).join('  ')}`);
+  }
+  return 0;
+}
+
+/** `streamforge predict`: a stored model's forecast at a time, from the local stores or a server. */
+export const predictCommand = { usage: USAGE, run } as const;
