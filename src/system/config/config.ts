@@ -111,6 +111,10 @@ export const ConfigSchema = z.object({
   LOADER_CONCURRENCY: positiveInt(4),
   /** How often embedded-bus consumers look for messages other processes wrote. */
   STREAMFORGE_BUS_POLL_MS: positiveInt(50),
+  /** The embedded bus removes messages older than this, read or not (Kafka's `retention.ms`); 0 keeps them all. */
+  STREAMFORGE_BUS_RETENTION_MS: z.coerce.number().int().min(0).default(7 * 86_400_000),
+  /** How often the embedded bus applies its retention. */
+  STREAMFORGE_BUS_RETENTION_CHECK_MS: positiveInt(300_000),
   STALL_TIMEOUT_MS: positiveInt(120_000),
   K8S_NAMESPACE: z.string().default('streamforge'),
   /** This manager's name among several (defaults to HOSTNAME: the pod name on Kubernetes). */
