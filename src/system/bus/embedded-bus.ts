@@ -6,6 +6,8 @@ import type { Bus, BusMessage, Clock, Logger, OutgoingMessage, SubscribeOptions,
 import { systemClock } from '../observability/system-clock.ts';
 import { inTransaction, openSqlite } from '../store/sqlite-database.ts';
 import { BusRetention } from './bus-retention.ts';
+import { EmbeddedSubscription } from './embedded-subscription.ts';
+import type { SubscribedLog } from './embedded-subscription.ts';
 import { migrateMessageRows } from './migrate-message-rows.ts';
 import { partitionFor } from './partitioner.ts';
 import { decodeBatch, encodeBatch, MAX_BATCH_RECORDS } from './record-batch.ts';
@@ -51,7 +53,7 @@ const BUS_PAGE_SIZE = 16_384;
  * one data dir (consumers poll for other writers). Like Kafka, it stores record batches: one row
  * per produced batch and partition (see {@link encodeBatch}), each message keeping its own offset.
  */
-export class EmbeddedBus implements Bus {
+export class EmbeddedBus implements Bus, SubscribedLog {
   readonly kind = 'embedded' as const;
   readonly #db: DatabaseSync;
   readonly #defaultPartitions: number;
@@ -270,89 +272,5 @@ export class EmbeddedBus implements Bus {
   /** @internal */
   get pollIntervalMs(): number {
     return this.#pollMs;
-  }
-}
-
-class EmbeddedSubscription implements Subscription {
-  readonly #bus: EmbeddedBus;
-  readonly #options: SubscribeOptions;
-  readonly #partitions: ReadonlyArray<{ topic: string; count: number }>;
-  readonly #closed = new AbortController();
-  #done: Promise<void> = Promise.resolve();
-  #wake: (() => void) | undefined;
-  #dirty = false;
-
-  constructor(bus: EmbeddedBus, options: SubscribeOptions, partitions: ReadonlyArray<{ topic: string; count: number }>) {
-    this.#bus = bus;
-    this.#options = options;
-    this.#partitions = partitions;
-  }
-
-  run(): Promise<void> {
-    this.#done = this.#loop();
-    return this.#done;
-  }
-
-  async #loop(): Promise<void> {
-    const { groupId, handler, onError } = this.#options;
-    const max = this.#options.maxBatchSize ?? 500;
-    const onWrite = () => {
-      this.#dirty = true;
-      this.#wake?.();
-    };
-    for (const { topic } of this.#partitions) this.#bus.written.on(topic, onWrite);
-    try {
-      while (!this.#closed.signal.aborted) {
-        let delivered = false;
-        this.#dirty = false;
-        for (const { topic, count } of this.#partitions) {
-          for (let p = 0; p < count && !this.#closed.signal.aborted; p++) {
-            const batch = this.#bus.fetch(groupId, topic, p, max);
-            const last = batch.at(-1);
-            if (!last) continue;
-            delivered = true;
-            await this.#untilClosed(handler(batch));
-            if (this.#closed.signal.aborted) return;
-            this.#bus.commit(groupId, topic, p, Number(last.offset) + 1);
-          }
-        }
-        if (!delivered && !this.#dirty) await this.#idle();
-      }
-    } catch (err) {
-      if (!this.#closed.signal.aborted) {
-        this.#closed.abort();
-        onError?.(err);
-      }
-    } finally {
-      for (const { topic } of this.#partitions) this.#bus.written.off(topic, onWrite);
-    }
-  }
-
-  /** Waits for the handler, but lets close() end the loop even while a handler hangs. */
-  #untilClosed(work: Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => resolve();
-      this.#closed.signal.addEventListener('abort', onAbort, { once: true });
-      work.then(resolve, reject).finally(() => this.#closed.signal.removeEventListener('abort', onAbort));
-    });
-  }
-
-  #idle(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.#bus.pollIntervalMs);
-      const signal = this.#closed.signal;
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      this.#wake = done;
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  async close(): Promise<void> {
-    this.#closed.abort();
-    await this.#done;
   }
 }
