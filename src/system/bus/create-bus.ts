@@ -22,6 +22,7 @@ export function createBus(config: Config, logger?: Logger): Bus {
     pollIntervalMs: config.STREAMFORGE_BUS_POLL_MS,
     retentionMs: config.STREAMFORGE_BUS_RETENTION_MS,
     retentionCheckMs: config.STREAMFORGE_BUS_RETENTION_CHECK_MS,
+    synchronous: config.STREAMFORGE_SQLITE_SYNCHRONOUS,
     ...(logger !== undefined ? { logger: logger.child({ component: 'embedded-bus' }) } : {}),
   });
 }

@@ -5,6 +5,7 @@ import { BusError } from '../../protocol/index.ts';
 import type { Bus, BusMessage, Clock, Logger, OutgoingMessage, SubscribeOptions, Subscription, Timer, TopicSpec } from '../../actors/ports/index.ts';
 import { systemClock } from '../observability/system-clock.ts';
 import { inTransaction, openSqlite } from '../store/sqlite-database.ts';
+import type { SqliteSynchronous } from '../store/sqlite-database.ts';
 import { BusRetention } from './bus-retention.ts';
 import { EmbeddedSubscription } from './embedded-subscription.ts';
 import type { SubscribedLog } from './embedded-subscription.ts';
@@ -27,6 +28,8 @@ export interface EmbeddedBusOptions {
   readonly retentionMs?: number;
   /** How often retention runs (the first pass a second after opening). @defaultValue 300000 */
   readonly retentionCheckMs?: number;
+  /** `STREAMFORGE_SQLITE_SYNCHRONOUS` (see `openSqlite`). @defaultValue 'normal' */
+  readonly synchronous?: SqliteSynchronous;
   /** Stamps batches and runs retention. @defaultValue the system clock */
   readonly clock?: Clock;
   /** Retention passes (info), their failures and messages a group lost to retention (warn). */
@@ -76,7 +79,11 @@ export class EmbeddedBus implements Bus, SubscribedLog {
 
   constructor(options: EmbeddedBusOptions) {
     // Incremental auto-vacuum (set before the file's first table): retention gives space back without rewriting the file.
-    this.#db = openSqlite(options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'bus.sqlite'), { pageSize: BUS_PAGE_SIZE, incrementalVacuum: true });
+    this.#db = openSqlite(options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'bus.sqlite'), {
+      pageSize: BUS_PAGE_SIZE,
+      incrementalVacuum: true,
+      ...(options.synchronous !== undefined ? { synchronous: options.synchronous } : {}),
+    });
     this.#defaultPartitions = options.defaultPartitions ?? 3;
     this.#pollMs = options.pollIntervalMs ?? 100;
     this.#clock = options.clock ?? systemClock;

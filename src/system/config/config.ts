@@ -115,6 +115,8 @@ export const ConfigSchema = z.object({
   STREAMFORGE_BUS_RETENTION_MS: z.coerce.number().int().min(0).default(7 * 86_400_000),
   /** How often the embedded bus applies its retention. */
   STREAMFORGE_BUS_RETENTION_CHECK_MS: positiveInt(300_000),
+  /** When the embedded bus and store wait for the disk: `normal` at WAL checkpoints (survives a process crash), `full` at every commit (survives a power loss too). */
+  STREAMFORGE_SQLITE_SYNCHRONOUS: z.enum(['normal', 'full']).default('normal'),
   STALL_TIMEOUT_MS: positiveInt(120_000),
   K8S_NAMESPACE: z.string().default('streamforge'),
   /** This manager's name among several (defaults to HOSTNAME: the pod name on Kubernetes). */

@@ -7,4 +7,4 @@ export { countQuery, getQuery, pageQuery, rangeQuery } from './arango-queries.ts
 export type { PagedRow } from './arango-queries.ts';
 export { chunk, dedupeByKey, upsertBatches } from './upsert-batches.ts';
 export { openSqlite } from './sqlite-database.ts';
-export type { SqliteOptions } from './sqlite-database.ts';
+export type { SqliteOptions, SqliteSynchronous } from './sqlite-database.ts';

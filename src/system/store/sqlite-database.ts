@@ -7,7 +7,12 @@ export interface SqliteOptions {
   readonly pageSize?: number;
   /** Incremental auto-vacuum, so that freed pages can be given back (`PRAGMA incremental_vacuum`); new files only. @defaultValue false */
   readonly incrementalVacuum?: boolean;
+  /** `PRAGMA synchronous` (`STREAMFORGE_SQLITE_SYNCHRONOUS`): see {@link openSqlite}. @defaultValue 'normal' */
+  readonly synchronous?: SqliteSynchronous;
 }
+
+/** How often SQLite waits for the disk: `normal` at checkpoints, `full` at every commit. */
+export type SqliteSynchronous = 'normal' | 'full';
 
 /**
  * Opens a SQLite file for concurrent use by several processes: WAL journal, a busy timeout,
@@ -26,7 +31,8 @@ export function openSqlite(path: string, options: SqliteOptions = {}): DatabaseS
   if (options.pageSize !== undefined) db.exec(`PRAGMA page_size = ${options.pageSize}`);
   // Like the page size, only for a new file; for an older one, the bus's compaction turns it on with a one-off VACUUM.
   if (options.incrementalVacuum === true) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
+  const synchronous = options.synchronous === 'full' ? 'FULL' : 'NORMAL';
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
   // A bigger page cache and rarer checkpoints (every 32 MiB of WAL, whatever the page size): B-tree
   // pages touched by every batch are written once, not per commit. The WAL is cut back to
   // `WAL_SIZE_LIMIT_BYTES` after a checkpoint rather than keeping its largest size for good.
