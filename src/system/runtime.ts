@@ -87,6 +87,8 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}):
       binanceApiUrl: config.BINANCE_API_URL.replace(/\/+$/, ''),
       binanceWsUrl: config.BINANCE_WS_URL.replace(/\/+$/, ''),
       binanceArchiveUrl: config.BINANCE_ARCHIVE_URL.replace(/\/+$/, ''),
+      archiveMaxDownloadBytes: config.ARCHIVE_MAX_DOWNLOAD_BYTES,
+      archiveMaxUnzippedBytes: config.ARCHIVE_MAX_UNZIPPED_BYTES,
       wsRotateMs: config.WS_ROTATE_MS,
       wsStaleMs: config.WS_STALE_MS,
       bookSnapshotIntervalMs: config.BOOK_SNAPSHOT_INTERVAL_MS,

@@ -21,6 +21,9 @@ export async function benchCandlePipeline(): Promise<{ lines: BenchLine[]; ratio
     const upsertRate = await rawUpsert(sim.url);
     const e2e = await endToEnd(sim.url, 'inprocess');
     const e2eProcess = await endToEnd(sim.url, 'process');
+    // The same with an fsync at every commit of the bus and the store (STREAMFORGE_SQLITE_SYNCHRONOUS=full).
+    const e2eFull = await endToEnd(sim.url, 'inprocess', 'full');
+    const e2eProcessFull = await endToEnd(sim.url, 'process', 'full');
     const slower = Math.min(fetchRate, upsertRate);
     return {
       lines: [
@@ -28,10 +31,15 @@ export async function benchCandlePipeline(): Promise<{ lines: BenchLine[]; ratio
         { name: 'embedded store upsert alone (batches of 2000)', value: Math.round(upsertRate), unit: 'candles/s' },
         { name: `end-to-end, embedded, stages in process (${CANDLES.toLocaleString('en-US')} candles)`, value: Math.round(e2e), unit: 'candles/s' },
         { name: 'end-to-end, embedded, stages as OS processes', value: Math.round(e2eProcess), unit: 'candles/s' },
+        { name: 'end-to-end in process, synchronous=FULL', value: Math.round(e2eFull), unit: 'candles/s' },
+        { name: 'end-to-end as OS processes, synchronous=FULL', value: Math.round(e2eProcessFull), unit: 'candles/s' },
       ],
       ratios: [
         { name: 'end-to-end (in process) / slower of (fetch, upsert)', value: e2e / slower, target: '>= 0.5', met: e2e / slower >= 0.5 },
         { name: 'end-to-end (processes) / slower of (fetch, upsert)', value: e2eProcess / slower, target: '>= 0.5', met: e2eProcess / slower >= 0.5 },
+        // No target: the cost of surviving a power loss as well as a crash, reported for the durability trade-off (README, Security).
+        { name: 'synchronous=FULL / NORMAL, in process', value: e2eFull / e2e, target: 'measured', met: true },
+        { name: 'synchronous=FULL / NORMAL, as OS processes', value: e2eProcessFull / e2eProcess, target: 'measured', met: true },
       ],
     };
   } finally {
@@ -80,8 +88,9 @@ async function rawUpsert(url: string): Promise<number> {
   return CANDLES / seconds;
 }
 
-async function endToEnd(url: string, launcher: 'inprocess' | 'process'): Promise<number> {
-  const rt = await startTestRuntime(url, { env: { STREAMFORGE_LAUNCHER: launcher }, overrides: () => ({ logger: pino({ level: 'silent' }) }) });
+async function endToEnd(url: string, launcher: 'inprocess' | 'process', synchronous: 'normal' | 'full' = 'normal'): Promise<number> {
+  const env = { STREAMFORGE_LAUNCHER: launcher, STREAMFORGE_SQLITE_SYNCHRONOUS: synchronous };
+  const rt = await startTestRuntime(url, { env, overrides: () => ({ logger: pino({ level: 'silent' }) }) });
   try {
     const started = performance.now();
     const wf = await rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: FROM, toMs: TO } });

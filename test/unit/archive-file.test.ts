@@ -10,7 +10,9 @@ import { ErrorCodes, ExchangeError } from '../../src/protocol/index.ts';
 import { ArchiveCache } from '../helpers/exchange-simulator/archive-cache.ts';
 import { serveArchive } from '../helpers/exchange-simulator/archive-server.ts';
 import type { ArchiveContext } from '../helpers/exchange-simulator/archive-server.ts';
+import type { ArchiveBombSpec } from '../helpers/exchange-simulator/archive-bomb.ts';
 import { holesFor } from '../helpers/exchange-simulator/holes.ts';
+import { csvSizeLimit } from '../../src/actors/archive/csv-size-limit.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { testStageSettings } from '../helpers/stage-settings.ts';
 
@@ -111,7 +113,9 @@ describe('readArchiveFile', () => {
       [truncated, `${sha(truncated)}  BTCUSDT-1m-2024-07.zip\n`, /does not unzip/],
       [zip, `${sha(zip)}  BTCUSDT-1m-2024-06.zip\n`, /its \.CHECKSUM names BTCUSDT-1m-2024-06\.zip/],
       [zip, 'not a checksum\n', /its \.CHECKSUM is not/],
-      [zipSync({ 'other.csv': new Uint8Array(), 'more.csv': new Uint8Array() }), '', /expected BTCUSDT-1m-2024-07\.csv inside, found other\.csv, more\.csv/],
+      [zipSync({ 'other.csv': new Uint8Array(), 'more.csv': new Uint8Array() }), '', /it holds 2 entries \(other\.csv, more\.csv\); expected one, BTCUSDT-1m-2024-07\.csv/],
+      [zipSync({ 'BTCUSDT-1m-2024-07.csv': new TextEncoder().encode('1,2\n'), 'more.csv': new Uint8Array() }), '', /it holds 2 entries/],
+      [zipSync({}), '', /expected BTCUSDT-1m-2024-07\.csv inside, found nothing/],
     ];
     for (const [body, checksum, error] of cases) {
       const text = checksum === '' ? `${sha(body)}  BTCUSDT-1m-2024-07.zip\n` : checksum;
@@ -212,6 +216,59 @@ describe('readArchiveFile', () => {
     assert.ok(refused.outcome === 'missing' && refused.unreachable);
     assert.equal(signals.length, 2);
     assert.ok(signals.every((s) => s.aborted), 'the zip download was aborted');
+  });
+
+  describe('zip bombs and oversized files, each with a .CHECKSUM that matches', () => {
+    const bomb = (spec: ArchiveBombSpec) => archiveHttp(simulator(context({ bombs: new Map([['BTCUSDT-1m-2024-07.zip', spec]]) })));
+
+    it('refuses a zip with entries besides the expected one before unzipping any', async () => {
+      // The review's bomb: under 1.2 MB zipped, 400 MiB in the expected entry and 5,000 more entries.
+      const http = bomb({ unzippedBytes: 400 * 1024 * 1024, extraEntries: 5_000 });
+      const result = await readArchiveFile(july, options(http));
+      assert.ok(result.outcome === 'corrupt', result.outcome);
+      assert.match(result.error.message, /BTCUSDT-1m-2024-07\.zip is corrupt: it holds 5001 entries \(BTCUSDT-1m-2024-07\.csv, extra-00000\.csv, .*…\); expected one, BTCUSDT-1m-2024-07\.csv$/);
+      assert.equal(http.paths.length, 2, 'not retried: the same bytes would come back');
+    });
+
+    it('refuses an entry that declares more than the bound, and one that inflates past what it declares', async () => {
+      const maxCsvBytes = 32 * 1024 * 1024;
+      const big = await readArchiveFile(july, { ...options(bomb({ unzippedBytes: 64 * 1024 * 1024 })), maxCsvBytes });
+      assert.ok(big.outcome === 'corrupt', big.outcome);
+      assert.match(big.error.message, /BTCUSDT-1m-2024-07\.csv declares 6\d{7} bytes unzipped, more than the 33554432 allowed$/);
+      // Headers claiming 1 MB: inflating stops just past it, whatever the bound.
+      const lying = await readArchiveFile(july, { ...options(bomb({ unzippedBytes: 64 * 1024 * 1024, declaredBytes: 1_000_000 })), maxCsvBytes });
+      assert.ok(lying.outcome === 'corrupt', lying.outcome);
+      assert.match(lying.error.message, /BTCUSDT-1m-2024-07\.csv inflates to more than the 1000000 bytes it declares$/);
+      const short = await readArchiveFile(july, { ...options(bomb({ unzippedBytes: 0, declaredBytes: 30_000_000 })), maxCsvBytes });
+      assert.ok(short.outcome === 'corrupt', short.outcome);
+      assert.match(short.error.message, /unzips to \d+ bytes, not the 30000000 it declares$/);
+    });
+
+    it('reads a file within the bounds whole', async () => {
+      const http = archiveHttp(simulator(context()));
+      const result = await readArchiveFile(july, { ...options(http), maxCsvBytes: csvSizeLimit(july, 1 << 30), maxZipBytes: 8 * 1024 * 1024 });
+      assert.ok(result.outcome === 'ok', result.outcome);
+      assert.equal(new TextDecoder().decode(result.csv).trimEnd().split('\n').length, 31 * 1440);
+    });
+
+    it('refuses a download over its bound without retrying, whether or not the HTTP client enforces the bound', async () => {
+      const zipBytes = serveArchive('/data/spot/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-07.zip', context()).body.length;
+      const asked: Array<number | undefined> = [];
+      // A client that ignores maxBytes: the reader checks the length itself.
+      const careless = archiveHttp(simulator(context()));
+      const http: HttpClient = { get: (url, opts) => careless.get(url, opts), getBytes: (url, opts) => (asked.push(opts?.maxBytes), careless.getBytes(url, opts)) };
+      const result = await readArchiveFile(july, { ...options(http), maxZipBytes: zipBytes - 1 });
+      assert.ok(result.outcome === 'corrupt', result.outcome);
+      assert.match(result.error.message, new RegExp(`BTCUSDT-1m-2024-07\\.zip is larger than the ${zipBytes - 1} bytes allowed`));
+      assert.deepEqual(asked.sort((a, b) => (a ?? 0) - (b ?? 0)), [4096, zipBytes - 1], 'each download asks the client for its bound (the checksum a small one)');
+      // A client that enforces it, as UndiciHttpClient does.
+      const strict = archiveHttp(() => {
+        throw new ExchangeError(ErrorCodes.EXCHANGE_RESPONSE_TOO_LARGE, 'archive.test answered 9999 bytes, more than the 10 allowed', { retriable: false });
+      });
+      const refused = await readArchiveFile(july, { ...options(strict), maxZipBytes: 10 });
+      assert.ok(refused.outcome === 'corrupt', refused.outcome);
+      assert.equal(strict.paths.length, 2, 'not retried');
+    });
   });
 
   it('passes an abort through instead of calling the file missing', async () => {

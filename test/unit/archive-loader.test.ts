@@ -217,6 +217,35 @@ describe('ArchiveLoader', () => {
     assert.match(String((warnings(run, /corrupt/)[0]?.err as { message?: string } | undefined)?.message), /BTCUSDT-5m-2024-11\.zip is corrupt: line 7002: expected 12 kline columns/);
   });
 
+  it('treats zip bombs with matching checksums as corrupt, saying what was wrong: a month falls back to its days, a day to REST', { timeout: 60_000 }, async () => {
+    const bombs = await startExchangeSimulator({
+      nowMs: simNow,
+      seed: SEED,
+      archive: {
+        bombs: {
+          // Valid rows, only far too many: the month's 744 candles, then its last one over and over up to 64 MiB.
+          'BTCUSDT-1h-2024-10.zip': { unzippedBytes: 64 * 1024 * 1024 },
+          // The day's real CSV, and 5,000 more entries.
+          'BTCUSDT-1h-2024-11-05.zip': { unzippedBytes: 0, extraEntries: 5_000 },
+        },
+      },
+    });
+    try {
+      const fromMs = utc('2024-10-01');
+      const toMs = utc('2024-11-08');
+      const run = await runLoader(bombs, 'archive_candles_1h', fromMs, toMs);
+      assertExact(run, '1h', fromMs, toMs);
+      assert.deepEqual({ ok: run.files.ok, corrupt: run.files.corrupt }, { ok: 31 + 6, corrupt: 2 }, "October read from its days, November's 5th over REST");
+      const corrupt = warnings(run, /corrupt/).map((l) => `${l.file} ${(l.err as { message?: string } | undefined)?.message}`);
+      assert.equal(corrupt.length, 2);
+      assert.match(corrupt[0] ?? '', /^BTCUSDT-1h-2024-10\.zip .*BTCUSDT-1h-2024-10\.csv declares \d+ bytes unzipped, more than the 389120 allowed/, 'a month of 1h candles is bounded by its 744 rows');
+      assert.match(corrupt[1] ?? '', /^BTCUSDT-1h-2024-11-05\.zip .*it holds 5001 entries/);
+      assert.ok(run.archivePaths.some((p) => p.endsWith('BTCUSDT-1h-2024-10-31.zip')), 'the month fell back to its days');
+    } finally {
+      await bombs.close();
+    }
+  });
+
   it('sends loading heartbeats while a download stalls, and gives up on the file within its attempts: it is read over REST', { timeout: 30_000 }, async () => {
     const fromMs = utc('2024-11-04');
     const toMs = utc('2024-11-07');

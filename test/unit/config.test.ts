@@ -37,6 +37,35 @@ describe('loadConfig', () => {
     );
   });
 
+  it('wants https and wss for the exchange beyond loopback, unless STREAMFORGE_ALLOW_INSECURE_EXCHANGE=true', () => {
+    const insecure = { BINANCE_API_URL: 'http://api.example.com', BINANCE_WS_URL: 'ws://10.1.2.3:9443', BINANCE_ARCHIVE_URL: 'http://127.evil.example' };
+    assert.throws(
+      () => loadConfig({}, insecure),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /BINANCE_API_URL must use https:\/\/ \(got http:\/\/api\.example\.com\)/);
+        assert.match(err.message, /BINANCE_WS_URL must use wss:\/\/ \(got ws:\/\/10\.1\.2\.3:9443\)/);
+        assert.match(err.message, /BINANCE_ARCHIVE_URL must use https:\/\//, 'a name that merely starts with 127 is no loopback address');
+        assert.match(err.message, /STREAMFORGE_ALLOW_INSECURE_EXCHANGE=true/);
+        return true;
+      },
+    );
+    const allowed = loadConfig({}, { ...insecure, STREAMFORGE_ALLOW_INSECURE_EXCHANGE: 'true' });
+    assert.equal(allowed.BINANCE_API_URL, 'http://api.example.com');
+    // The simulator every test and the demo use: plain http and ws to loopback need no flag.
+    for (const host of ['127.0.0.1:8080', '127.8.9.10', 'localhost:1234', '[::1]:99']) {
+      const c = loadConfig({}, { BINANCE_API_URL: `http://${host}`, BINANCE_WS_URL: `ws://${host}`, BINANCE_ARCHIVE_URL: `http://${host}` });
+      assert.equal(c.BINANCE_WS_URL, `ws://${host}`);
+    }
+    assert.equal(loadConfig({}, {}).STREAMFORGE_ALLOW_INSECURE_EXCHANGE, false);
+  });
+
+  it('bounds archive downloads by default: 256 MiB zipped, 1 GiB unzipped', () => {
+    const c = loadConfig({}, {});
+    assert.deepEqual([c.ARCHIVE_MAX_DOWNLOAD_BYTES, c.ARCHIVE_MAX_UNZIPPED_BYTES], [268_435_456, 1_073_741_824]);
+    assert.throws(() => loadConfig({}, { ARCHIVE_MAX_UNZIPPED_BYTES: '0' }), /ARCHIVE_MAX_UNZIPPED_BYTES/);
+  });
+
   it('reads the HTTP settings: loopback by default, limits and timeouts, and refuses headers that may take longer than the request', () => {
     const c = loadConfig({}, {});
     assert.equal(c.HOST, '127.0.0.1');

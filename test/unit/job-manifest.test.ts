@@ -132,7 +132,7 @@ describe('jobManifest', () => {
     assert.deepEqual(c?.envFrom, [{ configMapRef: { name: 'streamforge-config' } }]);
     const vars = env(job);
     const literal = vars.filter((e) => e.value !== undefined).map((e) => e.name);
-    assert.deepEqual(literal.sort(), [...ASSIGNMENT].sort(), 'only the assignment and PORT are literal values');
+    assert.deepEqual(literal.sort(), [...ASSIGNMENT, 'KAFKA_USER'].sort(), 'only the assignment, PORT and the Kafka user name are literal values');
     for (const e of vars) {
       assert.notEqual(e.name, 'STREAMFORGE_API_TOKEN');
       if (CREDENTIAL.test(e.name)) {
@@ -141,7 +141,7 @@ describe('jobManifest', () => {
       }
     }
     const byName = new Map(vars.map((e) => [e.name, e]));
-    assert.deepEqual(byName.get('KAFKA_PASSWORD')?.valueFrom, { secretKeyRef: { name: 'streamforge-app', key: 'password' } });
+    assert.deepEqual(byName.get('KAFKA_PASSWORD')?.valueFrom, { secretKeyRef: { name: 'streamforge-connector', key: 'password' } });
     assert.deepEqual(byName.get('ARANGO_PASSWORD')?.valueFrom, { secretKeyRef: { name: 'streamforge-arango', key: 'password' } });
     assert.equal(byName.get('INTERVAL')?.value, '5m');
     assert.equal(byName.get('KAFKA_TOPIC')?.value, 'wf-btcusdt-api_candles_5m-20240801-a1b2c3-data');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, StartCommand } from '../../src/protocol/index.ts';
 import type { StageRole } from '../../src/actors/index.ts';
-import { DEFAULT_JOB_SETTINGS, jobManifest, resolveJobSettings, stageResources, stageSecretEnv } from '../../src/system/launcher/index.ts';
+import { DEFAULT_JOB_SETTINGS, jobManifest, resolveJobSettings, stageKafkaUser, stageResources, stageSecretEnv } from '../../src/system/launcher/index.ts';
 
 const settings = resolveJobSettings({ image: 'registry.example/streamforge:0.2.0', namespace: 'streamforge' });
 
@@ -25,11 +25,25 @@ describe('per-role Job settings', () => {
   it('give trainers more memory and the MinIO keys, by secretKeyRef, on top of the shared credentials', () => {
     assert.deepEqual(stageResources('trainer', settings), { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '4Gi' } });
     assert.deepEqual(stageSecretEnv('trainer', settings), {
-      KAFKA_PASSWORD: { secretName: 'streamforge-app', key: 'password' },
+      KAFKA_PASSWORD: { secretName: 'streamforge-stage', key: 'password' },
       ARANGO_PASSWORD: { secretName: 'streamforge-arango', key: 'password' },
       MINIO_ACCESS_KEY: { secretName: 'streamforge-minio', key: 'access-key' },
       MINIO_SECRET_KEY: { secretName: 'streamforge-minio', key: 'secret-key' },
     });
+  });
+
+  it('give each role its own Kafka user, its password from the Secret Strimzi writes under that name, never the manager\'s', () => {
+    const expected = { loader: 'streamforge-loader', connector: 'streamforge-connector', 'graph-builder': 'streamforge-stage', trainer: 'streamforge-stage' } as const;
+    for (const [role, user] of Object.entries(expected)) {
+      assert.equal(stageKafkaUser(role, settings), user);
+      assert.deepEqual(stageSecretEnv(role, settings).KAFKA_PASSWORD, { secretName: user, key: 'password' });
+    }
+    const container = jobManifest({ role: 'connector', command: command('connector') }, 1, settings).spec?.template.spec?.containers[0];
+    assert.deepEqual(container?.env?.find((e) => e.name === 'KAFKA_USER'), { name: 'KAFKA_USER', value: 'streamforge-connector' });
+    assert.throws(
+      () => resolveJobSettings({ image: 'ghcr.io/streamforge/streamforge:1.0.0', namespace: 'streamforge', overrides: { secretEnv: { KAFKA_PASSWORD: { secretName: 'streamforge-app', key: 'password' } } } }),
+      /KAFKA_PASSWORD comes from the Kafka user's own Secret/,
+    );
   });
 
   it('leave loader and connector Jobs as they were: shared resources, no MinIO keys', () => {

@@ -1,11 +1,12 @@
 import type { Interval } from '../../protocol/index.ts';
 import type { Logger } from '../ports/index.ts';
 import type { StageDeps } from '../stage/stage-deps.ts';
-import { readArchiveFile } from './archive-file.ts';
+import { DEFAULT_MAX_CSV_BYTES, DEFAULT_MAX_ZIP_BYTES, readArchiveFile } from './archive-file.ts';
 import type { ArchiveFileResult } from './archive-file.ts';
 import { archiveFileName } from './archive-paths.ts';
 import type { ArchiveFileRef, ArchiveKind } from './archive-paths.ts';
 import { ArchiveReachability } from './archive-reachability.ts';
+import { csvSizeLimit } from './csv-size-limit.ts';
 import { FilePrefetcher } from './file-prefetcher.ts';
 import type { FilePiece, RangePiece } from './range-planner.ts';
 import { withHeartbeat } from './with-heartbeat.ts';
@@ -84,7 +85,8 @@ export class ArchiveDownloads {
   #download(piece: FilePiece): Promise<ArchiveFileResult> {
     const { http, clock, settings } = this.#deps;
     const { timeoutMs = 60_000, attemptTimeoutMs = 600_000 } = this.#options;
-    return readArchiveFile(this.#ref(piece), {
+    const ref = this.#ref(piece);
+    return readArchiveFile(ref, {
       http,
       clock,
       log: this.#log,
@@ -92,6 +94,8 @@ export class ArchiveDownloads {
       retry: settings.retry.archiveDownload,
       timeoutMs,
       attemptTimeoutMs,
+      maxZipBytes: settings.archiveMaxDownloadBytes ?? DEFAULT_MAX_ZIP_BYTES,
+      maxCsvBytes: csvSizeLimit(ref, settings.archiveMaxUnzippedBytes ?? DEFAULT_MAX_CSV_BYTES),
       signal: this.#signal,
     });
   }

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { unzipSync } from 'fflate';
 import { ErrorCodes, ExchangeError } from '../../protocol/index.ts';
 import type { Clock, HttpBytesResponse, HttpClient, Logger, Timer } from '../ports/index.ts';
 import { retry } from '../retry/index.ts';
@@ -7,6 +6,7 @@ import type { BackoffPolicy } from '../retry/index.ts';
 import { ArchiveFileCorruptError } from './archive-file-corrupt-error.ts';
 import { archiveChecksumUrl, archiveFileName, archiveFileUrl } from './archive-paths.ts';
 import type { ArchiveFileRef } from './archive-paths.ts';
+import { unzipCsv } from './unzip-csv.ts';
 
 /** What reading one archive file came to. */
 export type ArchiveFileResult =
@@ -36,12 +36,40 @@ export interface ArchiveFileOptions {
    * 1s klines or a busy day of trades is a hundred MB or more. @defaultValue 600000
    */
   readonly attemptTimeoutMs?: number;
+  /** The largest zip downloaded: a longer answer is cut off and the file counts as corrupt. @defaultValue {@link DEFAULT_MAX_ZIP_BYTES} */
+  readonly maxZipBytes?: number;
+  /** The largest CSV unzipped: an entry declaring (or inflating to) more makes the file corrupt. @defaultValue {@link DEFAULT_MAX_CSV_BYTES} */
+  readonly maxCsvBytes?: number;
 }
+
+/**
+ * The biggest real archive zips are tens of MB (a month of 1s klines; a busy day of BTCUSDT
+ * aggTrades): 256 MiB leaves room to grow without letting a host fill memory.
+ */
+export const DEFAULT_MAX_ZIP_BYTES = 256 * 1024 * 1024;
+/**
+ * The biggest real CSVs are a few hundred MB (a month of 1s klines is ~400 MB, a busy day of
+ * BTCUSDT aggTrades a few hundred): 1 GiB leaves room to grow; a bomb stops there.
+ */
+export const DEFAULT_MAX_CSV_BYTES = 1024 * 1024 * 1024;
+/** A `.CHECKSUM` is one line of ~100 bytes. */
+const MAX_CHECKSUM_BYTES = 4096;
 
 const CHECKSUM_LINE = /^([0-9a-fA-F]{64})\s+\*?(\S+)\s*$/;
 
 /** 404/403 (S3 answers 403 for a missing key when listing is not allowed) mean "not published". */
 const isNotFound = (status: number): boolean => status === 404 || status === 403;
+
+/** The HTTP client's answer to a body over `maxBytes` (see {@link HttpRequestOptions.maxBytes}). */
+const isTooLarge = (err: unknown): boolean => err instanceof ExchangeError && err.code === ErrorCodes.EXCHANGE_RESPONSE_TOO_LARGE;
+
+/** A download over its bound: never retried (the same file would come back), and the file counts as corrupt. */
+class TooLarge extends ExchangeError {
+  constructor(url: string, maxBytes: number, cause?: unknown) {
+    const name = url.slice(url.lastIndexOf('/') + 1);
+    super(ErrorCodes.EXCHANGE_RESPONSE_TOO_LARGE, `${name} is larger than the ${maxBytes} bytes allowed`, { retriable: false, cause });
+  }
+}
 
 class NotPublished {
   readonly status: number;
@@ -55,7 +83,7 @@ class NotPublished {
  * One attempt at `url`, failed (retriable) once it has taken `attemptTimeoutMs`. Raced rather than
  * only aborted, so that an HTTP client ignoring its signal cannot hold the loader either.
  */
-async function getBytes(url: string, opts: ArchiveFileOptions, signal: AbortSignal): Promise<Uint8Array | NotPublished> {
+async function getBytes(url: string, maxBytes: number, opts: ArchiveFileOptions, signal: AbortSignal): Promise<Uint8Array | NotPublished> {
   signal.throwIfAborted();
   const limitMs = opts.attemptTimeoutMs ?? 600_000;
   const attempt = new AbortController();
@@ -71,12 +99,17 @@ async function getBytes(url: string, opts: ArchiveFileOptions, signal: AbortSign
   });
   let res: HttpBytesResponse;
   try {
-    const request = opts.http.getBytes(url, { timeoutMs: opts.timeoutMs ?? 60_000, signal: AbortSignal.any([signal, attempt.signal]) });
+    const request = opts.http.getBytes(url, { timeoutMs: opts.timeoutMs ?? 60_000, signal: AbortSignal.any([signal, attempt.signal]), maxBytes });
     res = await Promise.race([request, ended]);
+  } catch (err) {
+    if (isTooLarge(err)) throw new TooLarge(url, maxBytes, err);
+    throw err;
   } finally {
     timer?.cancel();
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+  // Also when the HTTP client ignored the bound: the bytes must not go further.
+  if (res.status === 200 && res.body.length > maxBytes) throw new TooLarge(url, maxBytes);
   if (res.status === 200) return res.body;
   if (isNotFound(res.status)) return new NotPublished(res.status);
   const retriable = res.status >= 500 || res.status === 429;
@@ -95,21 +128,6 @@ function expectedSha256(text: string, file: string): string {
   return match[1].toLowerCase();
 }
 
-/** The one CSV inside: named like the zip, or else the zip's only entry. */
-function csvInside(zip: Uint8Array, file: string): Uint8Array {
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(zip);
-  } catch (err) {
-    throw new ArchiveFileCorruptError(file, 'it does not unzip', { cause: err });
-  }
-  const names = Object.keys(entries);
-  const csvName = `${file.slice(0, -'.zip'.length)}.csv`;
-  const csv = entries[csvName] ?? (names.length === 1 && names[0] !== undefined ? entries[names[0]] : undefined);
-  if (!csv) throw new ArchiveFileCorruptError(file, `expected ${csvName} inside, found ${names.length === 0 ? 'nothing' : names.join(', ')}`);
-  return csv;
-}
-
 /**
  * Downloads one archive zip and its `.CHECKSUM`, verifies the zip's SHA-256 and unzips its CSV.
  * Network errors, timeouts, 5xx and 429 are retried as `retry` says, within its budget; a file
@@ -121,8 +139,8 @@ export async function readArchiveFile(ref: ArchiveFileRef, opts: ArchiveFileOpti
   // Ends the other download when one fails for good: its bytes would be of no use.
   const failed = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, failed.signal]) : failed.signal;
-  const download = (url: string) =>
-    retry(() => getBytes(url, opts, signal), opts.retry, {
+  const download = (url: string, maxBytes: number) =>
+    retry(() => getBytes(url, maxBytes, opts, signal), opts.retry, {
       clock: opts.clock,
       signal,
       onRetry: (err, attempt, delayMs) => opts.log.debug({ err, file, attempt, delay_ms: delayMs }, 'archive download retried'),
@@ -134,9 +152,13 @@ export async function readArchiveFile(ref: ArchiveFileRef, opts: ArchiveFileOpti
   let zip: Uint8Array | NotPublished;
   try {
     // Both at once: one round trip, not two (a missing file answers 404 to both).
-    [checksum, zip] = await Promise.all([download(archiveChecksumUrl(opts.baseUrl, ref)), download(archiveFileUrl(opts.baseUrl, ref))]);
+    [checksum, zip] = await Promise.all([
+      download(archiveChecksumUrl(opts.baseUrl, ref), MAX_CHECKSUM_BYTES),
+      download(archiveFileUrl(opts.baseUrl, ref), opts.maxZipBytes ?? DEFAULT_MAX_ZIP_BYTES),
+    ]);
   } catch (err) {
     if (opts.signal?.aborted) throw err;
+    if (err instanceof TooLarge) return { outcome: 'corrupt', file, error: new ArchiveFileCorruptError(file, err.message, { cause: err }) };
     opts.log.warn({ err, file }, 'archive file unreachable: falling back');
     return { outcome: 'missing', file, reason: err instanceof Error ? err.message : String(err), unreachable: true };
   }
@@ -146,7 +168,7 @@ export async function readArchiveFile(ref: ArchiveFileRef, opts: ArchiveFileOpti
     const expected = expectedSha256(new TextDecoder().decode(checksum), file);
     const actual = createHash('sha256').update(zip).digest('hex');
     if (actual !== expected) throw new ArchiveFileCorruptError(file, `SHA-256 ${actual} does not match its .CHECKSUM ${expected}`);
-    return { outcome: 'ok', file, csv: csvInside(zip, file), zipBytes: zip.length };
+    return { outcome: 'ok', file, csv: unzipCsv(zip, file, opts.maxCsvBytes ?? DEFAULT_MAX_CSV_BYTES), zipBytes: zip.length };
   } catch (err) {
     if (err instanceof ArchiveFileCorruptError) return { outcome: 'corrupt', file, error: err };
     throw err;

@@ -9,6 +9,11 @@ export interface HttpRequestOptions {
   readonly signal?: AbortSignal;
   /** @defaultValue 10000 */
   readonly timeoutMs?: number;
+  /**
+   * The longest body read: a longer one (by `Content-Length` or as it arrives) is cut off and
+   * rejects with a non-retriable `SF_ERR_EXCHANGE_RESPONSE_TOO_LARGE`. @defaultValue no bound
+   */
+  readonly maxBytes?: number;
 }
 
 export interface HttpBytesResponse {

@@ -36,6 +36,10 @@ export interface StageSettings {
   readonly binanceWsUrl: string;
   /** e.g. `https://data.binance.vision`, without a trailing slash. */
   readonly binanceArchiveUrl: string;
+  /** The largest archive zip downloaded (`ARCHIVE_MAX_DOWNLOAD_BYTES`); a larger file counts as corrupt. @defaultValue 256 MiB */
+  readonly archiveMaxDownloadBytes?: number;
+  /** The largest CSV an archive zip may unzip to (`ARCHIVE_MAX_UNZIPPED_BYTES`); a larger one counts as corrupt. @defaultValue 1 GiB */
+  readonly archiveMaxUnzippedBytes?: number;
   /** @defaultValue 23 hours */
   readonly wsRotateMs?: number;
   /** @defaultValue 60000 */

@@ -20,5 +20,9 @@ export function createBus(config: Config, logger?: Logger): Bus {
     dataDir: config.STREAMFORGE_DATA_DIR,
     defaultPartitions: config.KAFKA_PARTITIONS,
     pollIntervalMs: config.STREAMFORGE_BUS_POLL_MS,
+    retentionMs: config.STREAMFORGE_BUS_RETENTION_MS,
+    retentionCheckMs: config.STREAMFORGE_BUS_RETENTION_CHECK_MS,
+    synchronous: config.STREAMFORGE_SQLITE_SYNCHRONOUS,
+    ...(logger !== undefined ? { logger: logger.child({ component: 'embedded-bus' }) } : {}),
   });
 }

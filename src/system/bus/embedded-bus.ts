@@ -2,8 +2,14 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BusError } from '../../protocol/index.ts';
-import type { Bus, BusMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
-import { BUSY_TIMEOUT_MS, inTransaction, openSqlite } from '../store/sqlite-database.ts';
+import type { Bus, BusMessage, Clock, Logger, OutgoingMessage, SubscribeOptions, Subscription, Timer, TopicSpec } from '../../actors/ports/index.ts';
+import { systemClock } from '../observability/system-clock.ts';
+import { inTransaction, openSqlite } from '../store/sqlite-database.ts';
+import type { SqliteSynchronous } from '../store/sqlite-database.ts';
+import { BusRetention } from './bus-retention.ts';
+import { EmbeddedSubscription } from './embedded-subscription.ts';
+import type { SubscribedLog } from './embedded-subscription.ts';
+import { migrateMessageRows } from './migrate-message-rows.ts';
 import { partitionFor } from './partitioner.ts';
 import { decodeBatch, encodeBatch, MAX_BATCH_RECORDS } from './record-batch.ts';
 import type { StoredBatch } from './record-batch.ts';
@@ -15,7 +21,27 @@ export interface EmbeddedBusOptions {
   readonly defaultPartitions?: number;
   /** How often consumers look for messages written by other processes. @defaultValue 100 */
   readonly pollIntervalMs?: number;
+  /**
+   * Batches older than this are removed from the start of each partition, read or not (Kafka's
+   * `retention.ms`); 0 keeps everything. @defaultValue {@link DEFAULT_BUS_RETENTION_MS} (7 days)
+   */
+  readonly retentionMs?: number;
+  /** How often retention runs (the first pass a second after opening). @defaultValue 300000 */
+  readonly retentionCheckMs?: number;
+  /** `STREAMFORGE_SQLITE_SYNCHRONOUS` (see `openSqlite`). @defaultValue 'normal' */
+  readonly synchronous?: SqliteSynchronous;
+  /** Stamps batches and runs retention. @defaultValue the system clock */
+  readonly clock?: Clock;
+  /** Retention passes (info), their failures and messages a group lost to retention (warn). */
+  readonly logger?: Logger;
 }
+
+/** Kafka's default `retention.ms`. */
+export const DEFAULT_BUS_RETENTION_MS = 7 * 86_400_000;
+/** Kafka's default `log.retention.check.interval.ms`. */
+const DEFAULT_RETENTION_CHECK_MS = 300_000;
+/** Soon after opening, so that short-lived processes (a CLI backfill) apply retention too. */
+const FIRST_RETENTION_PASS_MS = 1_000;
 
 /**
  * A stored batch of 1,000 candles is ~330 KB: 16 KB pages write it in a fifth of the page frames
@@ -30,7 +56,7 @@ const BUS_PAGE_SIZE = 16_384;
  * one data dir (consumers poll for other writers). Like Kafka, it stores record batches: one row
  * per produced batch and partition (see {@link encodeBatch}), each message keeping its own offset.
  */
-export class EmbeddedBus implements Bus {
+export class EmbeddedBus implements Bus, SubscribedLog {
   readonly kind = 'embedded' as const;
   readonly #db: DatabaseSync;
   readonly #defaultPartitions: number;
@@ -43,11 +69,26 @@ export class EmbeddedBus implements Bus {
   readonly #fetch: StatementSync;
   readonly #getOffset: StatementSync;
   readonly #commit: StatementSync;
+  readonly #logEndAfterRetention: StatementSync;
+  readonly #logStart: StatementSync;
+  readonly #clock: Clock;
+  readonly #log: Logger | undefined;
+  readonly #retention: BusRetention;
+  readonly #retentionMs: number;
+  readonly #timers: Timer[] = [];
 
   constructor(options: EmbeddedBusOptions) {
-    this.#db = openSqlite(options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'bus.sqlite'), { pageSize: BUS_PAGE_SIZE });
+    // Incremental auto-vacuum (set before the file's first table): retention gives space back without rewriting the file.
+    this.#db = openSqlite(options.dataDir === ':memory:' ? ':memory:' : join(options.dataDir, 'bus.sqlite'), {
+      pageSize: BUS_PAGE_SIZE,
+      incrementalVacuum: true,
+      ...(options.synchronous !== undefined ? { synchronous: options.synchronous } : {}),
+    });
     this.#defaultPartitions = options.defaultPartitions ?? 3;
     this.#pollMs = options.pollIntervalMs ?? 100;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = options.logger;
+    this.#retentionMs = options.retentionMs ?? DEFAULT_BUS_RETENTION_MS;
     this.#written.setMaxListeners(0);
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS topics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, partitions INTEGER NOT NULL);
@@ -73,11 +114,38 @@ export class EmbeddedBus implements Bus {
       this.#db.close();
       throw new BusError(`cannot bring the bus in ${options.dataDir} up to date: ${(err as Error).message}`, { cause: err, retriable: true });
     }
+    this.#retention = new BusRetention(this.#db);
+    this.#logEndAfterRetention = this.#db.prepare('SELECT end_offset FROM log_ends WHERE topic_id = ? AND partition = ?');
+    this.#logStart = this.#db.prepare('SELECT base_offset FROM record_batches WHERE topic_id = ? AND partition = ? ORDER BY end_offset LIMIT 1');
     this.#getOffset = this.#db.prepare('SELECT next_offset FROM group_offsets WHERE group_id = ? AND topic_id = ? AND partition = ?');
     this.#commit = this.#db.prepare(
       'INSERT INTO group_offsets (group_id, topic_id, partition, next_offset) VALUES (?, ?, ?, ?) ' +
         'ON CONFLICT (group_id, topic_id, partition) DO UPDATE SET next_offset = MAX(next_offset, excluded.next_offset)',
     );
+    if (this.#retentionMs > 0) {
+      const pass = () => this.#applyRetention();
+      this.#timers.push(this.#clock.setTimeout(pass, FIRST_RETENTION_PASS_MS), this.#clock.setInterval(pass, options.retentionCheckMs ?? DEFAULT_RETENTION_CHECK_MS));
+    }
+  }
+
+  /** The offset the partition's next message gets: past its last batch, or past what retention removed. */
+  #logEnd(topicId: number, partition: number): number | null {
+    const end = (this.#nextOffset.get(topicId, partition) as { o: number | null }).o;
+    if (end !== null) return end;
+    return (this.#logEndAfterRetention.get(topicId, partition) as { end_offset: number } | undefined)?.end_offset ?? null;
+  }
+
+  /** One retention pass and, when it removed anything, a compaction; a failure is logged and tried again next pass. */
+  #applyRetention(): void {
+    if (!this.#db.isOpen) return;
+    try {
+      const removed = this.#retention.expire(this.#clock.now() - this.#retentionMs);
+      if (removed.batches === 0) return;
+      const compacted = this.#retention.compact();
+      this.#log?.info({ batches: removed.batches, messages: removed.messages, freed_bytes: compacted.freedBytes, compaction: compacted.how, retention_ms: this.#retentionMs }, 'bus retention removed old messages');
+    } catch (err) {
+      this.#log?.warn({ err }, 'bus retention pass failed; trying again next pass');
+    }
   }
 
   ensureTopics(topics: readonly TopicSpec[]): Promise<void> {
@@ -91,7 +159,7 @@ export class EmbeddedBus implements Bus {
     if (messages.length === 0) return Promise.resolve();
     try {
       const { id, partitions } = this.topic(topic);
-      const now = Date.now();
+      const now = this.#clock.now();
       let roundRobin = 0;
       const byPartition = new Map<number, OutgoingMessage[]>();
       let lastKey: string | null = null;
@@ -107,7 +175,7 @@ export class EmbeddedBus implements Bus {
       }
       inTransaction(this.#db, () => {
         for (const [p, group] of byPartition) {
-          let next = (this.#nextOffset.get(id, p) as { o: number | null }).o ?? 0;
+          let next = this.#logEnd(id, p) ?? 0;
           for (let i = 0; i < group.length; i += MAX_BATCH_RECORDS) {
             const slice = group.length <= MAX_BATCH_RECORDS ? group : group.slice(i, i + MAX_BATCH_RECORDS);
             const batch = encodeBatch(slice);
@@ -131,8 +199,9 @@ export class EmbeddedBus implements Bus {
         const { id } = this.topic(topic);
         for (let p = 0; p < count; p++) {
           if (this.#getOffset.get(options.groupId, id, p) !== undefined) continue;
-          const end = (this.#nextOffset.get(id, p) as { o: number | null }).o;
-          this.#commit.run(options.groupId, id, p, options.fromBeginning || end === null ? 0 : end);
+          // The beginning is the first message retention kept; the end, past the last one.
+          const start = options.fromBeginning ? (this.#logStart.get(id, p) as { base_offset: number } | undefined)?.base_offset : undefined;
+          this.#commit.run(options.groupId, id, p, start ?? this.#logEnd(id, p) ?? 0);
         }
       }
     });
@@ -149,14 +218,21 @@ export class EmbeddedBus implements Bus {
         if (!row) continue;
         this.#db.prepare('DELETE FROM record_batches WHERE topic_id = ?').run(row.id);
         this.#db.prepare('DELETE FROM group_offsets WHERE topic_id = ?').run(row.id);
+        this.#db.prepare('DELETE FROM log_ends WHERE topic_id = ?').run(row.id);
         this.#db.prepare('DELETE FROM topics WHERE id = ?').run(row.id);
         this.#topics.delete(t);
       }
     });
+    try {
+      this.#retention.compact();
+    } catch (err) {
+      this.#log?.warn({ err, topics }, 'bus compaction after deleting topics failed; retention tries again');
+    }
     return Promise.resolve();
   }
 
   async close(): Promise<void> {
+    for (const timer of this.#timers) timer.cancel();
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
     if (this.#db.isOpen) this.#db.close();
   }
@@ -180,7 +256,11 @@ export class EmbeddedBus implements Bus {
     const committed = (this.#getOffset.get(groupId, id, partition) as { next_offset: number } | undefined)?.next_offset ?? 0;
     const out: BusMessage[] = [];
     for (const row of this.#fetch.iterate(id, partition, committed)) {
-      out.push(...decodeBatch(topic, partition, row as unknown as StoredBatch, committed, max - out.length));
+      const batch = row as unknown as StoredBatch;
+      if (out.length === 0 && batch.base_offset > committed) {
+        this.#log?.warn({ group: groupId, topic, partition, from_offset: committed, to_offset: batch.base_offset }, 'messages expired before this group read them: resuming at the first one kept');
+      }
+      out.push(...decodeBatch(topic, partition, batch, committed, max - out.length));
       if (out.length >= max) break;
     }
     return out;
@@ -201,129 +281,3 @@ export class EmbeddedBus implements Bus {
     return this.#pollMs;
   }
 }
-
-class EmbeddedSubscription implements Subscription {
-  readonly #bus: EmbeddedBus;
-  readonly #options: SubscribeOptions;
-  readonly #partitions: ReadonlyArray<{ topic: string; count: number }>;
-  readonly #closed = new AbortController();
-  #done: Promise<void> = Promise.resolve();
-  #wake: (() => void) | undefined;
-  #dirty = false;
-
-  constructor(bus: EmbeddedBus, options: SubscribeOptions, partitions: ReadonlyArray<{ topic: string; count: number }>) {
-    this.#bus = bus;
-    this.#options = options;
-    this.#partitions = partitions;
-  }
-
-  run(): Promise<void> {
-    this.#done = this.#loop();
-    return this.#done;
-  }
-
-  async #loop(): Promise<void> {
-    const { groupId, handler, onError } = this.#options;
-    const max = this.#options.maxBatchSize ?? 500;
-    const onWrite = () => {
-      this.#dirty = true;
-      this.#wake?.();
-    };
-    for (const { topic } of this.#partitions) this.#bus.written.on(topic, onWrite);
-    try {
-      while (!this.#closed.signal.aborted) {
-        let delivered = false;
-        this.#dirty = false;
-        for (const { topic, count } of this.#partitions) {
-          for (let p = 0; p < count && !this.#closed.signal.aborted; p++) {
-            const batch = this.#bus.fetch(groupId, topic, p, max);
-            const last = batch.at(-1);
-            if (!last) continue;
-            delivered = true;
-            await this.#untilClosed(handler(batch));
-            if (this.#closed.signal.aborted) return;
-            this.#bus.commit(groupId, topic, p, Number(last.offset) + 1);
-          }
-        }
-        if (!delivered && !this.#dirty) await this.#idle();
-      }
-    } catch (err) {
-      if (!this.#closed.signal.aborted) {
-        this.#closed.abort();
-        onError?.(err);
-      }
-    } finally {
-      for (const { topic } of this.#partitions) this.#bus.written.off(topic, onWrite);
-    }
-  }
-
-  /** Waits for the handler, but lets close() end the loop even while a handler hangs. */
-  #untilClosed(work: Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => resolve();
-      this.#closed.signal.addEventListener('abort', onAbort, { once: true });
-      work.then(resolve, reject).finally(() => this.#closed.signal.removeEventListener('abort', onAbort));
-    });
-  }
-
-  #idle(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, this.#bus.pollIntervalMs);
-      const signal = this.#closed.signal;
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      this.#wake = done;
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  async close(): Promise<void> {
-    this.#closed.abort();
-    await this.#done;
-  }
-}
-
-/**
- * Data dirs written before record batches kept one row per message in `messages`: each becomes a
- * batch of one at its own offset, so committed offsets stay valid. One transaction: a consumer never
- * sees half a log. A large old log takes a while (about 6 µs a message), so meanwhile every process
- * opening the dir waits for it (up to {@link MIGRATION_WAIT_MS}) instead of failing after the usual wait.
- */
-function migrateMessageRows(db: DatabaseSync, insert: StatementSync): void {
-  const exists = () => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").get() !== undefined;
-  if (!exists()) return;
-  db.exec(`PRAGMA busy_timeout = ${MIGRATION_WAIT_MS}`);
-  try {
-    inTransaction(db, () => {
-      // Another process opening the same dir may have migrated it while this one waited for the lock.
-      if (!exists()) return;
-      // An older StreamForge still running on this dir may have written into `messages` after an
-      // earlier move, numbering from its own log's end: those rows go after the partition's batches,
-      // in their order, at offsets of their own, so no offset holds two messages and none is lost.
-      const batchesEnd = db.prepare('SELECT MAX(end_offset) AS o FROM record_batches WHERE topic_id = ? AND partition = ?');
-      const nextOf = new Map<string, number | null>();
-      const rows = db.prepare('SELECT topic_id, partition, offset, key, value, ts FROM messages ORDER BY topic_id, partition, offset');
-      for (const r of rows.iterate()) {
-        const row = r as { topic_id: number; partition: number; offset: number; key: string | null; value: string; ts: number };
-        const at = `${row.topic_id}/${row.partition}`;
-        let next = nextOf.get(at);
-        if (next === undefined) {
-          next = (batchesEnd.get(row.topic_id, row.partition) as { o: number | null }).o;
-          nextOf.set(at, next);
-        }
-        const offset = next ?? row.offset;
-        if (next !== null) nextOf.set(at, next + 1);
-        const batch = encodeBatch([{ key: row.key, value: row.value }]);
-        insert.run(row.topic_id, row.partition, offset + 1, offset, row.ts, batch.keys, batch.lengths, batch.payload);
-      }
-      db.exec('DROP TABLE messages');
-    });
-  } finally {
-    db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  }
-}
-
-const MIGRATION_WAIT_MS = 600_000;

@@ -50,6 +50,12 @@ export const ConfigSchema = z.object({
   BINANCE_WS_URL: z.url({ protocol: /^wss?$/ }).default('wss://stream.binance.com:9443'),
   /** The public bulk archive (data.binance.vision layout). */
   BINANCE_ARCHIVE_URL: z.url({ protocol: /^https?$/ }).default('https://data.binance.vision'),
+  /** Lets the exchange URLs above use plain `http`/`ws` to a host beyond loopback (a test exchange behind a trusted network). */
+  STREAMFORGE_ALLOW_INSECURE_EXCHANGE: z.stringbool().default(false),
+  /** The largest archive zip downloaded; a larger one counts as corrupt (REST or smaller files take over). Real zips are tens of MB. */
+  ARCHIVE_MAX_DOWNLOAD_BYTES: positiveInt(256 * 1024 * 1024),
+  /** The largest CSV an archive zip may unzip to; a larger one counts as corrupt. Real ones are a few hundred MB at most. */
+  ARCHIVE_MAX_UNZIPPED_BYTES: positiveInt(1024 * 1024 * 1024),
   /** A live connection is replaced (overlapping) this long after it opened: Binance drops them at 24 h. */
   WS_ROTATE_MS: z.coerce.number().int().positive().max(86_340_000, { error: 'WS_ROTATE_MS must be below 24 h (Binance drops a connection at 24 h); at most 86340000' }).default(23 * 3_600_000),
   /** A live connection silent (no event, no ping) for this long is taken for dead and replaced. */
@@ -107,6 +113,12 @@ export const ConfigSchema = z.object({
   LOADER_CONCURRENCY: positiveInt(4),
   /** How often embedded-bus consumers look for messages other processes wrote. */
   STREAMFORGE_BUS_POLL_MS: positiveInt(50),
+  /** The embedded bus removes messages older than this, read or not (Kafka's `retention.ms`); 0 keeps them all. */
+  STREAMFORGE_BUS_RETENTION_MS: z.coerce.number().int().min(0).default(7 * 86_400_000),
+  /** How often the embedded bus applies its retention. */
+  STREAMFORGE_BUS_RETENTION_CHECK_MS: positiveInt(300_000),
+  /** When the embedded bus and store wait for the disk: `normal` at WAL checkpoints (survives a process crash), `full` at every commit (survives a power loss too). */
+  STREAMFORGE_SQLITE_SYNCHRONOUS: z.enum(['normal', 'full']).default('normal'),
   STALL_TIMEOUT_MS: positiveInt(120_000),
   K8S_NAMESPACE: z.string().default('streamforge'),
   /** This manager's name among several (defaults to HOSTNAME: the pod name on Kubernetes). */
@@ -150,8 +162,32 @@ export const ConfigSchema = z.object({
 });
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
+/** Exchange URLs and the secure scheme each must use beyond loopback. */
+const EXCHANGE_URLS = [
+  ['BINANCE_API_URL', 'https'],
+  ['BINANCE_WS_URL', 'wss'],
+  ['BINANCE_ARCHIVE_URL', 'https'],
+] as const;
+
+/** `localhost`, 127.0.0.0/8 and `[::1]`: traffic that never leaves the machine. */
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(hostname);
+}
+
 /** Rules across settings, checked with the rest (every violation reported at once). */
 const ConfigRules = ConfigSchema.superRefine((c, ctx) => {
+  if (!c.STREAMFORGE_ALLOW_INSECURE_EXCHANGE) {
+    for (const [key, secure] of EXCHANGE_URLS) {
+      const url = new URL(c[key]);
+      if (url.protocol !== `${secure}:` && !isLoopbackHost(url.hostname)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} must use ${secure}:// (got ${url.protocol}//${url.host}); plain ${url.protocol.slice(0, -1)} is accepted only to loopback (localhost, 127.0.0.1, [::1]) or with STREAMFORGE_ALLOW_INSECURE_EXCHANGE=true`,
+        });
+      }
+    }
+  }
   if (c.HTTP_HEADERS_TIMEOUT_MS > c.HTTP_REQUEST_TIMEOUT_MS) {
     ctx.addIssue({
       code: 'custom',

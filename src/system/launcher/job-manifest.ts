@@ -45,6 +45,8 @@ export interface RoleJobSettings {
   readonly resources?: JobResources;
   /** Credentials this role needs besides `secretEnv` (no other role gets them). */
   readonly secretEnv?: Readonly<Record<string, SecretKeyRef>>;
+  /** Replaces `kafkaUser` for this role's Jobs. */
+  readonly kafkaUser?: string;
 }
 
 /** Everything a launched Job depends on besides the stage itself. */
@@ -60,6 +62,13 @@ export interface JobSettings {
   readonly configMapName: string;
   /** Credentials as `secretKeyRef` env, by variable name. @defaultValue {@link DEFAULT_SECRET_ENV} */
   readonly secretEnv: Readonly<Record<string, SecretKeyRef>>;
+  /**
+   * The Kafka user (Strimzi KafkaUser) of Jobs whose role names none: `KAFKA_USER`, and
+   * `KAFKA_PASSWORD` from the Secret Strimzi writes under the same name. Each role gets only its
+   * own (k8s/base/kafka/kafka-users.yaml); never the manager's, which alone may write `queue-control`.
+   * @defaultValue 'streamforge-stage' (commands in, telemetry out; loaders and connectors have their own)
+   */
+  readonly kafkaUser: string;
   /** Secret holding the Kafka cluster CA (`ca.crt`), mounted where the ConfigMap's CA_PATH points; null for none. @defaultValue 'streamforge-cluster-ca-cert' */
   readonly kafkaCaSecretName: string | null;
   /** @defaultValue requests 100m / 128Mi, limits 1 / 512Mi */
@@ -76,11 +85,14 @@ export interface JobSettings {
   readonly tmpSizeLimit: string;
 }
 
-/** The credentials every stage pod needs (docs/deploying.md, Secrets). */
+/** The credentials every stage pod needs besides its Kafka user's (docs/deploying.md, Secrets). */
 export const DEFAULT_SECRET_ENV: Readonly<Record<string, SecretKeyRef>> = Object.freeze({
-  KAFKA_PASSWORD: Object.freeze({ secretName: 'streamforge-app', key: 'password' }),
   ARANGO_PASSWORD: Object.freeze({ secretName: 'streamforge-arango', key: 'password' }),
 });
+
+/** Loaders write market data and telemetry, connectors read it and write dead letters: a Kafka user each. */
+export const DEFAULT_LOADER_JOB_SETTINGS: RoleJobSettings = Object.freeze({ kafkaUser: 'streamforge-loader' });
+export const DEFAULT_CONNECTOR_JOB_SETTINGS: RoleJobSettings = Object.freeze({ kafkaUser: 'streamforge-connector' });
 
 /**
  * Trainers fit models in memory and write them to the object store: more memory than the other
@@ -99,9 +111,10 @@ export const DEFAULT_JOB_SETTINGS: Omit<JobSettings, 'image' | 'namespace'> = Ob
   serviceAccountName: 'streamforge-worker',
   configMapName: 'streamforge-config',
   secretEnv: DEFAULT_SECRET_ENV,
+  kafkaUser: 'streamforge-stage',
   kafkaCaSecretName: 'streamforge-cluster-ca-cert',
   resources: Object.freeze({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } }),
-  roles: Object.freeze({ trainer: DEFAULT_TRAINER_JOB_SETTINGS }),
+  roles: Object.freeze({ loader: DEFAULT_LOADER_JOB_SETTINGS, connector: DEFAULT_CONNECTOR_JOB_SETTINGS, trainer: DEFAULT_TRAINER_JOB_SETTINGS }),
   activeDeadlineSeconds: 86_400,
   ttlSecondsAfterFinished: 86_400,
   dataSizeLimit: '1Gi',
@@ -189,9 +202,14 @@ export function stageResources(role: string, settings: JobSettings): JobResource
   return settings.roles[role]?.resources ?? settings.resources;
 }
 
-/** The credentials of a role's Jobs: the shared ones plus its own. */
+/** The Kafka user of a role's Jobs: its own when it has one, else the shared one. */
+export function stageKafkaUser(role: string, settings: JobSettings): string {
+  return settings.roles[role]?.kafkaUser ?? settings.kafkaUser;
+}
+
+/** The credentials of a role's Jobs: its Kafka user's password, the shared ones, and its own. */
 export function stageSecretEnv(role: string, settings: JobSettings): Readonly<Record<string, SecretKeyRef>> {
-  return { ...settings.secretEnv, ...settings.roles[role]?.secretEnv };
+  return { KAFKA_PASSWORD: { secretName: stageKafkaUser(role, settings), key: 'password' }, ...settings.secretEnv, ...settings.roles[role]?.secretEnv };
 }
 
 function container(role: StageRole, command: StartCommand, settings: JobSettings): V1Container {
@@ -211,6 +229,8 @@ function container(role: StageRole, command: StartCommand, settings: JobSettings
       ...assignmentEnv(role, command),
       { name: 'PORT', value: String(HTTP_PORT) }, // must match the port and probes, whatever the ConfigMap says
       { name: 'K8S_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      // A name, not a secret; its password comes by secretKeyRef below.
+      { name: 'KAFKA_USER', value: stageKafkaUser(role, settings) },
       ...secretEnv,
     ],
     startupProbe: { httpGet: { path: '/health/startup', port: 'http' }, periodSeconds: 2, failureThreshold: 60 },

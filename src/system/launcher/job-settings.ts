@@ -19,7 +19,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Merges defaults and checks everything a Job would be rejected for; every violation is reported in one ConfigError. */
 export function resolveJobSettings(input: JobSettingsInput): JobSettings {
   const image = input.image?.trim() ?? '';
-  const settings: JobSettings = Object.freeze({ ...DEFAULT_JOB_SETTINGS, ...input.overrides, image, namespace: input.namespace });
+  // Roles merge by name: overriding the trainer's settings keeps the loader's and the connector's defaults.
+  const roles = Object.freeze({ ...DEFAULT_JOB_SETTINGS.roles, ...input.overrides?.roles });
+  const settings: JobSettings = Object.freeze({ ...DEFAULT_JOB_SETTINGS, ...input.overrides, roles, image, namespace: input.namespace });
   const problems = [...imageProblems(image), ...settingsProblems(settings)];
   if (problems.length > 0) {
     throw new ConfigError(`the Kubernetes launcher cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -50,6 +52,8 @@ function settingsProblems(s: JobSettings): string[] {
     ['ConfigMap', s.configMapName],
     ...(s.kafkaCaSecretName !== null ? [['Kafka CA Secret', s.kafkaCaSecretName] as [string, string]] : []),
     ...allSecretEnv(s).map(([env, ref]): [string, string] => [`Secret for ${env}`, ref.secretName]),
+    ['Kafka user', s.kafkaUser],
+    ...Object.entries(s.roles).flatMap(([role, r]): Array<[string, string]> => (r.kafkaUser === undefined ? [] : [[`${role} Kafka user`, r.kafkaUser]])),
   ];
   for (const [what, name] of names) {
     if (name.length > 253 || !DNS_1123_SUBDOMAIN.test(name)) problems.push(`${what} name ${JSON.stringify(name)} is not a DNS-1123 subdomain`);
@@ -58,6 +62,7 @@ function settingsProblems(s: JobSettings): string[] {
     if (!ENV_NAME.test(env)) problems.push(`${JSON.stringify(env)} is not an environment variable name`);
     if (env === 'STREAMFORGE_API_TOKEN') problems.push('STREAMFORGE_API_TOKEN must never reach a Job');
     if ((ASSIGNMENT_ENV as readonly string[]).includes(env)) problems.push(`${env} is set by the launcher and cannot come from a Secret`);
+    if (env === 'KAFKA_PASSWORD') problems.push('KAFKA_PASSWORD comes from the Kafka user\'s own Secret: set kafkaUser instead');
     if (ref.key === '') problems.push(`the Secret key for ${env} is empty`);
   }
   const quantities: Array<[string, string]> = [

@@ -5,7 +5,7 @@ import { EmbeddedStore } from './embedded-store.ts';
 
 /** The store this configuration asks for: ArangoDB when `ARANGO_URL` is set, else SQLite in the data dir. */
 export function createStore(config: Config): Store {
-  if (config.ARANGO_URL === undefined) return new EmbeddedStore(config.STREAMFORGE_DATA_DIR);
+  if (config.ARANGO_URL === undefined) return new EmbeddedStore(config.STREAMFORGE_DATA_DIR, { synchronous: config.STREAMFORGE_SQLITE_SYNCHRONOUS });
   return new ArangoStore({
     url: config.ARANGO_URL,
     databaseName: config.ARANGO_DB,

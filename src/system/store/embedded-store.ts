@@ -3,6 +3,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { StoreError } from '../../protocol/index.ts';
 import type { CollectionOptions, GraphOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
 import { inTransaction, openSqlite } from './sqlite-database.ts';
+import type { SqliteSynchronous } from './sqlite-database.ts';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,200}$/
 
@@ -15,8 +16,9 @@ export class EmbeddedStore implements Store {
   readonly #db: DatabaseSync;
   readonly #tables = new Map<string, CollectionTable>();
 
-  constructor(dataDir: string) {
-    this.#db = openSqlite(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'store.sqlite'));
+  /** @param options.synchronous `STREAMFORGE_SQLITE_SYNCHRONOUS` (see `openSqlite`) @defaultValue 'normal' */
+  constructor(dataDir: string, options: { readonly synchronous?: SqliteSynchronous } = {}) {
+    this.#db = openSqlite(dataDir === ':memory:' ? ':memory:' : join(dataDir, 'store.sqlite'), options);
     this.#db.exec('CREATE TABLE IF NOT EXISTS collections (name TEXT PRIMARY KEY, sort_field TEXT NOT NULL, table_name TEXT NOT NULL)');
   }
 

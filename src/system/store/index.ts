@@ -6,3 +6,5 @@ export type { ArangoErrorClass, ArangoFailure } from './classify-arango-error.ts
 export { countQuery, getQuery, pageQuery, rangeQuery } from './arango-queries.ts';
 export type { PagedRow } from './arango-queries.ts';
 export { chunk, dedupeByKey, upsertBatches } from './upsert-batches.ts';
+export { openSqlite } from './sqlite-database.ts';
+export type { SqliteOptions, SqliteSynchronous } from './sqlite-database.ts';

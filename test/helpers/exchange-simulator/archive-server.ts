@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { zipSync } from 'fflate';
 import { queryAggTrades } from './agg-trade-query.ts';
+import { archiveBomb } from './archive-bomb.ts';
+import type { ArchiveBombSpec } from './archive-bomb.ts';
 import { ArchiveCache } from './archive-cache.ts';
 import type { ArchiveFile } from './archive-cache.ts';
 import { aggTradesCsv, klinesCsv, MICROSECOND_ERA_MS } from './archive-csv.ts';
@@ -21,6 +23,8 @@ export interface ArchiveContext {
   readonly missing: ReadonlySet<string>;
   /** File names served with bytes that do not match their `.CHECKSUM`. */
   readonly corrupt: ReadonlySet<string>;
+  /** File names served as zip bombs built of their real data, with a `.CHECKSUM` that matches the bomb. */
+  readonly bombs?: ReadonlyMap<string, ArchiveBombSpec>;
 }
 
 export interface ArchiveReply {
@@ -126,11 +130,12 @@ function csvOf(req: FileRequest, ctx: ArchiveContext): Buffer {
 /** The file, from the cache or generated (deterministic bytes: the zip's mtime is fixed). */
 function fileFor(req: FileRequest, ctx: ArchiveContext): ArchiveFile {
   const holes = ctx.holes.get(req.symbol) ?? [];
-  const cacheKey = `${ctx.seed}|${ctx.listedAtMs.get(req.symbol)}|${JSON.stringify(holes)}|${req.key}`;
+  const bomb = ctx.bombs?.get(req.zipName);
+  const cacheKey = `${ctx.seed}|${ctx.listedAtMs.get(req.symbol)}|${JSON.stringify(holes)}|${req.key}${bomb ? `|bomb ${JSON.stringify(bomb)}` : ''}`;
   const cached = cache.get(cacheKey);
   if (cached) return cached;
   const csvName = `${req.zipName.slice(0, -'.zip'.length)}.csv`;
-  const zip = Buffer.from(zipSync({ [csvName]: [csvOf(req, ctx), { level: 1, mtime: req.endMs }] }));
+  const zip = bomb ? archiveBomb(csvName, csvOf(req, ctx), bomb) : Buffer.from(zipSync({ [csvName]: [csvOf(req, ctx), { level: 1, mtime: req.endMs }] }));
   const file = { zip, sha256: createHash('sha256').update(zip).digest('hex') };
   // A long kline (1w, 1mo) opening late in the period may still be open: such a file changes with now.
   const lastClose = req.interval === undefined ? 0 : closeTimeOf(req.interval, req.endMs - 1);
@@ -160,7 +165,8 @@ function corrupted(zip: Buffer): Buffer {
  * Serves `/data/spot/{monthly,daily}/{klines,aggTrades}/...` zips and their `.CHECKSUM` files, laid
  * out as data.binance.vision lays them out. Each zip holds one header-less CSV with the same data as
  * REST (klines: the 12 REST columns; aggTrades: a, p, q, f, l, T, m, M), times in microseconds for
- * periods from 2025-01-01 on. `ctx.missing` names answer 404, `ctx.corrupt` zips do not match their checksum.
+ * periods from 2025-01-01 on. `ctx.missing` names answer 404, `ctx.corrupt` zips do not match their checksum,
+ * `ctx.bombs` zips are zip bombs whose checksum matches.
  */
 export function serveArchive(path: string, ctx: ArchiveContext): ArchiveReply {
   const req = parseRequest(path);

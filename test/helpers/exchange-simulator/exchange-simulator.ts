@@ -146,6 +146,7 @@ class SimulatorCore {
       holes: this.holes,
       missing: this.#opts.archiveMissing,
       corrupt: this.#opts.archiveCorrupt,
+      bombs: this.#opts.archiveBombs,
     };
     const file = serveArchive(path, ctx);
     return { status: file.status, body: file.body, headers: {}, contentType: file.contentType };

@@ -1,5 +1,6 @@
 import { SyntheticMarket } from '../synthetic-market/index.ts';
 import type { SyntheticMarketSpec } from '../synthetic-market/index.ts';
+import type { ArchiveBombSpec } from './archive-bomb.ts';
 import type { Hole } from './holes.ts';
 import type { RateLimitRule } from './rate-limiter.ts';
 import { isLegalSymbol } from './request-params.ts';
@@ -19,6 +20,8 @@ export interface ArchiveOptions {
   readonly missing?: readonly string[];
   /** File names served with bytes that do not match their `.CHECKSUM`. */
   readonly corrupt?: readonly string[];
+  /** File names served as zip bombs of their real data (see `archiveBomb`), with a matching `.CHECKSUM`. */
+  readonly bombs?: Readonly<Record<string, ArchiveBombSpec>>;
 }
 
 /** How to start an exchange simulator. */
@@ -71,6 +74,7 @@ export interface ResolvedOptions {
   readonly ws: ResolvedWsOptions;
   readonly archiveMissing: ReadonlySet<string>;
   readonly archiveCorrupt: ReadonlySet<string>;
+  readonly archiveBombs: ReadonlyMap<string, ArchiveBombSpec>;
   readonly market: SyntheticMarket | undefined;
 }
 
@@ -119,6 +123,7 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
     ws,
     archiveMissing: new Set(opts.archive?.missing ?? []),
     archiveCorrupt: new Set(opts.archive?.corrupt ?? []),
+    archiveBombs: new Map(Object.entries(opts.archive?.bombs ?? {})),
     market,
   };
 }
