@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BusError } from '../../protocol/index.ts';
-import type { Bus, BusMessage, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
+import type { Bus, BusMessage, OutgoingMessage, PartitionLag, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
 import { BUSY_TIMEOUT_MS, inTransaction, openSqlite } from '../store/sqlite-database.ts';
 import { partitionFor } from './partitioner.ts';
 import { decodeBatch, encodeBatch, MAX_BATCH_RECORDS } from './record-batch.ts';
@@ -156,6 +156,29 @@ export class EmbeddedBus implements Bus {
     return Promise.resolve();
   }
 
+  /** Read from the log's tables: each partition's end against the group's committed offset. */
+  lag(): Promise<readonly PartitionLag[]> {
+    if (!this.#db.isOpen) return Promise.resolve([]);
+    const seen = new Set<string>();
+    const lags: PartitionLag[] = [];
+    for (const sub of this.#subscriptions) {
+      for (const { topic, count } of sub.partitions) {
+        const at = `${sub.groupId}\n${topic}`;
+        if (seen.has(at)) continue;
+        seen.add(at);
+        const row = this.#db.prepare('SELECT id FROM topics WHERE name = ?').get(topic) as { id: number } | undefined;
+        // Deleted since the subscription started: nothing left to be behind on.
+        if (!row) continue;
+        for (let partition = 0; partition < count; partition++) {
+          const end = (this.#nextOffset.get(row.id, partition) as { o: number | null }).o ?? 0;
+          const committed = (this.#getOffset.get(sub.groupId, row.id, partition) as { next_offset: number } | undefined)?.next_offset ?? 0;
+          lags.push({ groupId: sub.groupId, topic, partition, lag: Math.max(0, end - committed) });
+        }
+      }
+    }
+    return Promise.resolve(lags);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.#subscriptions].map((s) => s.close()));
     if (this.#db.isOpen) this.#db.close();
@@ -205,7 +228,7 @@ export class EmbeddedBus implements Bus {
 class EmbeddedSubscription implements Subscription {
   readonly #bus: EmbeddedBus;
   readonly #options: SubscribeOptions;
-  readonly #partitions: ReadonlyArray<{ topic: string; count: number }>;
+  readonly partitions: ReadonlyArray<{ topic: string; count: number }>;
   readonly #closed = new AbortController();
   #done: Promise<void> = Promise.resolve();
   #wake: (() => void) | undefined;
@@ -214,7 +237,11 @@ class EmbeddedSubscription implements Subscription {
   constructor(bus: EmbeddedBus, options: SubscribeOptions, partitions: ReadonlyArray<{ topic: string; count: number }>) {
     this.#bus = bus;
     this.#options = options;
-    this.#partitions = partitions;
+    this.partitions = partitions;
+  }
+
+  get groupId(): string {
+    return this.#options.groupId;
   }
 
   run(): Promise<void> {
@@ -229,12 +256,12 @@ class EmbeddedSubscription implements Subscription {
       this.#dirty = true;
       this.#wake?.();
     };
-    for (const { topic } of this.#partitions) this.#bus.written.on(topic, onWrite);
+    for (const { topic } of this.partitions) this.#bus.written.on(topic, onWrite);
     try {
       while (!this.#closed.signal.aborted) {
         let delivered = false;
         this.#dirty = false;
-        for (const { topic, count } of this.#partitions) {
+        for (const { topic, count } of this.partitions) {
           for (let p = 0; p < count && !this.#closed.signal.aborted; p++) {
             const batch = this.#bus.fetch(groupId, topic, p, max);
             const last = batch.at(-1);
@@ -250,10 +277,10 @@ class EmbeddedSubscription implements Subscription {
     } catch (err) {
       if (!this.#closed.signal.aborted) {
         this.#closed.abort();
-        onError?.(err);
+        onError(err);
       }
     } finally {
-      for (const { topic } of this.#partitions) this.#bus.written.off(topic, onWrite);
+      for (const { topic } of this.partitions) this.#bus.written.off(topic, onWrite);
     }
   }
 

@@ -3,3 +3,4 @@ export * from './partitioner.ts';
 export * from './create-bus.ts';
 export * from './kafka-bus.ts';
 export * from './kafka-connection-options.ts';
+export * from './watched-bus.ts';

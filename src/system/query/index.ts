@@ -5,3 +5,4 @@ export * from './gap-audit-run.ts';
 export { collectionDocuments } from './collection-pages.ts';
 export type { CollectionPagesQuery } from './collection-pages.ts';
 export { mergeSorted } from './merge-sorted.ts';
+export { countWorkflowsByStatus } from './workflow-counts.ts';
