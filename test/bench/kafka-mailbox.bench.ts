@@ -92,7 +92,11 @@ async function kafkaMailbox(bootstrap: string): Promise<number> {
   await bus.ensureTopics([{ name: topic, partitions: 1 }]);
   let seen = 0;
   let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((r) => (resolveDone = r));
+  let rejectDone: (err: unknown) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    resolveDone = resolve;
+    rejectDone = reject;
+  });
   const sub = await bus.subscribe({
     groupId: uniqueName('bench-mailbox'),
     topics: [topic],
@@ -102,6 +106,7 @@ async function kafkaMailbox(bootstrap: string): Promise<number> {
       if (seen >= MESSAGES) resolveDone();
       return Promise.resolve();
     },
+    onError: (err) => rejectDone(err),
   });
   const started = performance.now();
   for (let i = 0; i < MESSAGES; i += BATCH) {

@@ -35,9 +35,14 @@ function isOrCausedBy(err: unknown, cause: unknown): boolean {
 /** Records every batch a handler sees. */
 class Received {
   readonly batches: BusMessage[][] = [];
+  #failure: { readonly err: unknown } | undefined;
   readonly handler = (batch: readonly BusMessage[]): Promise<void> => {
     this.batches.push([...batch]);
     return Promise.resolve();
+  };
+  /** A subscription that stopped fails the wait at once, with its reason. */
+  readonly onError = (err: unknown): void => {
+    this.#failure = { err };
   };
 
   get messages(): BusMessage[] {
@@ -53,6 +58,7 @@ class Received {
     await waitFor(
       what,
       () => {
+        if (this.#failure !== undefined) throw new Error(`the subscription stopped while waiting for ${what}`, { cause: this.#failure.err });
         const seen = new Set(this.values());
         return expected.every((v) => seen.has(v)) ? true : undefined;
       },
@@ -155,7 +161,7 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
           { key: 'k1', value: '{"json":"ü ✓"}' },
         ]);
         const got = new Received();
-        await h.subscribe({ groupId: h.group('roundtrip'), topics: [topic], fromBeginning: true, handler: got.handler });
+        await h.subscribe({ groupId: h.group('roundtrip'), topics: [topic], fromBeginning: true, handler: got.handler, onError: got.onError });
         await got.waitForValues(['v1', 'v2', '{"json":"ü ✓"}'], 'the three messages');
         assert.deepEqual(
           got.messages.map((m) => [m.key, m.value]),
@@ -180,7 +186,7 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
           await h.bus.produce(topic, keys.map((key) => ({ key, value: JSON.stringify({ key, seq }) })));
         }
         const got = new Received();
-        await h.subscribe({ groupId: h.group('order'), topics: [topic], fromBeginning: true, handler: got.handler, maxBatchSize: 7 });
+        await h.subscribe({ groupId: h.group('order'), topics: [topic], fromBeginning: true, handler: got.handler, onError: got.onError, maxBatchSize: 7 });
         const expected = keys.flatMap((key) => Array.from({ length: rounds }, (_, seq) => JSON.stringify({ key, seq })));
         await got.waitForValues(expected, `${expected.length} keyed messages`);
 
@@ -210,8 +216,8 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
         await h.bus.produce(topic, keyed(sent, 5));
         const a = new Received();
         const b = new Received();
-        await h.subscribe({ groupId: h.group('a'), topics: [topic], fromBeginning: true, handler: a.handler });
-        await h.subscribe({ groupId: h.group('b'), topics: [topic], fromBeginning: true, handler: b.handler });
+        await h.subscribe({ groupId: h.group('a'), topics: [topic], fromBeginning: true, handler: a.handler, onError: a.onError });
+        await h.subscribe({ groupId: h.group('b'), topics: [topic], fromBeginning: true, handler: b.handler, onError: b.onError });
         await a.waitForValues(sent, 'group a to get everything');
         await b.waitForValues(sent, 'group b to get everything');
         assert.deepEqual([...new Set(a.values())].sort(), [...sent].sort());
@@ -225,7 +231,7 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
         const first = values('first', 9);
         await h.bus.produce(topic, keyed(first));
         const one = new Received();
-        const sub = await h.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: one.handler });
+        const sub = await h.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: one.handler, onError: one.onError });
         await one.waitForValues(first, 'the first nine');
         // Every handler call has resolved, so close() must leave those offsets committed.
         await sub.close();
@@ -233,7 +239,7 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
         const second = values('second', 9);
         await h.bus.produce(topic, keyed(second));
         const two = new Received();
-        await h.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: two.handler });
+        await h.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: two.handler, onError: two.onError });
         await two.waitForValues(second, 'the second nine');
         assert.deepEqual(two.values().filter((v) => first.includes(v)), [], 'nothing committed is redelivered');
       }));
@@ -268,7 +274,7 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
         await failing.close();
 
         const again = new Received();
-        await h.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: again.handler });
+        await h.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: again.handler, onError: again.onError });
         await again.waitForValues(sent.slice(3), 'the rest of the messages');
         const failedBatch = failedBatches[0];
         assert.ok(failedBatch);
@@ -280,13 +286,49 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
         assert.ok(isOrCausedBy(errors[0], boom), 'onError gets the handler error (or an error caused by it)');
       }));
 
+    it("reports a running subscription's lag from its group's committed offsets, per partition, and none once closed", () =>
+      withBus(async (h) => {
+        const topic = await h.topic('lag', 2);
+        const groupId = h.group('lag');
+        const sent = values('lag', 10);
+        await h.bus.produce(topic, keyed(sent, 4));
+        let release: () => void = () => undefined;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let calls = 0;
+        const got = new Received();
+        const sub = await h.subscribe({
+          groupId,
+          topics: [topic],
+          fromBeginning: true,
+          // The first batch waits for the test: nothing is committed meanwhile.
+          handler: async (batch) => {
+            if (calls++ === 0) await held;
+            await got.handler(batch);
+          },
+          onError: got.onError,
+        });
+        await waitFor('the first batch', () => (calls > 0 ? true : undefined), WAIT_MS);
+        const ofGroup = async () => (await h.bus.lag()).filter((l) => l.groupId === groupId);
+        const before = await ofGroup();
+        assert.deepEqual(before.map((l) => [l.topic, l.partition]).sort(), [[topic, 0], [topic, 1]], 'one entry per partition');
+        assert.equal(before.reduce((n, l) => n + l.lag, 0), sent.length, 'nothing committed: every message counts');
+        release();
+        await got.waitForValues(sent, 'every message');
+        await waitFor('the lag to reach 0', async () => ((await ofGroup()).every((l) => l.lag === 0) ? true : undefined), WAIT_MS);
+        await h.bus.produce(topic, keyed(['one-more'], 1));
+        await got.waitForValues(['one-more'], 'the next message');
+        await sub.close();
+        await h.bus.produce(topic, keyed(['after-close'], 1));
+        assert.deepEqual(await ofGroup(), [], 'a closed subscription is no longer reported');
+      }));
+
     it('starts a new group at the end when fromBeginning is false', () =>
       withBus(async (h) => {
         const topic = await h.topic('latest', 3);
         const old = values('old', 6);
         await h.bus.produce(topic, keyed(old));
         const got = new Received();
-        await h.subscribe({ groupId: h.group('latest'), topics: [topic], fromBeginning: false, handler: got.handler });
+        await h.subscribe({ groupId: h.group('latest'), topics: [topic], fromBeginning: false, handler: got.handler, onError: got.onError });
         // A Kafka consumer takes its position only once the group has joined: keep producing until one arrives.
         let produced = 0;
         let lastProduce = 0;
@@ -311,7 +353,7 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
         const old = values('old', 6);
         await h.bus.produce(topic, keyed(old));
         const got = new Received();
-        await h.subscribe({ groupId: h.group('pinned'), topics: [topic], fromBeginning: false, handler: got.handler });
+        await h.subscribe({ groupId: h.group('pinned'), topics: [topic], fromBeginning: false, handler: got.handler, onError: got.onError });
         // Once, at once: the group's start was pinned before its first fetch, so nothing slips past it.
         await h.bus.produce(topic, keyed(['right-after']));
         await waitFor('the message produced right after subscribing', () => (got.values().includes('right-after') ? true : undefined), WAIT_MS);

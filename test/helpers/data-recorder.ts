@@ -1,3 +1,4 @@
+import { failTestOnError } from './fail-test-on-error.ts';
 import type { EndOfStream } from '../../src/protocol/index.ts';
 import type { Bus, Subscription } from '../../src/actors/index.ts';
 
@@ -25,6 +26,7 @@ export async function recordDataTopic<R>(bus: Bus, topic: string): Promise<DataR
       }
       return Promise.resolve();
     },
+    onError: failTestOnError('the data recorder'),
   });
   return { records, marker: () => marker, subscription };
 }

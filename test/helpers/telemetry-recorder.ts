@@ -1,4 +1,5 @@
 import { TelemetryEvent } from '../../src/protocol/index.ts';
+import { failTestOnError } from './fail-test-on-error.ts';
 import type { Bus, Subscription } from '../../src/actors/index.ts';
 
 /** Appends every telemetry event on `topic` (from its beginning) to `into`, parsed by its schema. */
@@ -15,5 +16,6 @@ export async function recordTelemetry(bus: Bus, topic: string, into: TelemetryEv
       }
       return Promise.resolve();
     },
+    onError: failTestOnError('the telemetry recorder'),
   });
 }

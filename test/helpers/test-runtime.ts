@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../src/system/config/index.ts';
 import { createRuntime } from '../../src/system/runtime.ts';
 import type { Runtime, RuntimeOverrides } from '../../src/system/runtime.ts';
-import { ManagerClient } from '../../src/system/http/manager-client.ts';
+import { LocalManager } from '../../src/system/manager/index.ts';
 import { WorkflowRegistry } from '../../src/actors/index.ts';
 import { TERMINAL_STATUSES } from '../../src/protocol/index.ts';
 import type { Workflow } from '../../src/protocol/index.ts';
@@ -14,7 +14,7 @@ import { waitFor } from './wait-for.ts';
 export interface TestRuntime {
   readonly runtime: Runtime;
   readonly dataDir: string;
-  readonly manager: ManagerClient;
+  readonly manager: LocalManager;
   readonly registry: WorkflowRegistry;
   /** Waits until the workflow reaches a terminal status and returns it. */
   settle(queueId: string, timeoutMs?: number): Promise<Workflow>;
@@ -44,7 +44,7 @@ export async function startTestRuntime(
   const logger = pino({ level: config.LOG_LEVEL });
   const runtime = createRuntime(config, { logger, progressIntervalMs: 100, ...options.overrides?.(dataDir) });
   if (!runtime.manager) throw new Error('runtime without manager');
-  const manager = new ManagerClient(runtime.manager);
+  const manager = new LocalManager(runtime.manager, runtime.store);
   const registry = new WorkflowRegistry(runtime.store);
   await registry.init();
   return {

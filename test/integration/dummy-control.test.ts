@@ -8,6 +8,7 @@ import { runCli } from '../helpers/run-cli.ts';
 import { makeDataDir, startTestRuntime } from '../helpers/test-runtime.ts';
 import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { failTestOnError } from '../helpers/fail-test-on-error.ts';
 
 /** Telemetry on queue-events for one queue id, read from the beginning with a fresh group until the last one has `lastStatus`. */
 async function eventsOf(dataDir: string, queueId: string, lastStatus: TelemetryEvent['status']): Promise<TelemetryEvent[]> {
@@ -26,6 +27,7 @@ async function eventsOf(dataDir: string, queueId: string, lastStatus: TelemetryE
         }
         return Promise.resolve();
       },
+      onError: failTestOnError('the telemetry reader'),
     });
     await waitFor(`a ${lastStatus} event`, () => (seen.at(-1)?.status === lastStatus ? true : undefined), 10_000);
     await sub.close();

@@ -12,6 +12,7 @@ import type { KafkaBusOptions } from '../../src/system/bus/index.ts';
 import { busContract } from '../helpers/bus-contract.ts';
 import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { failTestOnError } from '../helpers/fail-test-on-error.ts';
 import { freePortPair, kafkaDown, kafkaUp, stopBrokerKeepingData } from '../helpers/private-broker.ts';
 
 
@@ -68,6 +69,7 @@ function collector() {
   const messages: BusMessage[] = [];
   return {
     messages,
+    onError: failTestOnError('a collecting subscription'),
     values: () => new Set(messages.map((m) => m.value)),
     handler: (batch: readonly BusMessage[]) => {
       messages.push(...batch);
@@ -95,6 +97,7 @@ void describe('KafkaBus on Kafka', { timeout: 90_000 }, () => {
           await delay(1); // a slow consumer
           await got.handler(batch);
         },
+        onError: got.onError,
       });
       await waitFor('all messages', () => (got.values().size === total ? true : undefined), 60_000);
       assert.ok(bus.stats.pauses > 0, `paused at least once (stats ${JSON.stringify(bus.stats)})`);
@@ -112,7 +115,7 @@ void describe('KafkaBus on Kafka', { timeout: 90_000 }, () => {
       await bus.produce(topic, numbered('old', 0, 6));
       const groupId = uniqueName('sf-it-latest');
       const first = collector();
-      const sub = await bus.subscribe({ groupId, topics: [topic], fromBeginning: false, handler: first.handler });
+      const sub = await bus.subscribe({ groupId, topics: [topic], fromBeginning: false, handler: first.handler, onError: first.onError });
       await bus.produce(topic, numbered('right-after', 0, 3));
       await waitFor('the messages produced right after subscribe', () => (first.values().size === 3 ? true : undefined), 20_000);
       assert.deepEqual([...first.values()].sort(), ['right-after-0', 'right-after-1', 'right-after-2']);
@@ -121,7 +124,7 @@ void describe('KafkaBus on Kafka', { timeout: 90_000 }, () => {
       // The group now has committed offsets: fromBeginning=false no longer means "skip what is there".
       await bus.produce(topic, numbered('while-away', 0, 4));
       const second = collector();
-      await bus.subscribe({ groupId, topics: [topic], fromBeginning: false, handler: second.handler });
+      await bus.subscribe({ groupId, topics: [topic], fromBeginning: false, handler: second.handler, onError: second.onError });
       await waitFor('the messages produced while no member ran', () => (second.values().size >= 4 ? true : undefined), 20_000);
       assert.deepEqual([...second.values()].sort(), ['while-away-0', 'while-away-1', 'while-away-2', 'while-away-3']);
     });
@@ -141,6 +144,7 @@ void describe('KafkaBus on Kafka', { timeout: 90_000 }, () => {
           called = true;
           return new Promise<void>(() => undefined);
         },
+        onError: failTestOnError('the hanging subscription'),
       });
       await waitFor('the handler to be called', () => (called ? true : undefined), 20_000);
       const started = Date.now();
@@ -148,7 +152,7 @@ void describe('KafkaBus on Kafka', { timeout: 90_000 }, () => {
       assert.ok(Date.now() - started < 10_000, `close took ${Date.now() - started} ms`);
 
       const again = collector();
-      await bus.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: again.handler });
+      await bus.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: again.handler, onError: again.onError });
       await waitFor('redelivery of the uncommitted batch', () => (again.values().size === 3 ? true : undefined), 20_000);
     });
   });
@@ -165,7 +169,7 @@ void describe('KafkaBus on Kafka', { timeout: 90_000 }, () => {
         handler: () => Promise.reject(new Error('fails on purpose')),
         onError: () => undefined,
       });
-      await bus.subscribe({ groupId: uniqueName('sf-it-ind-b'), topics: [topic], fromBeginning: true, handler: a.handler });
+      await bus.subscribe({ groupId: uniqueName('sf-it-ind-b'), topics: [topic], fromBeginning: true, handler: a.handler, onError: a.onError });
       await waitFor('the healthy subscription to get everything', () => (a.values().size === 30 ? true : undefined), 20_000);
       await failing.close();
     });

@@ -72,7 +72,7 @@ describe('Kubernetes launcher against a Kubernetes API stand-in', () => {
 
   before(async () => {
     api = await KubernetesApiStandIn.start({ admissionImage: IMAGE });
-    host = new LocalActorHost({ logger: createLogger('silent'), metrics: new PromMetrics({ defaults: false }), clock: systemClock, supervision: defaultPolicies.actorRestart });
+    host = new LocalActorHost({ logger: createLogger({ LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }), metrics: new PromMetrics({ defaults: false }), clock: systemClock, supervision: defaultPolicies.actorRestart });
     jobsDir.path = await mkdtemp(join(tmpdir(), 'sf-launcher-jobs-'));
   });
   after(async () => {

@@ -10,6 +10,7 @@ import { BusRetention, EmbeddedBus } from '../../src/system/bus/index.ts';
 import { loadConfig } from '../../src/system/config/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { failTestOnError } from '../helpers/fail-test-on-error.ts';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -38,6 +39,7 @@ async function read(bus: EmbeddedBus, topic: string, groupId: string, count: num
   const sub = await bus.subscribe({
     groupId,
     topics: [topic],
+    onError: failTestOnError(`${groupId}'s reader`),
     fromBeginning: true,
     handler: (batch) => {
       seen.push(...batch);
@@ -65,7 +67,7 @@ describe('EmbeddedBus retention', { timeout: 120_000 }, () => {
       try {
         await bus.ensureTopics([{ name: 'wf-old-data', partitions: 1 }]);
         // A group that subscribed and never committed: its messages go all the same once they are old enough.
-        const stuck = await bus.subscribe({ groupId: 'stuck', topics: ['wf-old-data'], fromBeginning: true, handler: () => new Promise<void>(() => undefined) });
+        const stuck = await bus.subscribe({ groupId: 'stuck', topics: ['wf-old-data'], fromBeginning: true, handler: () => new Promise<void>(() => undefined), onError: failTestOnError('the stuck subscription') });
         await bus.produce('wf-old-data', messages('a', 1500));
         await clock.advance(30 * 60_000);
         await bus.produce('wf-old-data', messages('b', 500));

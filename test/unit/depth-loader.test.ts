@@ -15,6 +15,7 @@ import type {
   Logger,
   OrderBookView,
   OutgoingMessage,
+  PartitionLag,
   StageDeps,
   Store,
   SubscribeOptions,
@@ -167,6 +168,10 @@ class RecordingBus implements Bus {
     return this.#inner.deleteTopics(topics);
   }
 
+  lag(): Promise<readonly PartitionLag[]> {
+    return this.#inner.lag();
+  }
+
   close(): Promise<void> {
     return this.#inner.close();
   }
@@ -196,6 +201,10 @@ class TestContext implements ActorContext<DepthLoaderMessage> {
 
   stopSelf(): void {
     this.stopped = true;
+  }
+
+  fail(error: unknown): void {
+    throw new Error('the depth loader failed outside a message', { cause: error });
   }
 }
 

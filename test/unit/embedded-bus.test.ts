@@ -7,6 +7,7 @@ import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import type { BusMessage } from '../../src/actors/ports/index.ts';
 import { busContract } from '../helpers/bus-contract.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { failTestOnError } from '../helpers/fail-test-on-error.ts';
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'sf-bus-test-'));
@@ -29,10 +30,11 @@ busContract('EmbeddedBus in memory', () => {
   return Promise.resolve({ bus, cleanup: () => bus.close() });
 });
 
-function collector(): { readonly seen: string[]; handler: (batch: readonly BusMessage[]) => Promise<void> } {
+function collector(): { readonly seen: string[]; handler: (batch: readonly BusMessage[]) => Promise<void>; onError: (err: unknown) => void } {
   const seen: string[] = [];
   return {
     seen,
+    onError: failTestOnError('a collecting subscription'),
     handler: (batch) => {
       for (const m of batch) seen.push(m.value);
       return Promise.resolve();
@@ -53,7 +55,7 @@ describe('EmbeddedBus durability and sharing', { timeout: 60_000 }, () => {
       const early = ['e0', 'e1', 'e2', 'e3'];
       await first.produce('wf-durable-data', early.map((value, i) => ({ key: `k${i}`, value })));
       const consumed = collector();
-      const sub = await first.subscribe({ groupId: 'connector', topics: ['wf-durable-data'], fromBeginning: true, handler: consumed.handler });
+      const sub = await first.subscribe({ groupId: 'connector', topics: ['wf-durable-data'], fromBeginning: true, handler: consumed.handler, onError: consumed.onError });
       await waitForAll(consumed.seen, early, 'the early messages');
       await sub.close();
       const late = ['l0', 'l1', 'l2'];
@@ -63,11 +65,11 @@ describe('EmbeddedBus durability and sharing', { timeout: 60_000 }, () => {
       const second = new EmbeddedBus({ dataDir: dir });
       try {
         const resumed = collector();
-        await second.subscribe({ groupId: 'connector', topics: ['wf-durable-data'], fromBeginning: true, handler: resumed.handler });
+        await second.subscribe({ groupId: 'connector', topics: ['wf-durable-data'], fromBeginning: true, handler: resumed.handler, onError: resumed.onError });
         await waitForAll(resumed.seen, late, 'the late messages after reopen');
         assert.deepEqual(resumed.seen.filter((v) => early.includes(v)), [], 'committed messages are not redelivered');
         const fresh = collector();
-        await second.subscribe({ groupId: 'fresh-group', topics: ['wf-durable-data'], fromBeginning: true, handler: fresh.handler });
+        await second.subscribe({ groupId: 'fresh-group', topics: ['wf-durable-data'], fromBeginning: true, handler: fresh.handler, onError: fresh.onError });
         await waitForAll(fresh.seen, [...early, ...late], 'every message for a new group');
         assert.equal(fresh.seen.length, early.length + late.length);
       } finally {
@@ -86,8 +88,8 @@ describe('EmbeddedBus durability and sharing', { timeout: 60_000 }, () => {
       await a.ensureTopics([{ name: 'shared', partitions: 3 }]);
       const onA = collector();
       const onB = collector();
-      await a.subscribe({ groupId: 'on-a', topics: ['shared'], fromBeginning: true, handler: onA.handler });
-      await b.subscribe({ groupId: 'on-b', topics: ['shared'], fromBeginning: true, handler: onB.handler });
+      await a.subscribe({ groupId: 'on-a', topics: ['shared'], fromBeginning: true, handler: onA.handler, onError: onA.onError });
+      await b.subscribe({ groupId: 'on-b', topics: ['shared'], fromBeginning: true, handler: onB.handler, onError: onB.onError });
 
       // Both write, interleaved, to the same partitions: offsets must not collide.
       const fromA = Array.from({ length: 20 }, (_, i) => `a-${i}`);
@@ -140,7 +142,7 @@ describe('EmbeddedBus record batches', { timeout: 60_000 }, () => {
       await waitFor('the first batch', () => (seen.length >= 700 ? true : undefined), 10_000);
       // The failed handler ended that subscription; a new one of the same group resumes at offset 700.
       const rest = collector();
-      await bus.subscribe({ groupId: 'g', topics: ['batched'], fromBeginning: true, maxBatchSize: 700, handler: rest.handler });
+      await bus.subscribe({ groupId: 'g', topics: ['batched'], fromBeginning: true, maxBatchSize: 700, handler: rest.handler, onError: rest.onError });
       await waitFor('the rest', () => (rest.seen.length >= 1800 ? true : undefined), 10_000);
       assert.deepEqual([...seen, ...rest.seen], values);
       assert.deepEqual(offsets, Array.from({ length: 700 }, (_, i) => i));
@@ -170,6 +172,7 @@ describe('EmbeddedBus record batches', { timeout: 60_000 }, () => {
           for (const m of batch) got.push({ key: m.key, value: m.value, offset: m.offset });
           return Promise.resolve();
         },
+        onError: failTestOnError('the subscription'),
       });
       await waitFor('five messages', () => (got.length >= 5 ? true : undefined), 10_000);
       assert.deepEqual(got, [...sent, { key: null, value: 'v4' }].map((m, i) => ({ ...m, offset: String(i) })));
@@ -198,7 +201,7 @@ describe('EmbeddedBus record batches', { timeout: 60_000 }, () => {
       try {
         await bus.produce('old', [{ key: 'k', value: 'm3' }]);
         const resumed = collector();
-        await bus.subscribe({ groupId: 'g', topics: ['old'], fromBeginning: true, handler: resumed.handler });
+        await bus.subscribe({ groupId: 'g', topics: ['old'], fromBeginning: true, handler: resumed.handler, onError: resumed.onError });
         await waitForAll(resumed.seen, ['m1', 'm2', 'm3'], 'the uncommitted old messages and the new one');
         assert.deepEqual(resumed.seen, ['m1', 'm2', 'm3']);
       } finally {
@@ -225,6 +228,7 @@ describe('EmbeddedBus record batches', { timeout: 60_000 }, () => {
             for (const m of batch) got.push([m.offset, m.value]);
             return Promise.resolve();
           },
+          onError: failTestOnError('the subscription'),
         });
         await waitFor('the late messages', () => (got.length >= 2 ? true : undefined), 10_000);
         assert.deepEqual(got, [['4', 'late-0'], ['5', 'late-1']]);

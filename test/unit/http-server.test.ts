@@ -9,7 +9,7 @@ import type { Store } from '../../src/actors/index.ts';
 import { QUEUES_COLLECTION } from '../../src/actors/index.ts';
 import type { Workflow } from '../../src/protocol/index.ts';
 import { ConfigError, StoreError } from '../../src/protocol/index.ts';
-import { requireSymbol } from '../../src/system/cli/cli-args.ts';
+import { candlesCommand } from '../../src/system/cli/candles-command.ts';
 import { UsageError } from '../../src/system/cli/usage-error.ts';
 import { loadConfig, stageCommandFromConfig } from '../../src/system/config/index.ts';
 import { PROBE_ROUTES } from '../../src/system/http/index.ts';
@@ -260,7 +260,7 @@ describe('HTTP server: paging and symbols', () => {
           assert.equal(res.statusCode, 400, `${url} ${symbol}`);
           assert.match(res.json<{ message: string }>().message, /symbol/);
         }
-        assert.throws(() => requireSymbol(symbol), UsageError, `CLI ${symbol}`);
+        assert.throws(() => candlesCommand.parse([symbol, '--interval', '1m', '--from', '2024-08-01', '--to', '2024-08-02']), (err: unknown) => err instanceof UsageError && /symbol/.test(err.message), `CLI ${symbol}`);
         const stage = loadConfig({}, { QUEUE_ID: 'wf-x-api_trades-20240801-abcdef', SYMBOL: symbol || ' ', TYPE: 'api_trades', TIME_RANGE: '2024-08-01:2024-08-02', KAFKA_TOPIC: 't', COLLECTION_NAME: 'c' });
         assert.throws(() => stageCommandFromConfig(stage, 'connector', 0), (err: unknown) => err instanceof ConfigError && /SYMBOL/.test(err.message), `stage ${symbol}`);
       }

@@ -23,7 +23,7 @@ async function withHost(fn: (rig: Rig) => Promise<void>, events: string[] = []):
   const clock = new FakeClock(0, { sleeps: 'timer' });
   const metrics = new PromMetrics({ defaults: false });
   // random 1 puts every jittered backoff at the top of its range: exactly the base.
-  const host = new LocalActorHost({ logger: createLogger('silent'), metrics, clock, supervision: defaultPolicies.actorRestart, random: () => 1 });
+  const host = new LocalActorHost({ logger: createLogger({ LOG_LEVEL: 'silent', LOG_FORMAT: 'json' }), metrics, clock, supervision: defaultPolicies.actorRestart, random: () => 1 });
   const until = async (event: string) => {
     await clock.advanceUntil(event, () => (events.includes(event) ? true : undefined));
   };
@@ -109,6 +109,54 @@ describe('LocalActorHost', { timeout: 30_000 }, () => {
       ]);
       assert.deepEqual(sleeps, [40], 'one backoff of initialBackoffMs');
       assert.ok(restartedAfterMs >= 35, `restart waited for the backoff (${restartedAfterMs.toFixed(1)} ms)`);
+    }));
+
+  it('restarts an actor that fails outside a message (ctx.fail), like one whose receive threw', () =>
+    withHost(async ({ host, metrics, sleeps, events, until }) => {
+      let fail: (error: unknown) => void = () => undefined;
+      const inner = recorder('subscriber', events);
+      const ref = host.spawn({
+        ...inner,
+        create: (ctx) => {
+          fail = ctx.fail;
+          return inner.create(ctx);
+        },
+      });
+      ref.tell('a');
+      await until('subscriber a@1');
+      // As a bus subscription's onError would: a callback, no message in hand.
+      fail(new Error('consumer stopped'));
+      await until('subscriber start 2');
+      ref.tell('b');
+      await until('subscriber b@2');
+      assert.deepEqual(events, ['subscriber create 1', 'subscriber start 1', 'subscriber a@1', 'subscriber dispose 1', 'subscriber create 2', 'subscriber start 2', 'subscriber b@2']);
+      assert.deepEqual(sleeps, [40], 'restarted after the policy backoff');
+      assert.equal(await restartsCounted(metrics, 'test_subscriber'), 1);
+    }));
+
+  it('takes one ctx.fail per incarnation and none once the actor is stopping', () =>
+    withHost(async ({ host, clock, events, until }) => {
+      let ctxFail: (error: unknown) => void = () => undefined;
+      let stopped: unknown = 'running';
+      const inner = recorder('twice', events);
+      host.spawn({
+        ...inner,
+        create: (ctx) => {
+          ctxFail = ctx.fail;
+          return inner.create(ctx);
+        },
+        onStop: (failure) => (stopped = failure),
+      });
+      await until('twice start 1');
+      ctxFail(new Error('first'));
+      ctxFail(new Error('second, the same failure reported again'));
+      await until('twice start 2');
+      await clock.advance(5_000);
+      assert.equal(events.filter((e) => e.startsWith('twice create')).length, 2, 'one restart for the two calls');
+      const stopping = host.shutdown();
+      ctxFail(new Error('after the stop'));
+      await stopping;
+      assert.equal(stopped, undefined, 'a stop, not a failure');
     }));
 
   it('keeps messages told during the backoff for the new incarnation', () =>

@@ -65,6 +65,7 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
         }
         return Promise.resolve();
       },
+      onError: (err) => this.#ctx.fail(err),
     });
     this.#timer = this.#deps.clock.setInterval(() => this.#ctx.self.tell({ type: 'poll' }), this.#options.pollMs ?? 2000);
     await this.#poll();
@@ -167,11 +168,7 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
       fromBeginning: true,
       maxBatchSize: this.#deps.settings.connectorBatchSize,
       handler: (messages) => this.#write(messages),
-      onError: (err) => {
-        this.#ctx.log.warn({ err }, 'connector pool subscription stopped; resubscribing');
-        this.#topics = [];
-        this.#ctx.self.tell({ type: 'poll' });
-      },
+      onError: (err) => this.#ctx.fail(err),
     });
   }
 

@@ -54,7 +54,7 @@ export class SeriesConnector implements Behaviour<ConnectorMessage> {
           this.#pending.add(done);
           this.#ctx.self.tell({ type: 'batch', messages, done, incarnation: this.#incarnation });
         }),
-      onError: (err) => this.#ctx.log.warn({ err }, 'data subscription stopped'),
+      onError: (err) => this.#ctx.fail(err),
     });
   }
 

@@ -114,6 +114,7 @@ export class Manager implements Behaviour<ManagerMessage> {
         }
         return Promise.resolve();
       },
+      onError: (err) => this.#ctx.fail(err),
     });
     await this.#adopt();
     this.#adoptTimer = this.#deps.clock.setInterval(() => this.#ctx.self.tell({ type: 'adopt' }), Math.max(50, Math.floor(this.#leaseMs() / 2)));

@@ -21,6 +21,12 @@ export interface ActorContext<M> {
   stop(ref: ActorRef<unknown>): void;
   /** Stops this actor and its children (after the current message). */
   stopSelf(): void;
+  /**
+   * Crashes this incarnation with `error`, as if `receive` had thrown it: for failures that arrive
+   * outside a message (a bus subscription that stopped, a socket's error callback). Supervision then
+   * restarts the actor within its budget. Ignored once the actor is stopping or restarting.
+   */
+  fail(this: void, error: unknown): void;
 }
 
 /**

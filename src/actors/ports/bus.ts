@@ -30,14 +30,27 @@ export interface SubscribeOptions {
    * if it throws, nothing of the batch is committed and the subscription stops.
    */
   readonly handler: (batch: readonly BusMessage[]) => Promise<void>;
-  /** Called once when the subscription stops because the handler or the bus failed. */
-  readonly onError?: (err: unknown) => void;
+  /**
+   * Called once when the subscription stops because the handler or the bus failed. Required: a
+   * consumer that stops must not go unnoticed; an actor fails with the error (`ctx.fail`), so its
+   * supervisor restarts it and the process reports not ready meanwhile.
+   */
+  readonly onError: (err: unknown) => void;
   /** @defaultValue 500 */
   readonly maxBatchSize?: number;
 }
 
 export interface Subscription {
   close(): Promise<void>;
+}
+
+/** How far one consumer group is behind on one partition of one topic. */
+export interface PartitionLag {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** Messages after the group's committed offset, up to the partition's end. */
+  readonly lag: number;
 }
 
 export interface Bus {
@@ -47,5 +60,11 @@ export interface Bus {
   produce(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /**
+   * The lag of every group this bus has a running subscription for, on every partition of its
+   * topics, read from the groups' committed offsets (so every member of a shared group reports the
+   * whole group's lag).
+   */
+  lag(): Promise<readonly PartitionLag[]>;
   close(): Promise<void>;
 }

@@ -20,6 +20,7 @@ export async function listenForControl(options: {
   log: Logger;
   metrics: Metrics;
   handlers: ControlHandlers;
+  onError: (err: unknown) => void;
 }): Promise<Subscription> {
   const { log, metrics, handlers, queueId } = options;
   return options.bus.subscribe({
@@ -53,6 +54,7 @@ export async function listenForControl(options: {
       }
       return Promise.resolve();
     },
+    onError: options.onError,
   });
 }
 
@@ -63,7 +65,7 @@ export type StageControlMessage = { readonly type: 'stop' } | { readonly type: '
 export function listenForStageControl(
   deps: Pick<StageDeps, 'bus' | 'metrics' | 'settings'>,
   command: Pick<StartCommand, 'telemetry_id' | 'queue_id'>,
-  actor: { readonly log: Logger; readonly self: { tell(message: StageControlMessage): void } },
+  actor: { readonly log: Logger; readonly self: { tell(message: StageControlMessage): void }; fail(error: unknown): void },
 ): Promise<Subscription> {
   const { self } = actor;
   return listenForControl({
@@ -74,5 +76,6 @@ export function listenForStageControl(
     log: actor.log,
     metrics: deps.metrics,
     handlers: { stop: () => self.tell({ type: 'stop' }), ping: (ping) => self.tell({ type: 'ping', ping }) },
+    onError: (err) => actor.fail(err),
   });
 }

@@ -63,6 +63,8 @@ class Cell<M> implements Node, Parent {
   readonly #backoff = new AbortController();
   #stopped: Promise<void> | undefined;
   #failure: unknown = undefined;
+  /** A failure told through `ctx.fail`, crashing the incarnation at its next step. */
+  #failed: { readonly error: unknown } | undefined;
 
   constructor(spec: ActorSpec<M>, shared: Shared, parent: Parent | undefined) {
     this.name = spec.name;
@@ -82,6 +84,7 @@ class Cell<M> implements Node, Parent {
       spawn: <C>(child: ActorSpec<C>) => this.#spawn(child),
       stop: (ref) => void this.#shared.nodes.get(ref)?.stop(),
       stopSelf: () => void this.stop(),
+      fail: (error) => this.#fail(error),
     };
     shared.nodes.set(this.ref, this);
     // The first incarnation starts at once, before any message.
@@ -128,9 +131,15 @@ class Cell<M> implements Node, Parent {
     this.#pump();
   }
 
+  #fail(error: unknown): void {
+    if (this.#phase !== 'running' || this.#failed !== undefined) return;
+    this.#failed = { error };
+    this.#pump();
+  }
+
   /** Schedules the next step (a new incarnation, or the next message) when there is one and none is under way. */
   #pump(): void {
-    if (this.#busy || this.#phase !== 'running' || (this.#behaviour && this.#mailbox.length === 0)) return;
+    if (this.#busy || this.#phase !== 'running' || (this.#behaviour && this.#mailbox.length === 0 && this.#failed === undefined)) return;
     this.#busy = true;
     setImmediate(() => void this.#step());
   }
@@ -142,6 +151,8 @@ class Cell<M> implements Node, Parent {
         const behaviour = this.#spec.create(this.#ctx);
         this.#behaviour = behaviour;
         await behaviour.start?.();
+      } else if (this.#failed !== undefined) {
+        throw this.#failed.error;
       } else {
         const message = this.#mailbox.shift();
         if (message !== undefined) await this.#behaviour.receive(message);
@@ -162,6 +173,7 @@ class Cell<M> implements Node, Parent {
       return;
     }
     this.#phase = 'restarting';
+    this.#failed = undefined;
     await this.#stopChildren();
     await this.#dispose();
     if (this.#isStopped()) return;

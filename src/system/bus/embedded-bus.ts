@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { BusError } from '../../protocol/index.ts';
-import type { Bus, BusMessage, Clock, Logger, OutgoingMessage, SubscribeOptions, Subscription, Timer, TopicSpec } from '../../actors/ports/index.ts';
+import type { Bus, BusMessage, Clock, Logger, OutgoingMessage, PartitionLag, SubscribeOptions, Subscription, Timer, TopicSpec } from '../../actors/ports/index.ts';
 import { systemClock } from '../observability/system-clock.ts';
 import { inTransaction, openSqlite } from '../store/sqlite-database.ts';
 import type { SqliteSynchronous } from '../store/sqlite-database.ts';
@@ -229,6 +229,29 @@ export class EmbeddedBus implements Bus, SubscribedLog {
       this.#log?.warn({ err, topics }, 'bus compaction after deleting topics failed; retention tries again');
     }
     return Promise.resolve();
+  }
+
+  /** Read from the log's tables: each partition's end against the group's committed offset. */
+  lag(): Promise<readonly PartitionLag[]> {
+    if (!this.#db.isOpen) return Promise.resolve([]);
+    const seen = new Set<string>();
+    const lags: PartitionLag[] = [];
+    for (const sub of this.#subscriptions) {
+      for (const { topic, count } of sub.partitions) {
+        const at = `${sub.groupId}\n${topic}`;
+        if (seen.has(at)) continue;
+        seen.add(at);
+        const row = this.#db.prepare('SELECT id FROM topics WHERE name = ?').get(topic) as { id: number } | undefined;
+        // Deleted since the subscription started: nothing left to be behind on.
+        if (!row) continue;
+        for (let partition = 0; partition < count; partition++) {
+          const end = (this.#nextOffset.get(row.id, partition) as { o: number | null }).o ?? 0;
+          const committed = (this.#getOffset.get(sub.groupId, row.id, partition) as { next_offset: number } | undefined)?.next_offset ?? 0;
+          lags.push({ groupId: sub.groupId, topic, partition, lag: Math.max(0, end - committed) });
+        }
+      }
+    }
+    return Promise.resolve(lags);
   }
 
   async close(): Promise<void> {

@@ -19,7 +19,7 @@ export interface SubscribedLog {
 export class EmbeddedSubscription implements Subscription {
   readonly #bus: SubscribedLog;
   readonly #options: SubscribeOptions;
-  readonly #partitions: ReadonlyArray<{ topic: string; count: number }>;
+  readonly partitions: ReadonlyArray<{ topic: string; count: number }>;
   readonly #closed = new AbortController();
   #done: Promise<void> = Promise.resolve();
   #wake: (() => void) | undefined;
@@ -28,7 +28,11 @@ export class EmbeddedSubscription implements Subscription {
   constructor(bus: SubscribedLog, options: SubscribeOptions, partitions: ReadonlyArray<{ topic: string; count: number }>) {
     this.#bus = bus;
     this.#options = options;
-    this.#partitions = partitions;
+    this.partitions = partitions;
+  }
+
+  get groupId(): string {
+    return this.#options.groupId;
   }
 
   run(): Promise<void> {
@@ -43,12 +47,12 @@ export class EmbeddedSubscription implements Subscription {
       this.#dirty = true;
       this.#wake?.();
     };
-    for (const { topic } of this.#partitions) this.#bus.written.on(topic, onWrite);
+    for (const { topic } of this.partitions) this.#bus.written.on(topic, onWrite);
     try {
       while (!this.#closed.signal.aborted) {
         let delivered = false;
         this.#dirty = false;
-        for (const { topic, count } of this.#partitions) {
+        for (const { topic, count } of this.partitions) {
           for (let p = 0; p < count && !this.#closed.signal.aborted; p++) {
             const batch = this.#bus.fetch(groupId, topic, p, max);
             const last = batch.at(-1);
@@ -64,10 +68,10 @@ export class EmbeddedSubscription implements Subscription {
     } catch (err) {
       if (!this.#closed.signal.aborted) {
         this.#closed.abort();
-        onError?.(err);
+        onError(err);
       }
     } finally {
-      for (const { topic } of this.#partitions) this.#bus.written.off(topic, onWrite);
+      for (const { topic } of this.partitions) this.#bus.written.off(topic, onWrite);
     }
   }
 

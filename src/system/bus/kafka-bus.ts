@@ -2,7 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import type { Admin, Producer, SASLOptions } from 'kafkajs';
-import type { Bus, Logger, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
+import type { Bus, Logger, OutgoingMessage, PartitionLag, SubscribeOptions, Subscription, TopicSpec } from '../../actors/ports/index.ts';
 import { BusError } from '../../protocol/index.ts';
 import { kafkaBusError } from './kafka-bus-error.ts';
 import { kafkaLogCreator } from './kafka-log-creator.ts';
@@ -235,6 +235,18 @@ export class KafkaBus implements Bus {
 
   deleteTopics(topics: readonly string[]): Promise<void> {
     return this.#topics.delete(topics);
+  }
+
+  /** Through the admin client: each group's committed offsets against the partitions' ends. */
+  async lag(): Promise<readonly PartitionLag[]> {
+    if (this.#closed) return [];
+    const groups = new Map<string, Set<string>>();
+    for (const sub of this.#subscriptions) {
+      const topics = groups.get(sub.groupId) ?? new Set<string>();
+      for (const t of sub.topics) topics.add(t);
+      groups.set(sub.groupId, topics);
+    }
+    return this.#topics.lag(groups);
   }
 
   async close(): Promise<void> {

@@ -211,7 +211,7 @@ export class KafkaSubscription implements Subscription {
     this.#stopped.abort();
     this.#log.warn({ err }, 'subscription stopped');
     try {
-      this.#options.onError?.(err);
+      this.#options.onError(err);
     } catch (callbackErr) {
       this.#log.error({ err: callbackErr }, 'onError callback threw');
     }
@@ -228,6 +228,14 @@ export class KafkaSubscription implements Subscription {
       .catch((err: unknown) => this.#log.warn({ err }, 'consumer disconnect failed'))
       .finally(this.#onClosed);
     return this.#shutdown;
+  }
+
+  get groupId(): string {
+    return this.#options.groupId;
+  }
+
+  get topics(): readonly string[] {
+    return this.#options.topics;
   }
 
   async close(): Promise<void> {

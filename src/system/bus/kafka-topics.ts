@@ -1,10 +1,11 @@
 import type { Admin } from 'kafkajs';
-import type { Clock, TopicSpec } from '../../actors/ports/index.ts';
+import type { Clock, PartitionLag, TopicSpec } from '../../actors/ports/index.ts';
 import { BusError } from '../../protocol/index.ts';
 import { systemClock } from '../observability/system-clock.ts';
 import { kafkaBusError } from './kafka-bus-error.ts';
 import type { StartOffsets } from './kafka-subscription.ts';
 import { untilDone } from './until-done.ts';
+import { withTimeout } from './with-timeout.ts';
 
 /** @internal What KafkaBus's admin side needs. */
 export interface KafkaTopicsSettings {
@@ -119,6 +120,45 @@ export class KafkaTopics {
       }
       return result;
     });
+  }
+
+  /**
+   * Each group's lag on every partition of its topics: the partition's end (high watermark) minus
+   * the group's committed offset (its start, the low watermark, where it has none). One attempt,
+   * bounded by the admin timeout: a reading for metrics must not hang on a broker that is away.
+   */
+  async lag(groups: ReadonlyMap<string, ReadonlySet<string>>): Promise<PartitionLag[]> {
+    if (groups.size === 0) return [];
+    const read = async (): Promise<PartitionLag[]> => {
+      const admin = await this.#connected();
+      const ends = new Map<string, Map<number, { high: number; low: number }>>();
+      const endsOf = async (topic: string) => {
+        let byPartition = ends.get(topic);
+        if (byPartition === undefined) {
+          byPartition = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, { high: Number(o.high), low: Number(o.low) }]));
+          ends.set(topic, byPartition);
+        }
+        return byPartition;
+      };
+      const lags: PartitionLag[] = [];
+      for (const [groupId, topics] of groups) {
+        for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+          const end = await endsOf(topic);
+          for (const p of partitions) {
+            const bounds = end.get(p.partition);
+            if (bounds === undefined) continue;
+            const committed = Number(p.offset) >= 0 ? Number(p.offset) : bounds.low;
+            lags.push({ groupId, topic, partition: p.partition, lag: Math.max(0, bounds.high - committed) });
+          }
+        }
+      }
+      return lags;
+    };
+    try {
+      return await withTimeout(read(), this.#settings.timeoutMs, () => new BusError(`reading consumer lag took longer than ${this.#settings.timeoutMs} ms`, { retriable: true }));
+    } catch (err) {
+      throw kafkaBusError(err, 'read consumer lag');
+    }
   }
 
   /** The connected admin client, if one was ever connected; forgets it. */

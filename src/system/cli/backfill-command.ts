@@ -1,130 +1,139 @@
-import { setTimeout as delay } from 'node:timers/promises';
-import { parseStreamType, TERMINAL_STATUSES, Targets } from '../../protocol/index.ts';
-import type { Workflow } from '../../protocol/index.ts';
-import { WorkflowRegistry } from '../../actors/index.ts';
-import { loadConfig } from '../config/index.ts';
-import { ManagerClient } from '../http/manager-client.ts';
-import { createRuntime } from '../runtime.ts';
-import type { RuntimeOverrides } from '../runtime.ts';
+import { z } from 'zod';
+import { MarketSymbol, TERMINAL_STATUSES } from '../../protocol/index.ts';
+import type { TimeRange, Workflow } from '../../protocol/index.ts';
+import type { Clock } from '../../actors/index.ts';
+import { loadConfig, ONE_SHOT_DEFAULTS } from '../config/index.ts';
+import type { RetryPolicies } from '../config/index.ts';
+import type { WorkflowManager } from '../manager/index.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
-import { parseCli, requireRange, requireSymbol, requireType } from './cli-args.ts';
-import { ManagerHttpClient } from './manager-http-client.ts';
-import { ProgressReporter } from './progress-reporter.ts';
+import { Flag, RangeFields, rangeOf, Text, TypeOption } from './cli-args.ts';
+import { defineCommand } from './command.ts';
+import { hostUntilSignal } from './host-until-signal.ts';
+import type { ProgressDisplay } from './progress-display.ts';
+import { workflowCount, workflowProgress } from './workflow-count.ts';
 
-export const BACKFILL_USAGE = `Usage: streamforge backfill <SYMBOL> --type <type> --from <date|ISO> --to <date|ISO> [--server URL] [--data-dir DIR] [--no-progress]
-  Loads [from, to) (UTC, half-open) into the store. Exit 0 completed, 1 failed or stopped, 2 usage error.
+export const BACKFILL_USAGE = `Usage: streamforge backfill <SYMBOL>... --type <type> --from <date|ISO> --to <date|ISO> [--server URL] [--data-dir DIR] [--no-progress]
+  Loads [from, to) (UTC, half-open) into the store: one workflow per symbol, followed to its end.
+  Exit 0 when every workflow completed, 1 when one failed or was stopped, 2 usage error. Ctrl-C stops them.
   Types: api_candles_<interval>, api_trades (REST history); archive_candles_<interval>, archive_trades (bulk
   archive, recent tail over REST); ws_candles_<interval>, ws_trades, ws_aggtrades, ws_depth (live until --to,
-  the past part over REST, disconnects repaired over REST).`;
+  the past part over REST, disconnects repaired over REST).
+  --server URL submits to a running StreamForge and follows it there.`;
 
-/** `streamforge backfill`: runs a workflow in this process (or on `--server`) and follows it to the end. */
-export async function backfillCommand(argv: readonly string[], io: CliIo, overrides: RuntimeOverrides = {}): Promise<number> {
-  const { values, positionals } = parseCli(argv, {
+/** How often a followed workflow is read again. */
+const POLL_MS = 200;
+
+const BackfillArgs = z
+  .object({
+    positionals: z.array(MarketSymbol).min(1, { error: 'missing <SYMBOL> (e.g. BTCUSDT)' }),
+    values: z
+      .object({ type: TypeOption, ...RangeFields, server: Text, 'data-dir': Text, 'no-progress': Flag })
+      .refine((v) => v.server === undefined || v['data-dir'] === undefined, {
+        error: '--data-dir and --server exclude each other: with --server the workflow runs on the server, into its store',
+      }),
+  })
+  .transform(({ positionals, values }, ctx) => {
+    const range = rangeOf(values, ctx);
+    return { symbols: [...new Set(positionals)], type: values.type, range, server: values.server, dataDir: values['data-dir'], progress: !values['no-progress'] };
+  });
+type BackfillArgs = z.output<typeof BackfillArgs>;
+
+/** `streamforge backfill`: runs one workflow per symbol in this process (or on `--server`) and follows them to their end. */
+export const backfillCommand = defineCommand({
+  name: 'backfill',
+  usage: BACKFILL_USAGE,
+  options: {
     type: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     server: { type: 'string' },
     'data-dir': { type: 'string' },
     'no-progress': { type: 'boolean' },
+  },
+  schema: BackfillArgs,
+  async run(args, io) {
+    const config = loadConfig({ STREAMFORGE_DATA_DIR: args.dataDir, ROLE: 'all' }, io.env, ONE_SHOT_DEFAULTS);
+    // Loaded here, not at the top: `streamforge --help` and the other commands do without them.
+    const { createRuntime } = await import('../runtime.ts');
+    if (args.server !== undefined) {
+      const { ServerApiClient } = await import('./server-api-client.ts');
+      // Only the clock and the retry policies of a runtime: the work happens on the server.
+      const runtime = createRuntime(config, {}, { manager: false });
+      return follow(io, args, new ServerApiClient(args.server, config.STREAMFORGE_API_TOKEN), runtime, () => runtime.close());
+    }
+    const { LocalManager } = await import('../manager/index.ts');
+    const runtime = createRuntime(config);
+    if (runtime.manager === undefined) throw new Error('the runtime of role all hosts no manager');
+    return follow(io, args, new LocalManager(runtime.manager, runtime.store), runtime, () => runtime.close());
+  },
+});
+
+/** Starts the workflows, then follows them until they end or a signal stops them; closes with `close`. */
+async function follow(
+  io: CliIo,
+  args: BackfillArgs,
+  manager: WorkflowManager,
+  runtime: { readonly clock: Clock; readonly policies: RetryPolicies },
+  close: () => Promise<void>,
+): Promise<number> {
+  const { ProgressDisplay } = await import('./progress-display.ts');
+  const { retry } = await import('../../actors/index.ts');
+  const { clock, policies } = runtime;
+  let started: Workflow[];
+  try {
+    started = await startAll(io, args, manager);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const progress = new ProgressDisplay(io, { enabled: args.progress, now: () => clock.now() });
+  // A read that fails (a server restarting) is tried again within the `serverPoll` policy.
+  const read = (wf: Workflow) => retry(async () => (await manager.get(wf.queue_id)) ?? wf, policies.serverPoll, { clock });
+  const ended = (async () => {
+    let workflows = started;
+    for (;;) {
+      workflows = await Promise.all(workflows.map(read));
+      progress.update(workflows.map(workflowProgress));
+      if (workflows.every((wf) => TERMINAL_STATUSES.has(wf.status))) break;
+      await clock.sleep(POLL_MS);
+    }
+    progress.finish();
+    return report(io, workflows, progress);
+  })();
+  return hostUntilSignal({
+    ended,
+    async onSignal() {
+      writeLine(io.err, 'stopping…');
+      // Each stage says `interrupted`, the workflows end `stopped`: followed to that end.
+      await Promise.all(started.map((wf) => manager.stop(wf.queue_id).catch((err: unknown) => writeLine(io.err, `could not stop ${wf.queue_id}: ${(err as Error).message}`))));
+      return ended;
+    },
+    close,
   });
-  const symbol = requireSymbol(positionals[0]);
-  const type = requireType(values.type);
-  const range = requireRange(values.from, values.to);
-  const progress = new ProgressReporter(io, values['no-progress'] !== true);
-
-  if (values.server) {
-    const client = new ManagerHttpClient(values.server, io.env.STREAMFORGE_API_TOKEN);
-    const created = await client.createQueue({ symbol, type, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString() });
-    writeLine(io.err, `submitted ${created.queue_id} to ${values.server}`);
-    return withStopOnSignal(io, () => client.stopQueue(created.queue_id), () =>
-      follow(io, progress, () => retrying(() => client.getQueue(created.queue_id))),
-    );
-  }
-
-  const config = loadConfig({ STREAMFORGE_DATA_DIR: values['data-dir'], ROLE: 'all' }, io.env, { LOG_LEVEL: 'warn' });
-  const runtime = createRuntime(config, overrides);
-  const registry = new WorkflowRegistry(runtime.store);
-  try {
-    if (!runtime.manager) throw new Error('no manager in this runtime');
-    const manager = new ManagerClient(runtime.manager);
-    const created = await manager.create({ symbol, type, range });
-    writeLine(io.err, `started ${created.queue_id}`);
-    return await withStopOnSignal(io, () => manager.stop(created.queue_id), () =>
-      follow(io, progress, async () => (await registry.get(created.queue_id)) ?? created),
-    );
-  } finally {
-    await runtime.close();
-  }
 }
 
-/** Ctrl-C (or SIGTERM) stops the workflow, locally or on the server, and the follow loop reports it ending. */
-async function withStopOnSignal(io: CliIo, stop: () => Promise<unknown>, run: () => Promise<number>): Promise<number> {
-  let interrupted = false;
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    writeLine(io.err, '\nstopping…');
-    stop().catch((err: unknown) => writeLine(io.err, `could not stop: ${(err as Error).message}`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    return await run();
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+async function startAll(io: CliIo, args: BackfillArgs, manager: WorkflowManager): Promise<Workflow[]> {
+  const started: Workflow[] = [];
+  for (const symbol of args.symbols) {
+    const wf = await manager.create({ symbol, type: args.type, range: args.range satisfies TimeRange });
+    writeLine(io.err, `started ${wf.queue_id}${args.server !== undefined ? ` on ${manager.where}` : ''}`);
+    started.push(wf);
   }
+  return started;
 }
 
-/** A poll that failed once is tried again a few times before the command gives up. */
-async function retrying<T>(read: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await read();
-    } catch (err) {
-      if (i >= attempts) throw err;
-      await delay(500 * i);
+/** One line per workflow: what it stored, or why it ended; exit 0 only when every one completed. */
+function report(io: CliIo, workflows: readonly Workflow[], progress: ProgressDisplay): number {
+  const seconds = progress.elapsedSeconds();
+  for (const wf of workflows) {
+    if (wf.status === 'completed') {
+      const { done, unit } = workflowCount(wf);
+      const rate = seconds > 0 ? Math.round(done / seconds) : done;
+      writeLine(io.out, `completed ${wf.queue_id}: ${done} ${unit} in ${seconds.toFixed(1)}s (${rate}/s) into ${wf.collection_name}`);
+    } else {
+      writeLine(io.err, `${wf.status} ${wf.queue_id}${wf.error ? `: ${wf.error.message} [${wf.error.code}]` : ''}`);
     }
   }
-}
-
-async function follow(io: CliIo, progress: ProgressReporter, read: () => Promise<Workflow>): Promise<number> {
-  for (;;) {
-    const wf = await read();
-    progress.update(wf);
-    if (TERMINAL_STATUSES.has(wf.status)) {
-      progress.finish();
-      return report(io, wf, progress.elapsedSeconds());
-    }
-    await delay(200);
-  }
-}
-
-function report(io: CliIo, wf: Workflow, seconds: number): number {
-  const records = wf.stages[Targets.connector]?.records ?? 0;
-  if (wf.status === 'completed') {
-    const rate = seconds > 0 ? Math.round(records / seconds) : records;
-    writeLine(io.out, `completed ${wf.queue_id}: ${records} ${recordNoun(wf.type)} in ${seconds.toFixed(1)}s (${rate}/s) into ${wf.collection_name}`);
-    return 0;
-  }
-  const why = wf.error ? `: ${wf.error.message} [${wf.error.code}]` : '';
-  writeLine(io.err, `${wf.status} ${wf.queue_id}${why}`);
-  return 1;
-}
-
-function recordNoun(type: string): string {
-  const parsed = parseStreamType(type);
-  switch (parsed?.record) {
-    case 'candle':
-      return 'candles';
-    case 'agg_trade':
-      return 'aggregate trades';
-    case 'trade':
-      return 'trades';
-    case 'depth':
-      return 'depth records';
-    case undefined:
-      return 'records';
-  }
+  return workflows.every((wf) => wf.status === 'completed') ? 0 : 1;
 }

@@ -1,17 +1,15 @@
+import { z } from 'zod';
 import { GapReportBody, QuietMinutesText } from '../../protocol/index.ts';
 import type { GapHole } from '../../protocol/index.ts';
 import { auditedSeries } from '../../actors/index.ts';
 import type { AuditProgress } from '../../actors/index.ts';
-import { loadConfig } from '../config/index.ts';
-import { UndiciHttpClient } from '../exchange/index.ts';
-import { createLogger, PromMetrics } from '../observability/index.ts';
-import { AUDITED_TYPES, runGapAudit } from '../query/index.ts';
-import { createStore } from '../store/index.ts';
+import { loadConfig, ONE_SHOT_DEFAULTS } from '../config/index.ts';
+import { AUDITED_TYPES } from '../query/index.ts';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
-import { parseCli, requireRange, requireSymbol, requireType } from './cli-args.ts';
-import { ManagerHttpClient } from './manager-http-client.ts';
-import { UsageError } from './usage-error.ts';
+import { Flag, OneSymbol, RangeFields, rangeOf, Text, TypeOption } from './cli-args.ts';
+import { defineCommand } from './command.ts';
+import type { ProgressItem } from './progress-display.ts';
 
 export const GAPS_USAGE = `Usage: streamforge gaps <SYMBOL> --type <type> --from <date|ISO> --to <date|ISO> [--repair] [--json] [--quiet-minutes N] [--server URL] [--data-dir DIR] [--no-progress]
   Lists the holes in a stored series over [from, to) (UTC, half-open), every collection of the series
@@ -28,9 +26,55 @@ export const GAPS_USAGE = `Usage: streamforge gaps <SYMBOL> --type <type> --from
   Exit 0 when no hole of ours remains (after the repair, with --repair), 1 when some do or the
   audit failed, 2 usage error.`;
 
+const QuietMinutesOption = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined) return 5;
+    const parsed = QuietMinutesText.safeParse(text);
+    if (parsed.success) return parsed.data;
+    ctx.addIssue({ code: 'custom', message: `invalid --quiet-minutes ${JSON.stringify(text)}; ${parsed.error.issues[0]?.message ?? ''}` });
+    return z.NEVER;
+  });
+
+const GapsArgs = z
+  .object({
+    positionals: OneSymbol,
+    values: z
+      .object({
+        type: TypeOption.refine(auditedSeries, {
+          error: (issue) => `--type ${String(issue.input)} cannot be audited (an order book has no gaps to fetch again); accepted: ${AUDITED_TYPES}`,
+        }),
+        ...RangeFields,
+        repair: Flag,
+        json: Flag,
+        'quiet-minutes': QuietMinutesOption,
+        server: Text,
+        'data-dir': Text,
+        'no-progress': Flag,
+      })
+      .refine((v) => v.server === undefined || v['data-dir'] === undefined, {
+        error: "--data-dir and --server exclude each other: with --server the audit reads the server's store",
+      }),
+  })
+  .transform(({ positionals: symbol, values }, ctx) => ({
+    symbol,
+    type: values.type,
+    range: rangeOf(values, ctx),
+    quietMinutes: values['quiet-minutes'],
+    repair: values.repair,
+    json: values.json,
+    server: values.server,
+    dataDir: values['data-dir'],
+    progress: !values['no-progress'],
+  }));
+type GapsArgs = z.output<typeof GapsArgs>;
+
 /** `streamforge gaps`: audits a stored series against the exchange, and repairs our holes on request. */
-export async function gapsCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCli(argv, {
+export const gapsCommand = defineCommand({
+  name: 'gaps',
+  usage: GAPS_USAGE,
+  options: {
     type: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
@@ -40,51 +84,45 @@ export async function gapsCommand(argv: readonly string[], io: CliIo): Promise<n
     server: { type: 'string' },
     'data-dir': { type: 'string' },
     'no-progress': { type: 'boolean' },
-  });
-  const symbol = requireSymbol(positionals[0]);
-  const type = requireType(values.type);
-  if (!auditedSeries(type)) throw new UsageError(`--type ${type} cannot be audited (an order book has no gaps to fetch again); accepted: ${AUDITED_TYPES}`);
-  const range = requireRange(values.from, values.to);
-  const quiet = quietMinutes(values['quiet-minutes']);
-  const repair = values.repair === true;
+  },
+  schema: GapsArgs,
+  async run(args, io) {
+    const report = args.server !== undefined ? await remoteAudit(args, args.server, io) : await localAudit(args, io);
+    if (args.json) writeLine(io.out, JSON.stringify(report));
+    else printReport(io, report);
+    return report.ours === 0 ? 0 : 1;
+  },
+});
 
-  let report: GapReportBody;
-  if (values.server) {
-    if (values['data-dir'] !== undefined) throw new UsageError('--data-dir and --server exclude each other: with --server the audit reads the server\'s store');
-    const client = new ManagerHttpClient(values.server, io.env.STREAMFORGE_API_TOKEN);
-    const fields = { symbol, type, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), quiet_minutes: quiet };
-    if (values['no-progress'] !== true) writeLine(io.err, `gaps: ${repair ? 'auditing and repairing' : 'auditing'} on ${values.server}`);
-    report = GapReportBody.parse(
-      repair ? await client.postLong('/gaps/repair', fields) : await client.getLong(`/gaps?${new URLSearchParams({ ...fields, quiet_minutes: String(quiet) }).toString()}`),
-    );
-  } else {
-    const config = loadConfig({ STREAMFORGE_DATA_DIR: values['data-dir'] }, io.env, { LOG_LEVEL: 'warn' });
-    const store = createStore(config);
-    const http = new UndiciHttpClient({ timeoutMs: config.EXCHANGE_TIMEOUT_MS });
-    const logger = createLogger(config.LOG_LEVEL);
-    const progress = progressPrinter(io, values['no-progress'] !== true);
-    try {
-      report = await runGapAudit(
-        { store, http, metrics: new PromMetrics({ defaults: false }), log: logger, config },
-        { symbol, type, fromMs: range.fromMs, toMs: range.toMs, quietMs: quiet * 60_000, repair, onProgress: progress.update },
-      );
-    } finally {
-      progress.done();
-      await store.close();
-      await http.close();
-      logger.flush();
-    }
-  }
-  if (values.json === true) writeLine(io.out, JSON.stringify(report));
-  else printReport(io, report);
-  return report.ours === 0 ? 0 : 1;
+async function remoteAudit(args: GapsArgs, server: string, io: CliIo): Promise<GapReportBody> {
+  const config = loadConfig({}, io.env, ONE_SHOT_DEFAULTS);
+  const { ServerApiClient } = await import('./server-api-client.ts');
+  const client = new ServerApiClient(server, config.STREAMFORGE_API_TOKEN);
+  const fields = { symbol: args.symbol, type: args.type, from: new Date(args.range.fromMs).toISOString(), to: new Date(args.range.toMs).toISOString() };
+  if (args.progress) writeLine(io.err, `gaps: ${args.repair ? 'auditing and repairing' : 'auditing'} on ${server}`);
+  return GapReportBody.parse(
+    args.repair
+      ? await client.postLong('/gaps/repair', { ...fields, quiet_minutes: args.quietMinutes })
+      : await client.getLong(`/gaps?${new URLSearchParams({ ...fields, quiet_minutes: String(args.quietMinutes) }).toString()}`),
+  );
 }
 
-function quietMinutes(text: string | undefined): number {
-  if (text === undefined) return 5;
-  const parsed = QuietMinutesText.safeParse(text);
-  if (!parsed.success) throw new UsageError(`invalid --quiet-minutes ${JSON.stringify(text)}; ${parsed.error.issues[0]?.message ?? ''}`);
-  return parsed.data;
+async function localAudit(args: GapsArgs, io: CliIo): Promise<GapReportBody> {
+  const config = loadConfig({ STREAMFORGE_DATA_DIR: args.dataDir }, io.env, ONE_SHOT_DEFAULTS);
+  const { createRuntime } = await import('../runtime.ts');
+  const { runGapAudit } = await import('../query/index.ts');
+  const runtime = createRuntime(config, {}, { manager: false });
+  const { ProgressDisplay } = await import('./progress-display.ts');
+  const progress = new ProgressDisplay(io, { enabled: args.progress, now: () => runtime.clock.now() });
+  try {
+    return await runGapAudit(
+      { store: runtime.store, http: runtime.http, metrics: runtime.metrics, log: runtime.logger, config },
+      { symbol: args.symbol, type: args.type, fromMs: args.range.fromMs, toMs: args.range.toMs, quietMs: args.quietMinutes * 60_000, repair: args.repair, onProgress: (p) => progress.update([auditProgress(args, p)]) },
+    );
+  } finally {
+    progress.finish();
+    await runtime.close();
+  }
 }
 
 function summary(holes: readonly GapHole[]): string {
@@ -112,25 +150,8 @@ function ids(h: GapHole): string {
   return h.from_id === undefined || h.to_id === undefined ? '-' : `${h.from_id}-${h.to_id}`;
 }
 
-/** Progress on stderr: redrawn in place on a TTY, a plain line at most every 2 s otherwise. */
-function progressPrinter(io: CliIo, enabled: boolean): { update: (p: AuditProgress) => void; done: () => void } {
-  const tty = io.err.isTTY === true;
-  let lastAt = 0;
-  let drawn = false;
-  return {
-    update(p) {
-      const now = Date.now();
-      if (!enabled || now - lastAt < (tty ? 100 : 2_000)) return;
-      lastAt = now;
-      const text = p.phase === 'reading' ? `gaps: read ${p.done} stored records` : `gaps: ${p.phase} holes ${p.done}/${p.total ?? '?'}`;
-      if (tty) {
-        io.err.write(`\r${text}\u001b[K`);
-        drawn = true;
-      } else writeLine(io.err, text);
-    },
-    done() {
-      if (drawn) io.err.write('\n');
-      drawn = false;
-    },
-  };
+/** The audit as a line of the progress display: stored records read, then holes checked (and repaired). */
+function auditProgress(args: GapsArgs, p: AuditProgress): ProgressItem {
+  const unit = p.phase === 'reading' ? 'stored records read' : `holes ${p.phase === 'repairing' ? 'repaired' : 'checked'}`;
+  return { id: p.phase, label: `${args.symbol} ${args.type}`, status: p.phase, count: { done: p.done, expected: p.total, unit } };
 }

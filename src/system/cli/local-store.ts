@@ -1,5 +1,5 @@
 import type { Store } from '../../actors/index.ts';
-import { loadConfig } from '../config/index.ts';
+import { loadConfig, ONE_SHOT_DEFAULTS } from '../config/index.ts';
 import type { Config } from '../config/index.ts';
 import { createStore } from '../store/index.ts';
 import type { CliIo } from './cli-io.ts';
@@ -14,7 +14,7 @@ export function assertOneSource(values: { readonly server?: string | undefined; 
 
 /** Runs `use` on the configured store (`--data-dir` over `STREAMFORGE_DATA_DIR`), closed afterwards. */
 export async function withLocalStore<T>(dataDir: string | undefined, io: CliIo, use: (store: Store, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfig({ STREAMFORGE_DATA_DIR: dataDir }, io.env, { LOG_LEVEL: 'warn' });
+  const config = loadConfig({ STREAMFORGE_DATA_DIR: dataDir }, io.env, ONE_SHOT_DEFAULTS);
   const store = createStore(config);
   try {
     return await use(store, config);

@@ -2,13 +2,14 @@ import { ModelListBody, ModelMetadata } from '../../protocol/index.ts';
 import type { ModelScore } from '../../protocol/index.ts';
 import { createLogger } from '../observability/index.ts';
 import { modelServiceFor } from '../query/index.ts';
+import { z } from 'zod';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
-import { parseCli } from './cli-args.ts';
+import { oneOf, Text } from './cli-args.ts';
+import { defineCommand } from './command.ts';
 import { assertOneSource, withLocalStore } from './local-store.ts';
-import { ManagerHttpClient } from './manager-http-client.ts';
 import { notFoundAsUsage } from './not-found-as-usage.ts';
-import { UsageError } from './usage-error.ts';
+import { ServerApiClient } from './server-api-client.ts';
 
 const USAGE = `Usage: streamforge models [<ID>|latest] [--format table|json] [--server URL] [--data-dir DIR]
   Lists the stored models, newest first: id, created, symbols, interval, horizon (candles ahead),
@@ -21,29 +22,36 @@ const USAGE = `Usage: streamforge models [<ID>|latest] [--format table|json] [--
 
 type ListedModel = ModelListBody['models'][number];
 
-async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCli(argv, {
+const ModelsArgs = z.object({
+  positionals: z.array(z.string()).max(1, { error: (issue) => `one model id at most, got ${(issue.input as string[]).join(' ')}` }),
+  values: z.object({ format: oneOf('format', ['table', 'json']), server: Text, 'data-dir': Text }),
+});
+
+/** `streamforge models`: the stored models, from the local stores or a server. */
+export const modelsCommand = defineCommand({
+  name: 'models',
+  usage: USAGE,
+  options: {
     format: { type: 'string', default: 'table' },
     server: { type: 'string' },
     'data-dir': { type: 'string' },
-  });
-  const format = values.format;
-  if (format !== 'table' && format !== 'json') throw new UsageError(`invalid --format ${JSON.stringify(format)}; accepted: table json`);
-  if (positionals.length > 1) throw new UsageError(`one model id at most, got ${positionals.join(' ')}`);
-  assertOneSource(values);
-  const id = positionals[0];
-
-  if (id !== undefined) {
-    const model = await notFoundAsUsage(() => (values.server !== undefined ? remote(values.server, io).model(id) : local(values['data-dir'], io, (s) => s.get(id))));
-    if (format === 'json') writeLine(io.out, JSON.stringify(model));
-    else printModel(io, model);
+  },
+  schema: ModelsArgs,
+  async run({ values, positionals }, io) {
+    assertOneSource(values);
+    const id = positionals[0];
+    if (id !== undefined) {
+      const model = await notFoundAsUsage(() => (values.server !== undefined ? remote(values.server, io).model(id) : local(values['data-dir'], io, (s) => s.get(id))));
+      if (values.format === 'json') writeLine(io.out, JSON.stringify(model));
+      else printModel(io, model);
+      return 0;
+    }
+    const models = values.server !== undefined ? await remote(values.server, io).list() : await local(values['data-dir'], io, async (s) => (await s.list()).map(listed));
+    if (values.format === 'json') writeLine(io.out, JSON.stringify({ models }));
+    else printTable(io, models);
     return 0;
-  }
-  const models = values.server !== undefined ? await remote(values.server, io).list() : await local(values['data-dir'], io, async (s) => (await s.list()).map(listed));
-  if (format === 'json') writeLine(io.out, JSON.stringify({ models }));
-  else printTable(io, models);
-  return 0;
-}
+  },
+});
 
 function listed(m: ModelMetadata): ListedModel {
   const { history: _h, scaler: _s, ...rest } = m;
@@ -51,7 +59,7 @@ function listed(m: ModelMetadata): ListedModel {
 }
 
 function remote(server: string, io: CliIo) {
-  const client = new ManagerHttpClient(server, io.env.STREAMFORGE_API_TOKEN);
+  const client = new ServerApiClient(server, io.env.STREAMFORGE_API_TOKEN);
   return {
     list: async () => ModelListBody.parse(JSON.parse(await client.getText('/models'))).models,
     model: async (id: string) => ModelMetadata.parse(JSON.parse(await client.getText(`/models/${encodeURIComponent(id)}`))),
@@ -60,7 +68,7 @@ function remote(server: string, io: CliIo) {
 
 function local<T>(dataDir: string | undefined, io: CliIo, use: (service: ReturnType<typeof modelServiceFor>) => Promise<T>): Promise<T> {
   return withLocalStore(dataDir, io, async (store, config) => {
-    const service = modelServiceFor(config, store, createLogger(config.LOG_LEVEL));
+    const service = modelServiceFor(config, store, createLogger(config));
     try {
       return await use(service);
     } finally {
@@ -114,6 +122,3 @@ function printModel(io: CliIo, m: ModelMetadata): void {
   ];
   for (const [key, value] of lines) writeLine(io.out, `${key.padEnd(9)} ${value}`);
 }
-
-/** `streamforge models`: the stored models, from the local stores or a server. */
-export const modelsCommand = { usage: USAGE, run } as const;

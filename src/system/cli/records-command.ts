@@ -1,19 +1,40 @@
-import { loadConfig } from '../config/index.ts';
-import { createStore } from '../store/index.ts';
-import { querySeries, seriesCsv, seriesJson } from '../query/index.ts';
-import type { CliIo } from './cli-io.ts';
-import { parseCli, requireRange, requireSymbol, requireType } from './cli-args.ts';
-import { ManagerHttpClient } from './manager-http-client.ts';
-import { UsageError } from './usage-error.ts';
+import { z } from 'zod';
+import { loadConfig, ONE_SHOT_DEFAULTS } from '../config/index.ts';
+import { oneOf, OneSymbol, RangeFields, rangeOf, Text, TypeOption, wholeNumber } from './cli-args.ts';
+import { defineCommand } from './command.ts';
 
 export const RECORDS_USAGE = `Usage: streamforge records <SYMBOL> --type <type> --from <date|ISO> --to <date|ISO> [--format csv|json] [--limit N] [--server URL] [--data-dir DIR]
   Prints stored records of a series in [from, to) (UTC): candles, aggregate trades, trades or depth.
   Types of one series read the same records: api_trades, archive_trades and ws_aggtrades are one series;
   so are api_candles_1m, ws_candles_1m and archive_candles_1m.`;
 
-/** `streamforge records`, for every stored series, from the local store or a manager's API. */
-export async function recordsCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCli(argv, {
+const RecordsArgs = z
+  .object({
+    positionals: OneSymbol,
+    values: z.object({
+      type: TypeOption,
+      ...RangeFields,
+      format: oneOf('format', ['csv', 'json']),
+      limit: wholeNumber('limit', 1),
+      server: Text,
+      'data-dir': Text,
+    }),
+  })
+  .transform(({ positionals: symbol, values }, ctx) => ({
+    symbol,
+    type: values.type,
+    range: rangeOf(values, ctx),
+    format: values.format,
+    limit: values.limit,
+    server: values.server,
+    dataDir: values['data-dir'],
+  }));
+
+/** `streamforge records`, for every stored series, from the local store or a server's API. */
+export const recordsCommand = defineCommand({
+  name: 'records',
+  usage: RECORDS_USAGE,
+  options: {
     type: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
@@ -21,32 +42,30 @@ export async function recordsCommand(argv: readonly string[], io: CliIo): Promis
     limit: { type: 'string' },
     server: { type: 'string' },
     'data-dir': { type: 'string' },
-  });
-  const symbol = requireSymbol(positionals[0]);
-  const type = requireType(values.type);
-  const range = requireRange(values.from, values.to);
-  const format = values.format;
-  if (format !== 'csv' && format !== 'json') throw new UsageError(`invalid --format ${JSON.stringify(format)}; accepted: csv json`);
-  const limit = values.limit === undefined ? undefined : Number(values.limit);
-  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new UsageError(`invalid --limit ${JSON.stringify(values.limit)}; accepted: a positive integer`);
-
-  if (values.server) {
-    const client = new ManagerHttpClient(values.server, io.env.STREAMFORGE_API_TOKEN);
-    const q = new URLSearchParams({ symbol, type, from: new Date(range.fromMs).toISOString(), to: new Date(range.toMs).toISOString(), format, ...(limit ? { limit: String(limit) } : {}) });
-    // JSON comes in pages of at most 10,000: followed to the end, printed as one answer as before.
-    if (format === 'json') io.out.write(`${JSON.stringify(await client.getAllPages(`/records?${q.toString()}`, 'records', limit))}\n`);
-    else io.out.write(await client.getText(`/records?${q.toString()}`));
-    return 0;
-  }
-
-  const config = loadConfig({ STREAMFORGE_DATA_DIR: values['data-dir'] }, io.env);
-  const store = createStore(config);
-  try {
-    const { spec, records } = await querySeries(store, { symbol, type, fromMs: range.fromMs, toMs: range.toMs, ...(limit ? { limit } : {}) });
-    if (format === 'csv') io.out.write(seriesCsv(spec, records));
-    else io.out.write(`${JSON.stringify({ symbol, type, count: records.length, records: records.map((r) => seriesJson(spec, r)) })}\n`);
-    return 0;
-  } finally {
-    await store.close();
-  }
-}
+  },
+  schema: RecordsArgs,
+  async run({ symbol, type, range, format, limit, server, dataDir }, io) {
+    const config = loadConfig({ STREAMFORGE_DATA_DIR: dataDir }, io.env, ONE_SHOT_DEFAULTS);
+    if (server !== undefined) {
+      const { ServerApiClient } = await import('./server-api-client.ts');
+      const client = new ServerApiClient(server, config.STREAMFORGE_API_TOKEN);
+      const from = new Date(range.fromMs).toISOString();
+      const q = new URLSearchParams({ symbol, type, from, to: new Date(range.toMs).toISOString(), format, ...(limit !== undefined ? { limit: String(limit) } : {}) });
+      // JSON comes in pages of at most 10,000: followed to the end, printed as one answer.
+      if (format === 'json') io.out.write(`${JSON.stringify(await client.getAllPages(`/records?${q.toString()}`, 'records', limit))}\n`);
+      else io.out.write(await client.getText(`/records?${q.toString()}`));
+      return 0;
+    }
+    const { createRuntime } = await import('../runtime.ts');
+    const { querySeries, seriesCsv, seriesJson } = await import('../query/index.ts');
+    const runtime = createRuntime(config, {}, { manager: false });
+    try {
+      const { spec, records } = await querySeries(runtime.store, { symbol, type, fromMs: range.fromMs, toMs: range.toMs, ...(limit !== undefined ? { limit } : {}) });
+      if (format === 'csv') io.out.write(seriesCsv(spec, records));
+      else io.out.write(`${JSON.stringify({ symbol, type, count: records.length, records: records.map((r) => seriesJson(spec, r)) })}\n`);
+      return 0;
+    } finally {
+      await runtime.close();
+    }
+  },
+});

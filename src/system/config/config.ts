@@ -1,11 +1,32 @@
 import { z } from 'zod';
 import { ModelBackendNames } from '../../actors/ports/model-backend.ts';
+import { StageRoles } from '../../actors/ports/launcher.ts';
+import type { Launcher } from '../../actors/ports/launcher.ts';
 import { ConfigError } from '../../protocol/index.ts';
 import { parseS3Endpoint, S3_ENDPOINT_FORMS } from './s3-endpoint.ts';
 import type { BackoffPolicy, StageRetryPolicies, SupervisionPolicy } from '../../actors/index.ts';
 
-export const Roles = ['all', 'manager', 'loader', 'connector', 'graph-builder', 'trainer', 'dummy'] as const;
+/**
+ * What `serve --role` runs: the manager and its stages together (`all`), the manager alone, one
+ * stage of one workflow (each of the launcher's {@link StageRoles}: what the process and Kubernetes
+ * launchers start), or the diagnostic `dummy`. The one list the configuration, `serve --help` and
+ * the launchers derive from.
+ */
+export const Roles = ['all', 'manager', ...StageRoles, 'dummy'] as const;
 export type Role = (typeof Roles)[number];
+
+/** How the manager runs stages: in this process, as processes of this CLI, or as Kubernetes Jobs. */
+export const LauncherKinds = ['inprocess', 'process', 'kubernetes'] as const satisfies ReadonlyArray<Launcher['kind']>;
+
+export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LogLevels)[number];
+export const LogFormats = ['auto', 'human', 'json'] as const;
+export type LogFormat = (typeof LogFormats)[number];
+
+/** Roles whose process hosts the manager (and serves the data and control API). */
+export function hostsManager(role: Role): boolean {
+  return role === 'all' || role === 'manager';
+}
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const optionalText = z
@@ -17,9 +38,15 @@ const optionalText = z
 export const ConfigSchema = z.object({
   ROLE: z.enum(Roles).default('all'),
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LogLevels).default('info'),
+  /**
+   * `human`: one short line per entry (a retry says what, the attempt, and when the next try is);
+   * `json`: pino's JSON lines, for log collectors. `auto` is human when stderr is a terminal, else JSON.
+   * Stacks only at `debug` and `trace`, either way.
+   */
+  LOG_FORMAT: z.enum(LogFormats).default('auto'),
   STREAMFORGE_DATA_DIR: z.string().min(1).default('./data'),
-  STREAMFORGE_LAUNCHER: z.enum(['inprocess', 'process', 'kubernetes']).default('inprocess'),
+  STREAMFORGE_LAUNCHER: z.enum(LauncherKinds).default('inprocess'),
   STREAMFORGE_API_TOKEN: optionalText,
   /** The address `serve` binds; anything but loopback needs the token for roles that serve the API. */
   HOST: z.string().trim().min(1).default('127.0.0.1'),
@@ -198,6 +225,12 @@ const ConfigRules = ConfigSchema.superRefine((c, ctx) => {
 });
 
 /**
+ * What one-shot CLI commands (everything but `serve`) default to where `serve` defaults otherwise:
+ * they print their result, so only warnings and errors are logged unless `LOG_LEVEL` says more.
+ */
+export const ONE_SHOT_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({ LOG_LEVEL: 'warn' });
+
+/**
  * Parses the environment (plus CLI overrides) once; every violation is reported in one message.
  * Only this module reads `process.env`.
  */
@@ -228,6 +261,10 @@ export interface RetryPolicies extends StageRetryPolicies {
   readonly stageRestart: SupervisionPolicy;
   /** The manager: never gives up (a broker or database still starting); `/health/ready` says 503 meanwhile. */
   readonly managerRestart: SupervisionPolicy;
+  /** A connector pool member (`serve --role connector` without an assignment): never gives up either, like the manager. */
+  readonly connectorPoolRestart: SupervisionPolicy;
+  /** A CLI's read of a workflow on a remote server (`--server`) that failed (the server restarting, a 5xx): 4 more tries. */
+  readonly serverPoll: BackoffPolicy;
   /** Re-reading a Kubernetes Job after a failed read or a broken watch, until it works (or fails for good). */
   readonly jobResync: BackoffPolicy;
   /** Deleting a Kubernetes Job: 3 attempts, then it runs until its deadline. */
@@ -236,6 +273,7 @@ export interface RetryPolicies extends StageRetryPolicies {
 
 const ARCHIVE_DOWNLOAD_ATTEMPTS = 3;
 const defaultRestarts: SupervisionPolicy = { maxRestarts: 5, windowMs: 60_000, initialBackoffMs: 100, maxBackoffMs: 10_000 };
+const untilItWorks: SupervisionPolicy = { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 60_000, initialBackoffMs: 500, maxBackoffMs: 10_000 };
 
 /** The named policies for a configuration (see {@link RetryPolicies}); frozen. */
 export function retryPolicies(config: Pick<Config, 'EXCHANGE_MAX_ATTEMPTS'>): RetryPolicies {
@@ -250,7 +288,9 @@ export function retryPolicies(config: Pick<Config, 'EXCHANGE_MAX_ATTEMPTS'>): Re
     liveGapFill: { baseMs: 250, capMs: 1_000, jitter: 'none', budget: { retries: 4 } },
     actorRestart: defaultRestarts,
     stageRestart: defaultRestarts,
-    managerRestart: { maxRestarts: Number.MAX_SAFE_INTEGER, windowMs: 60_000, initialBackoffMs: 500, maxBackoffMs: 10_000 },
+    managerRestart: untilItWorks,
+    connectorPoolRestart: untilItWorks,
+    serverPoll: { baseMs: 500, capMs: 4_000, jitter: 'equal', budget: { retries: 4 } },
     jobResync: { baseMs: 250, capMs: 30_000, jitter: 'equal' },
     jobDelete: { baseMs: 400, capMs: 800, jitter: 'none', budget: { retries: 2 } },
   });

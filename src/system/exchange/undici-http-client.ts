@@ -99,11 +99,13 @@ function safeHost(url: string): string {
   }
 }
 
+/** The error's code, message and cause, each once (Node's connect errors repeat the code in the message, undici's the cause's). */
 function describe(err: unknown): string {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    return `${typeof code === 'string' ? `${code} ` : ''}${err.message}${cause}`;
+    const cause = err.cause instanceof Error && !err.message.includes(err.cause.message) ? `: ${err.cause.message}` : '';
+    const text = `${err.message}${cause}`;
+    return typeof code === 'string' && !text.includes(code) ? `${code} ${text}` : text;
   }
   return String(err);
 }

@@ -1,5 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Metrics } from '../../actors/ports/index.ts';
+import { WorkflowStatuses } from '../../protocol/index.ts';
+import type { WorkflowStatus } from '../../protocol/index.ts';
+import type { Metrics, PartitionLag } from '../../actors/ports/index.ts';
+import { consumerGroupLabel } from './consumer-group-label.ts';
+
+/** Workflow counts by status; undefined when they could not be read (the gauge then has no samples). */
+export type WorkflowCountsSource = () => Promise<ReadonlyMap<WorkflowStatus, number> | undefined>;
+/** The bus's lag per group, topic and partition; undefined when it could not be read. */
+export type ConsumerLagSource = () => Promise<readonly PartitionLag[] | undefined>;
 
 /** Every metric StreamForge exports, on a registry of its own (never the global one). */
 export class PromMetrics implements Metrics {
@@ -76,18 +84,24 @@ export class PromMetrics implements Metrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
-  readonly workflows = new Gauge({
+  /** Set at each scrape from {@link workflowCounts}, in processes that host the manager. */
+  readonly #workflows = new Gauge({
     name: 'streamforge_workflows',
-    help: 'Workflows known to this manager by status',
+    help: 'Workflows in the registry by status',
     labelNames: ['status'],
     registers: [this.registry],
+    collect: () => this.#collectWorkflows(),
   });
-  readonly consumerLag = new Gauge({
+  /** Set at each scrape from {@link consumerLag}: groups by their name's pattern (never a queue id), partitions by number. */
+  readonly #consumerLag = new Gauge({
     name: 'streamforge_consumer_lag',
-    help: 'Messages behind the end of the topic',
-    labelNames: ['topic'],
+    help: 'Messages the consumer groups of this process are behind the end of their topics, by group name pattern and partition',
+    labelNames: ['group', 'partition'],
     registers: [this.registry],
+    collect: () => this.#collectConsumerLag(),
   });
+  #workflowCounts: WorkflowCountsSource | undefined;
+  #consumerLagSource: ConsumerLagSource | undefined;
   readonly httpRequests = new Counter({
     name: 'streamforge_http_requests_total',
     help: 'HTTP API requests',
@@ -104,6 +118,39 @@ export class PromMetrics implements Metrics {
 
   constructor(options: { defaults?: boolean } = {}) {
     if (options.defaults ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where `streamforge_workflows` is read from at each scrape (the registry, where the manager runs). */
+  workflowCounts(source: WorkflowCountsSource): void {
+    this.#workflowCounts = source;
+  }
+
+  /** Where `streamforge_consumer_lag` is read from at each scrape (the bus's groups). */
+  consumerLag(source: ConsumerLagSource): void {
+    this.#consumerLagSource = source;
+  }
+
+  async #collectWorkflows(): Promise<void> {
+    const counts = this.#workflowCounts === undefined ? undefined : await this.#workflowCounts();
+    this.#workflows.reset();
+    if (counts === undefined) return;
+    // Every status, zeros included: an alert on a rise of `failed` needs the series before the first failure.
+    for (const status of WorkflowStatuses) this.#workflows.set({ status }, counts.get(status) ?? 0);
+  }
+
+  async #collectConsumerLag(): Promise<void> {
+    const lags = this.#consumerLagSource === undefined ? undefined : await this.#consumerLagSource();
+    this.#consumerLag.reset();
+    if (lags === undefined) return;
+    const sums = new Map<string, { group: string; partition: string; lag: number }>();
+    for (const l of lags) {
+      const group = consumerGroupLabel(l.groupId);
+      const at = `${group}\n${l.partition}`;
+      const sum = sums.get(at) ?? { group, partition: String(l.partition), lag: 0 };
+      sum.lag += l.lag;
+      sums.set(at, sum);
+    }
+    for (const { group, partition, lag } of sums.values()) this.#consumerLag.set({ group, partition }, lag);
   }
 
   recordsWritten(role: string, count: number): void {

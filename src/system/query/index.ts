@@ -14,3 +14,4 @@ export * from './graph-query.ts';
 export * from './model-cache.ts';
 export * from './model-service.ts';
 export * from './model-service-for.ts';
+export { countWorkflowsByStatus } from './workflow-counts.ts';

@@ -27,7 +27,7 @@ import type { Workflow as WorkflowType } from '../../../protocol/index.ts';
 import { WorkflowRegistry } from '../../../actors/index.ts';
 import type { CreateWorkflowRequest } from '../../../actors/index.ts';
 import { countActiveWorkflows, queuePage } from '../../query/index.ts';
-import { ManagerClient } from '../manager-client.ts';
+import { LocalManager } from '../../manager/index.ts';
 import type { RouteContext } from '../route-context.ts';
 import { bearer, errorResponses } from './error-responses.ts';
 
@@ -47,8 +47,8 @@ const LEGACY_LIST_SIZE = 1_000;
 export const queuesRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { runtime }) => {
   const registry = new WorkflowRegistry(runtime.store);
   await registry.init();
-  const manager = runtime.manager ? new ManagerClient(runtime.manager) : undefined;
-  const requireManager = (): ManagerClient => {
+  const manager = runtime.manager ? new LocalManager(runtime.manager, runtime.store) : undefined;
+  const requireManager = (): LocalManager => {
     if (!manager) throw new StreamForgeError(ErrorCodes.NOT_FOUND, 'this process does not host the manager (role manager or all)');
     return manager;
   };

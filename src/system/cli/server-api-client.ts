@@ -1,6 +1,8 @@
 import { request } from 'undici';
 import { ErrorBody, Workflow, ErrorCodes, parseJsonOrUndefined, StreamForgeError } from '../../protocol/index.ts';
 import type { ErrorCode } from '../../protocol/index.ts';
+import type { CreateWorkflowRequest } from '../../actors/index.ts';
+import type { WorkflowManager } from '../manager/index.ts';
 
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCodes));
 
@@ -12,28 +14,37 @@ function knownCode(code: string): ErrorCode {
 /** How long an audit or repair over the API may take before the CLI gives up waiting. */
 const LONG_CALL_MS = 6 * 3_600_000;
 
-/** Talks to a running manager (`--server URL`). */
-export class ManagerHttpClient {
+/**
+ * The HTTP API of a running StreamForge (`--server URL`): its manager, as a {@link WorkflowManager}
+ * like the one of this process, and its stored data and audits.
+ */
+export class ServerApiClient implements WorkflowManager {
+  readonly where: string;
   readonly #base: string;
   readonly #token: string | undefined;
 
   constructor(baseUrl: string, token?: string) {
     this.#base = baseUrl.replace(/\/+$/, '');
+    this.where = this.#base;
     this.#token = token;
   }
 
-  async createQueue(body: Record<string, unknown>): Promise<Workflow> {
-    const res = await this.#call('POST', '/queues', body);
-    const wf = (res as { workflow?: unknown }).workflow;
-    return Workflow.parse(wf);
+  async create(request: CreateWorkflowRequest): Promise<Workflow> {
+    const res = await this.#call('POST', '/queues', createBody(request));
+    return Workflow.parse((res as { workflow?: unknown }).workflow);
   }
 
-  async getQueue(queueId: string): Promise<Workflow> {
-    return Workflow.parse(await this.#call('GET', `/queues/${encodeURIComponent(queueId)}`));
+  async get(queueId: string): Promise<Workflow | undefined> {
+    try {
+      return Workflow.parse(await this.#call('GET', `/queues/${encodeURIComponent(queueId)}`));
+    } catch (err) {
+      if (err instanceof StreamForgeError && err.code === ErrorCodes.NOT_FOUND) return undefined;
+      throw err;
+    }
   }
 
-  async stopQueue(queueId: string): Promise<void> {
-    await this.#call('POST', `/queues/${encodeURIComponent(queueId)}/stop`);
+  async stop(queueId: string): Promise<Workflow> {
+    return Workflow.parse(await this.#call('POST', `/queues/${encodeURIComponent(queueId)}/stop`));
   }
 
   async getText(path: string): Promise<string> {
@@ -89,7 +100,7 @@ export class ManagerHttpClient {
         bodyTimeout: Math.max(answerTimeoutMs, 120_000),
       });
     } catch (err) {
-      throw new StreamForgeError(ErrorCodes.INTERNAL, `cannot reach the manager at ${this.#base}: ${(err as Error).message}`, { cause: err });
+      throw new StreamForgeError(ErrorCodes.UNAVAILABLE, `cannot reach ${this.#base}: ${(err as Error).message}`, { cause: err, retriable: true });
     }
     const text = await res.body.text();
     if (res.statusCode >= 400) {
@@ -97,9 +108,30 @@ export class ManagerHttpClient {
       const message = parsed.success ? parsed.data.message : `HTTP ${res.statusCode}`;
       const code = parsed.success ? parsed.data.code : ErrorCodes.INTERNAL;
       // The server's own code (an exchange refusal, a store failure), except that its bad-input answer is a usage error here.
-      throw new StreamForgeError(code === ErrorCodes.VALIDATION ? ErrorCodes.USAGE : knownCode(code), message);
+      throw new StreamForgeError(code === ErrorCodes.VALIDATION ? ErrorCodes.USAGE : knownCode(code), message, { retriable: res.statusCode >= 500 });
     }
     return text;
   }
 }
 
+
+/** `POST /queues`' body for a request: a series (symbol, type) or a graph workflow (universe and settings; no `to` when live). */
+function createBody(request: CreateWorkflowRequest): Record<string, unknown> {
+  const from = new Date(request.range.fromMs).toISOString();
+  if (!('gnn' in request)) return { symbol: request.symbol, type: request.type, from, to: new Date(request.range.toMs).toISOString() };
+  const g = request.gnn;
+  return {
+    type: request.type,
+    symbols: g.symbols,
+    interval: g.interval,
+    from,
+    ...(g.live ? {} : { to: new Date(request.range.toMs).toISOString() }),
+    window: g.window,
+    ...(g.edges.kind === 'top-k' ? { top_k: g.edges.k } : { threshold: g.edges.threshold }),
+    horizon: g.horizon,
+    epochs: g.epochs,
+    seed: g.seed,
+    arch: g.arch,
+    ...(g.live ? { retrain_every: g.retrain_every } : {}),
+  };
+}

@@ -1,19 +1,32 @@
 import { StreamForgeError, ErrorCodes } from '../../protocol/index.ts';
 import type { Workflow } from '../../protocol/index.ts';
-import type { ActorRef, CreateWorkflowRequest, ManagerMessage } from '../../actors/index.ts';
+import { WorkflowRegistry } from '../../actors/index.ts';
+import type { ActorRef, CreateWorkflowRequest, ManagerMessage, Store } from '../../actors/index.ts';
+import type { WorkflowManager } from './workflow-manager.ts';
 
-/** Request/response over the manager actor's mailbox, with a deadline. */
-export class ManagerClient {
+/**
+ * The manager actor of this process: requests go to its mailbox and wait for its reply, with a
+ * deadline; reads go to the workflow registry in the store.
+ */
+export class LocalManager implements WorkflowManager {
+  readonly where = 'this process';
   readonly #manager: ActorRef<ManagerMessage>;
+  readonly #registry: WorkflowRegistry;
   readonly #timeoutMs: number;
 
-  constructor(manager: ActorRef<ManagerMessage>, timeoutMs = 15_000) {
+  /** @param timeoutMs how long a request waits for the manager's reply. @defaultValue 15000 */
+  constructor(manager: ActorRef<ManagerMessage>, store: Store, timeoutMs = 15_000) {
     this.#manager = manager;
+    this.#registry = new WorkflowRegistry(store);
     this.#timeoutMs = timeoutMs;
   }
 
   create(request: CreateWorkflowRequest): Promise<Workflow> {
     return this.#ask((reply) => ({ type: 'create', request, reply }));
+  }
+
+  get(queueId: string): Promise<Workflow | undefined> {
+    return this.#registry.get(queueId);
   }
 
   stop(queueId: string): Promise<Workflow> {

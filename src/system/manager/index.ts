@@ -1,0 +1,2 @@
+export * from './workflow-manager.ts';
+export * from './local-manager.ts';
