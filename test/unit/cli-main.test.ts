@@ -5,6 +5,7 @@ import { StageRoles } from '../../src/actors/index.ts';
 import { COMMANDS, main, mainUsage } from '../../src/system/cli/main.ts';
 import type { CliCommand } from '../../src/system/cli/command.ts';
 import type { CliIo } from '../../src/system/cli/cli-io.ts';
+import { backfillCommand } from '../../src/system/cli/backfill-command.ts';
 import { serveCommand } from '../../src/system/cli/serve-command.ts';
 import { Roles } from '../../src/system/config/index.ts';
 
@@ -51,6 +52,13 @@ describe('the CLI entry', () => {
     assert.equal(seen[0]?.env['LOG_FORMAT'], 'json');
     assert.equal(seen[0]?.env['LOG_LEVEL'], 'debug');
     assert.equal((await run(['help', 'indicators'], commands)).out.trim(), extra.usage);
+  });
+
+  it('takes backfill symbols comma- or space-separated, once each, and names a bad one', () => {
+    const args = backfillCommand.parse(['BTCUSDT,ethusdt', 'SOLUSDT,BTCUSDT', '--type', 'api_candles_1h', '--from', '2024-01-01', '--to', '2024-02-01']);
+    assert.deepEqual(args.symbols, ['BTCUSDT', 'ETHUSDT', 'SOLUSDT']);
+    assert.throws(() => backfillCommand.parse([',', '--type', 'api_candles_1h', '--from', '2024-01-01', '--to', '2024-02-01']), /missing <SYMBOL>/);
+    assert.throws(() => backfillCommand.parse(['BTCUSDT,BTC-USD', '--type', 'api_candles_1h', '--from', '2024-01-01', '--to', '2024-02-01']), /BTC-USD/);
   });
 
   it('refuses a bad global option before any command runs', async () => {

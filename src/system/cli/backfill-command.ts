@@ -13,8 +13,9 @@ import { hostUntilSignal } from './host-until-signal.ts';
 import type { ProgressDisplay } from './progress-display.ts';
 import { workflowCount, workflowProgress } from './workflow-count.ts';
 
-export const BACKFILL_USAGE = `Usage: streamforge backfill <SYMBOL>... --type <type> --from <date|ISO> --to <date|ISO> [--server URL] [--data-dir DIR] [--no-progress]
-  Loads [from, to) (UTC, half-open) into the store: one workflow per symbol, followed to its end.
+export const BACKFILL_USAGE = `Usage: streamforge backfill <SYMBOL>[,<SYMBOL>...] --type <type> --from <date|ISO> --to <date|ISO> [--server URL] [--data-dir DIR] [--no-progress]
+  Loads [from, to) (UTC, half-open) into the store: one workflow per symbol (comma- or space-separated), run
+  together and sharing the exchange's weight budget, followed to their end on one progress display.
   Exit 0 when every workflow completed, 1 when one failed or was stopped, 2 usage error. Ctrl-C stops them.
   Types: api_candles_<interval>, api_trades (REST history); archive_candles_<interval>, archive_trades (bulk
   archive, recent tail over REST); ws_candles_<interval>, ws_trades, ws_aggtrades, ws_depth (live until --to,
@@ -26,7 +27,11 @@ const POLL_MS = 200;
 
 const BackfillArgs = z
   .object({
-    positionals: z.array(MarketSymbol).min(1, { error: 'missing <SYMBOL> (e.g. BTCUSDT)' }),
+    // `BTCUSDT ETHUSDT` or `BTCUSDT,ETHUSDT` (as the issue's examples and the original's symbol lists write them).
+    positionals: z
+      .array(z.string())
+      .transform((words) => words.flatMap((w) => w.split(',')).filter((w) => w.trim() !== ''))
+      .pipe(z.array(MarketSymbol).min(1, { error: 'missing <SYMBOL> (e.g. BTCUSDT, or several: BTCUSDT,ETHUSDT)' })),
     values: z
       .object({ type: TypeOption, ...RangeFields, server: Text, 'data-dir': Text, 'no-progress': Flag })
       .refine((v) => v.server === undefined || v['data-dir'] === undefined, {
