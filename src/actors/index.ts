@@ -1,4 +1,5 @@
 export * from './manager/manager.ts';
+export * from './manager/graph-workflow-request.ts';
 export * from './workflow/workflow-supervisor.ts';
 export * from './workflow/workflow-registry.ts';
 export * from './stage/stage-factory.ts';
@@ -18,3 +19,4 @@ export * from './retry/index.ts';
 export type * from './ports/index.ts';
 export { StageRoles } from './ports/launcher.ts';
 export * from './dummy/dummy-service.ts';
+export { trainResultOf } from './trainer/new-model-record.ts';

@@ -22,6 +22,8 @@ export const StageState = z.object({
   started_at: z.number().optional(),
   finished_at: z.number().optional(),
   error: ErrorInfo.optional(),
+  /** Trainer: the model being fitted (`gcn`, `gatv2`, `mlp`, `logistic`), its last epoch and most epochs. */
+  training: z.object({ model: z.string(), epoch: z.number().int().nonnegative(), epochs: z.number().int().nonnegative() }).optional(),
 });
 export type StageState = z.infer<typeof StageState>;
 

@@ -65,7 +65,13 @@ describe('ProgressDisplay', () => {
     assert.equal(workflowCount(workflow('BTCUSDT', 'ws_trades', { [Targets.connector]: stage(Targets.connector, 1) })).unit, 'trades');
     assert.equal(workflowCount(workflow('BTCUSDT', 'ws_depth', { [Targets.connector]: stage(Targets.connector, 1) })).unit, 'depth updates and book snapshots');
     assert.equal(workflowCount(workflow('BTCUSDT', 'graph', { 'graph-builder': stage('graph-builder', 3, 10) })).unit, 'graph snapshots');
-    assert.deepEqual(workflowCount(workflow('BTCUSDT', 'model', { trainer: stage('trainer', 4, 50) })), { done: 4, expected: 50, unit: 'epochs' });
+    assert.deepEqual(workflowCount(workflow('BTCUSDT', 'model', { trainer: stage('trainer', 4, 50) })), { done: 4, expected: 50, unit: 'graph snapshots' });
+    // A gnn_train workflow: snapshots while the graph is built, then the trainer's epochs while it fits, then snapshots again once it ended.
+    const builder = stage('graph-builder', 900, 1000);
+    const fitting = { ...stage('trainer', 1000), training: { model: 'gcn', epoch: 12, epochs: 60 } };
+    assert.deepEqual(workflowCount(workflow('MULTI', 'gnn_train', { 'graph-builder': builder, trainer: stage('trainer', 0) })), { done: 900, expected: 1000, unit: 'graph snapshots' });
+    assert.deepEqual(workflowCount(workflow('MULTI', 'gnn_train', { 'graph-builder': builder, trainer: fitting })), { done: 12, expected: 60, unit: 'epochs (gcn)' });
+    assert.equal(workflowCount(workflow('MULTI', 'gnn_train', { 'graph-builder': builder, trainer: fitting }, 'completed')).unit, 'graph snapshots');
     assert.deepEqual(workflowCount(candles(720)), { done: 720, expected: 1440, unit: 'candles' }, "the connector's count of the loader's expected total");
   });
 

@@ -238,6 +238,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     const base = {
       ...(records !== undefined ? { records } : {}),
       ...(event.expected_records !== undefined ? { expected_records: event.expected_records } : {}),
+      ...(event.model !== undefined && event.epoch !== undefined && event.epochs !== undefined ? { training: { model: event.model, epoch: event.epoch, epochs: event.epochs } } : {}),
     };
     if (event.model_id !== undefined && !(this.#wf.models ?? []).includes(event.model_id)) {
       this.#wf = { ...this.#wf, models: [...(this.#wf.models ?? []), event.model_id] };

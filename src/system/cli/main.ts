@@ -16,6 +16,7 @@ import { recordsCommand } from './records-command.ts';
 import { schemasCommand } from './schemas-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { stopCommand } from './stop-command.ts';
+import { trainCommand } from './train-command.ts';
 import { UsageError } from './usage-error.ts';
 
 /**
@@ -32,6 +33,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   stop: stopCommand,
   indicators: indicatorsCommand,
   graph: graphCommand,
+  train: trainCommand,
   models: modelsCommand,
   predict: predictCommand,
   schemas: schemasCommand,

@@ -1,4 +1,4 @@
-import { parseStreamType, Targets } from '../../protocol/index.ts';
+import { parseStreamType, Targets, TERMINAL_STATUSES } from '../../protocol/index.ts';
 import type { Workflow } from '../../protocol/index.ts';
 
 /** What a workflow has done so far, in its own unit (`candles`, `trades`, `graph snapshots`, `epochs`, …). */
@@ -32,7 +32,7 @@ export function recordUnit(type: string): string {
 const COUNTING_STAGES: ReadonlyArray<{ readonly target: string; readonly unit: (type: string) => string }> = [
   { target: Targets.connector, unit: recordUnit },
   { target: 'graph-builder', unit: () => 'graph snapshots' },
-  { target: 'trainer', unit: () => 'epochs' },
+  { target: 'trainer', unit: () => 'graph snapshots' },
   { target: Targets.loader, unit: recordUnit },
 ];
 
@@ -43,6 +43,9 @@ export function workflowProgress(wf: Workflow): { id: string; label: string; sta
 
 /** A workflow's progress: what its counting stage has done, of how many, in what. */
 export function workflowCount(wf: Workflow): WorkflowCount {
+  // A trainer that is fitting says which model and epoch: that is the progress while it lasts.
+  const training = wf.stages['trainer']?.training;
+  if (training !== undefined && !TERMINAL_STATUSES.has(wf.status)) return { done: training.epoch, expected: training.epochs, unit: `epochs (${training.model})` };
   for (const { target, unit } of COUNTING_STAGES) {
     const stage = wf.stages[target];
     if (stage === undefined) continue;

@@ -4,10 +4,7 @@ import {
   CreateGraphBody,
   CreateQueueBody,
   CreateQueueResponse,
-  gnnParamsOf,
-  INTERVAL_MS,
   isAnalyticsType,
-  LIVE_HISTORY_CANDLES,
   roleOfTarget,
   describeAcceptedTypes,
   ErrorCodes,
@@ -24,7 +21,7 @@ import {
   Workflow,
 } from '../../../protocol/index.ts';
 import type { Workflow as WorkflowType } from '../../../protocol/index.ts';
-import { WorkflowRegistry } from '../../../actors/index.ts';
+import { graphWorkflowRequest, openLiveRange, WorkflowRegistry } from '../../../actors/index.ts';
 import type { CreateWorkflowRequest } from '../../../actors/index.ts';
 import { countActiveWorkflows, queuePage } from '../../query/index.ts';
 import { LocalManager } from '../../manager/index.ts';
@@ -97,7 +94,7 @@ export const queuesRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { r
     },
     async (req, reply) => {
       const body = req.body;
-      const request = 'microservices' in body ? fromStartPipeline(body) : 'symbols' in body ? fromGraph(body) : fromCreate(body);
+      const request = 'microservices' in body ? fromStartPipeline(body) : 'symbols' in body ? graphWorkflowRequest(body, Date.now()) : fromCreate(body);
       return reply.code(201).send(created(await create(request)));
     },
   );
@@ -163,7 +160,7 @@ function fromStartPipeline(body: StartPipelineBody): CreateWorkflowRequest {
     if (!body.symbols || !body.interval) {
       throw new ValidationError(`invalid body: a ${type} pipeline needs symbols (at least 2, e.g. ["BTCUSDT","ETHUSDT"]) and interval (e.g. "1h")`);
     }
-    return fromGraph({ type, symbols: body.symbols, interval: body.interval, ...(body.time_range ? { time_range: body.time_range } : {}) });
+    return graphWorkflowRequest({ type, symbols: body.symbols, interval: body.interval, ...(body.time_range ? { time_range: body.time_range } : {}) }, Date.now());
   }
   const loader = body.microservices.find((m) => m.target === Targets.loader) ?? body.microservices[0];
   const type = loader?.type ?? '';
@@ -179,18 +176,3 @@ function fromStartPipeline(body: StartPipelineBody): CreateWorkflowRequest {
 }
 
 /** A graph workflow: over its range, or live (no range, or `from` alone) from its history start until stopped. */
-function fromGraph(body: CreateGraphBody): CreateWorkflowRequest {
-  const closed = body.time_range ?? (body.from !== undefined && body.to !== undefined ? { fromMs: body.from, toMs: body.to } : undefined);
-  if (closed !== undefined) {
-    if (closed.fromMs >= closed.toMs) throw new ValidationError('invalid body: from must be before to (the range is half-open: [from, to))');
-    return { type: body.type, range: closed, gnn: gnnParamsOf(body, false) };
-  }
-  const now = Date.now();
-  const from = body.from ?? now - LIVE_HISTORY_CANDLES * INTERVAL_MS[body.interval];
-  return { type: body.type, range: { fromMs: from, toMs: openLiveRange(now).toMs }, gnn: gnnParamsOf(body, true) };
-}
-
-/** A live stream started without a range runs from now until stopped (its range ends in 10 years). */
-function openLiveRange(nowMs: number): { fromMs: number; toMs: number } {
-  return { fromMs: nowMs, toMs: nowMs + 10 * 365 * 86_400_000 };
-}
