@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,7 @@ async function ready(base: string, container: RunningContainer, timeoutMs = 60_0
 /** The image listens on every interface (HOST=0.0.0.0), so the API needs its token: as a deployment sets it. */
 const API_TOKEN = 'image-test-token';
 
-async function createWorkflow(base: string, body: Record<string, string>): Promise<Workflow> {
+async function createWorkflow(base: string, body: Record<string, unknown>): Promise<Workflow> {
   const res = await request(`${base}/queues`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${API_TOKEN}` },
@@ -295,10 +295,43 @@ describe('the image, as containers', { skip: unavailable }, () => {
     }
   });
 
-  // The analytics roles run from this same image once they exist (ROLE=trainer, ROLE=graph-builder):
-  // start each here as above, check it answers /health/ready, does its work on a small range of the
-  // simulator's candles, and exits 0 within 10 s of SIGTERM.
-  for (const role of ['trainer', 'graph-builder']) {
-    it(`role ${role}`, { todo: `not in the CLI yet (serve --role ${role} is refused as not available in this build)` }, () => undefined);
-  }
+  it('roles graph-builder and trainer: a gnn_train workflow whose stages run as processes of the image (tfjs on WASM inside it), the model under /data/models; SIGTERM: exit 0 within 10 s', async (t) => {
+    await host.resetData();
+    const HOUR = 3_600_000;
+    const symbols = ['IMGAUSDT', 'IMGBUSDT', 'IMGCUSDT', 'IMGDUSDT'];
+    const start = Date.parse('2024-01-01T00:00:00Z');
+    const market = await startExchangeSimulator({ market: { kind: 'planted-clusters', symbols, seed: 3, clusters: 2, startMs: start - 500 * HOUR } });
+    const port = await freePort();
+    const all = host.run({ env: { ...exchangeEnv, BINANCE_API_URL: market.url, PORT: String(port), STREAMFORGE_LAUNCHER: 'process' } });
+    let view: DataDirView | undefined;
+    try {
+      await ready(`http://127.0.0.1:${port}`, all);
+      view = await openDataDir(await host.dataVolume());
+      const files = view;
+      const started = Date.now();
+      const wf = await createWorkflow(`http://127.0.0.1:${port}`, { type: 'gnn_train', symbols, interval: '1h', from: new Date(start).toISOString(), to: new Date(start + 1_500 * HOUR).toISOString(), window: 48, epochs: 5, seed: 1 });
+      assert.equal(wf.symbol, 'MULTI');
+      const done = await waitFor(`${wf.queue_id} to complete`, async () => {
+        const now = await files.workflow(wf.queue_id);
+        return now !== undefined && (now.status === 'completed' || now.status === 'failed') ? now : undefined;
+      }, 600_000);
+      assert.equal(done.status, 'completed', JSON.stringify(done.error));
+      t.diagnostic(`gnn_train of 4 symbols x 1500 h in the image: ${Date.now() - started} ms`);
+      for (const role of ['graph-builder', 'trainer']) assert.equal(done.stages[role]?.status, 'finished', `${role}: ${JSON.stringify(done.stages[role])}`);
+      const [modelId] = done.models ?? [];
+      assert.ok(modelId, 'the workflow names its model');
+      const models = join(await host.dataVolume(), 'models', modelId);
+      assert.deepEqual((await readdir(models)).sort(), ['metadata.json', 'model.json', 'weights.bin']);
+      const meta = JSON.parse(await readFile(join(models, 'metadata.json'), 'utf8')) as { backend: string; symbols: string[] };
+      assert.equal(meta.backend, 'wasm', 'tfjs on its WASM backend, from the files inside the image');
+      assert.deepEqual(meta.symbols, symbols);
+      const { code, ms } = await all.stop('SIGTERM', 10_000);
+      t.diagnostic(`SIGTERM after training: exit ${String(code)} after ${ms} ms`);
+      assert.equal(code, 0);
+    } finally {
+      await all.kill();
+      await view?.close();
+      await market.close();
+    }
+  });
 });

@@ -44,7 +44,7 @@ describe('the manager HTTP API', () => {
       const r = await call('GET', `/queues/${queueId}`, undefined, auth);
       const wf = r.body as { status: string };
       return TERMINAL_STATUSES.has(wf.status as 'completed') ? (r.body as Record<string, unknown>) : undefined;
-    });
+    }, 120_000);
   }
 
   before(async () => {
