@@ -65,7 +65,7 @@ describe('stall detection: a frozen stage process is relaunched', () => {
       const launcher = rt.runtime.launcher;
       assert.ok(launcher instanceof ProcessLauncher);
       const wf = await rt.manager.create({ symbol: 'ETHUSDT', type: 'api_candles_1m', range: { fromMs: from, toMs: from + 60 * 86_400_000 } });
-      await waitFor('the loader to fetch', async () => (((await rt.registry.get(wf.queue_id))?.stages[Targets.loader]?.records ?? 0) > 2_000 ? true : undefined));
+      await waitFor('the loader to fetch', async () => (((await rt.registry.get(wf.queue_id))?.stages[Targets.loader]?.records ?? 0) > 2_000 ? true : undefined), 120_000);
       const frozen = stageProcess(wf.queue_id, 'loader');
       assert.ok(frozen?.pid);
       process.kill(frozen.pid, 'SIGSTOP');
