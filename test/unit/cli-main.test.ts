@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { StageRoles } from '../../src/actors/index.ts';
 import { COMMANDS, main, mainUsage } from '../../src/system/cli/main.ts';
@@ -8,18 +7,11 @@ import type { CliIo } from '../../src/system/cli/cli-io.ts';
 import { backfillCommand } from '../../src/system/cli/backfill-command.ts';
 import { serveCommand } from '../../src/system/cli/serve-command.ts';
 import { Roles } from '../../src/system/config/index.ts';
-
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { TextSink } from '../helpers/text-sink.ts';
 
 async function run(argv: readonly string[], commands?: Readonly<Record<string, CliCommand>>): Promise<{ code: number; out: string; err: string }> {
-  const out = new Sink();
-  const err = new Sink();
+  const out = new TextSink();
+  const err = new TextSink();
   const code = await main(argv, { out, err, env: {} }, commands);
   return { code, out: out.text, err: err.text };
 }

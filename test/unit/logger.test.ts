@@ -1,22 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ExchangeError, ErrorCodes } from '../../src/protocol/index.ts';
 import { createLogger, humanLogLine, statusBlockOf } from '../../src/system/observability/index.ts';
-
-/** A stderr stand-in that keeps what is written; a terminal when `tty`. */
-class Sink extends Writable {
-  text = '';
-  readonly isTTY: boolean;
-  constructor(tty: boolean) {
-    super();
-    this.isTTY = tty;
-  }
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { TextSink } from '../helpers/text-sink.ts';
 
 function unreachable(): ExchangeError {
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
@@ -45,7 +31,7 @@ describe('human log lines', () => {
 
 describe('createLogger', () => {
   it('writes human lines on a terminal, without stacks below debug, above a progress display', async () => {
-    const tty = new Sink(true);
+    const tty = new TextSink(true);
     const log = createLogger({ LOG_LEVEL: 'warn', LOG_FORMAT: 'auto' }, { stream: tty });
     statusBlockOf(tty).show(['progress line']);
     log.child({ actor: 'loader', name: 'loader' }).warn({ err: unreachable(), attempt: 1, delay_ms: 250 }, 'exchange request retried');
@@ -62,7 +48,7 @@ describe('createLogger', () => {
   });
 
   it('writes JSON when stderr is not a terminal, or with LOG_FORMAT=json; causes said once; the stack only at debug', async () => {
-    for (const [stream, format] of [[new Sink(false), 'auto'], [new Sink(true), 'json']] as const) {
+    for (const [stream, format] of [[new TextSink(false), 'auto'], [new TextSink(true), 'json']] as const) {
       createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: format }, { stream }).error({ err: unreachable() }, 'loader failed');
       await flushed();
       const entry = JSON.parse(stream.text) as { msg: string; err: { message: string; code: string; stack?: string } };
@@ -71,14 +57,14 @@ describe('createLogger', () => {
       assert.equal(entry.err.message, 'cannot reach 127.0.0.1:9: connect ECONNREFUSED 127.0.0.1:9', 'the cause is in the message already: not repeated');
       assert.equal(entry.err.stack, undefined);
     }
-    const debug = new Sink(false);
+    const debug = new TextSink(false);
     createLogger({ LOG_LEVEL: 'debug', LOG_FORMAT: 'auto' }, { stream: debug }).error({ err: unreachable() }, 'loader failed');
     await flushed();
     assert.match((JSON.parse(debug.text) as { err: { stack: string } }).err.stack, /\n\s+at /);
   });
 
   it('writes human lines when asked to (LOG_FORMAT=human) even where stderr is no terminal', async () => {
-    const pipe = new Sink(false);
+    const pipe = new TextSink(false);
     createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'human' }, { stream: pipe }).info({ queue_id: 'wf-x' }, 'workflow started');
     await flushed();
     assert.equal(pipe.text, 'info  workflow started queue_id=wf-x\n');

@@ -1,23 +1,10 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Targets } from '../../src/protocol/index.ts';
 import type { StageState, Workflow } from '../../src/protocol/index.ts';
 import { ProgressDisplay } from '../../src/system/cli/progress-display.ts';
 import { workflowCount, workflowProgress } from '../../src/system/cli/workflow-count.ts';
-
-class Sink extends Writable {
-  text = '';
-  readonly isTTY: boolean;
-  constructor(tty: boolean) {
-    super();
-    this.isTTY = tty;
-  }
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { TextSink } from '../helpers/text-sink.ts';
 
 function stage(target: string, records: number, expected?: number): StageState {
   return { target, telemetry_id: `${target}__abcdef`, status: 'running', records, restarts: 0, ...(expected !== undefined ? { expected_records: expected } : {}) };
@@ -77,8 +64,8 @@ describe('ProgressDisplay', () => {
 
   it('shows several workflows on a terminal, a bar each and a total, redrawn in place', () => {
     let now = 0;
-    const err = new Sink(true);
-    const display = new ProgressDisplay({ out: new Sink(false), err, env: {} }, { enabled: true, now: () => now });
+    const err = new TextSink(true);
+    const display = new ProgressDisplay({ out: new TextSink(false), err, env: {} }, { enabled: true, now: () => now });
     display.update([candles(0), trades(0)].map(workflowProgress));
     now = 1_000;
     display.update([candles(720), trades(1000)].map(workflowProgress));
@@ -92,8 +79,8 @@ describe('ProgressDisplay', () => {
 
   it('writes plain lines at most every 2 s where stderr is no terminal', () => {
     let now = 0;
-    const err = new Sink(false);
-    const display = new ProgressDisplay({ out: new Sink(false), err, env: {} }, { enabled: true, now: () => now });
+    const err = new TextSink(false);
+    const display = new ProgressDisplay({ out: new TextSink(false), err, env: {} }, { enabled: true, now: () => now });
     for (const [t, n] of [[0, 0], [500, 100], [1_999, 200], [2_000, 400]] as const) {
       now = t;
       display.update([workflowProgress(candles(n))]);
@@ -103,8 +90,8 @@ describe('ProgressDisplay', () => {
   });
 
   it('prints nothing with --no-progress', () => {
-    const err = new Sink(true);
-    const display = new ProgressDisplay({ out: new Sink(false), err, env: {} }, { enabled: false, now: () => 0 });
+    const err = new TextSink(true);
+    const display = new ProgressDisplay({ out: new TextSink(false), err, env: {} }, { enabled: false, now: () => 0 });
     display.update([workflowProgress(candles(5))]);
     display.finish();
     assert.equal(err.text, '');

@@ -1,5 +1,5 @@
-import { DEFAULT_EDGE_THRESHOLD, DEFAULT_GRAPH_WINDOW, edgeRuleOf, GraphBody, GraphQuery, MAX_GRAPH_WINDOW } from '../../protocol/index.ts';
-import { queryGraph } from '../query/index.ts';
+import { DEFAULT_EDGE_THRESHOLD, DEFAULT_GRAPH_WINDOW, GraphBody, GraphQuery, MAX_GRAPH_WINDOW } from '../../protocol/index.ts';
+import { graphRequestOf, queryGraph } from '../query/index.ts';
 import { z } from 'zod';
 import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
@@ -82,19 +82,7 @@ export const graphCommand = defineCommand({
       const client = new ServerApiClient(values.server, io.env.STREAMFORGE_API_TOKEN);
       graph = GraphBody.parse(JSON.parse(await client.getText(`/graph?${new URLSearchParams(fields).toString()}`)));
     } else {
-      const q = parsed.data;
-      const rule = edgeRuleOf(q);
-      graph = await withLocalStore(values['data-dir'], io, (store) =>
-        queryGraph(store, {
-          symbols: q.symbols,
-          interval: q.interval,
-          fromMs: q.from,
-          toMs: q.to,
-          window: q.window,
-          ...(q.at !== undefined ? { atMs: q.at } : {}),
-          ...(rule ? { rule } : {}),
-        }),
-      );
+      graph = await withLocalStore(values['data-dir'], io, (store) => queryGraph(store, graphRequestOf(parsed.data)));
     }
     if (values.format === 'json') writeLine(io.out, JSON.stringify(graph));
     else printGraph(io, graph);

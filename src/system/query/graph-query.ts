@@ -1,7 +1,7 @@
 import { correlationGraph, warmupStart } from '../../actors/analytics/index.ts';
 import type { Store } from '../../actors/index.ts';
-import { approximateIntervalCount, ValidationError } from '../../protocol/index.ts';
-import type { EdgeRule, GraphBody, Interval } from '../../protocol/index.ts';
+import { approximateIntervalCount, edgeRuleOf, ValidationError } from '../../protocol/index.ts';
+import type { EdgeRule, GraphBody, GraphQuery, Interval } from '../../protocol/index.ts';
 import { noCandlesError } from './no-candles-error.ts';
 import { queryUniverseCandles, symbolsWithoutCandles } from './universe-candles.ts';
 
@@ -67,4 +67,18 @@ export async function queryGraph(store: Store, req: GraphRequest): Promise<Graph
       span *= 2;
     }
   }
+}
+
+/** The request of a checked `GraphQuery` (the API's query string, the CLI's flags). */
+export function graphRequestOf(q: GraphQuery): GraphRequest {
+  const rule = edgeRuleOf(q);
+  return {
+    symbols: q.symbols,
+    interval: q.interval,
+    fromMs: q.from,
+    toMs: q.to,
+    window: q.window,
+    ...(q.at !== undefined ? { atMs: q.at } : {}),
+    ...(rule ? { rule } : {}),
+  };
 }

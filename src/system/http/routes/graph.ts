@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { edgeRuleOf, GraphBody, GraphQuery } from '../../../protocol/index.ts';
-import { queryGraph } from '../../query/index.ts';
+import { GraphBody, GraphQuery } from '../../../protocol/index.ts';
+import { graphRequestOf, queryGraph } from '../../query/index.ts';
 import type { RouteContext } from '../route-context.ts';
 import { bearer, errorResponses } from './error-responses.ts';
 
@@ -22,19 +22,7 @@ export const graphRoutes: FastifyPluginAsyncZod<RouteContext> = (app, { runtime 
         response: { 200: GraphBody, ...errorResponses },
       },
     },
-    (req) => {
-      const q = req.query;
-      const rule = edgeRuleOf(q);
-      return queryGraph(runtime.store, {
-        symbols: q.symbols,
-        interval: q.interval,
-        fromMs: q.from,
-        toMs: q.to,
-        window: q.window,
-        ...(q.at !== undefined ? { atMs: q.at } : {}),
-        ...(rule ? { rule } : {}),
-      });
-    },
+    (req) => queryGraph(runtime.store, graphRequestOf(req.query)),
   );
   return Promise.resolve();
 };
