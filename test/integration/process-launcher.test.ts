@@ -60,7 +60,7 @@ describe('process launcher: each stage in its own OS process, over the embedded 
 describe('stall detection: a frozen stage process is relaunched', () => {
   it('relaunches a loader that stops making progress (SIGSTOP), and the data is still exact', async () => {
     const sim = await startExchangeSimulator({ latencyMs: 20 });
-    const rt = await startTestRuntime(sim.url, { env: { STREAMFORGE_LAUNCHER: 'process', STALL_TIMEOUT_MS: '3000', LOG_LEVEL: 'silent' } });
+    const rt = await startTestRuntime(sim.url, { env: { STREAMFORGE_LAUNCHER: 'process', STALL_TIMEOUT_MS: '6000', LOG_LEVEL: 'silent' } });
     try {
       const launcher = rt.runtime.launcher;
       assert.ok(launcher instanceof ProcessLauncher);
