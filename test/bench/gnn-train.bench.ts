@@ -1,7 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { ModelRepository } from '../../src/actors/models/model-repository.ts';
-import { GnnParams, Targets } from '../../src/protocol/index.ts';
+import { GnnParams, StageRoles, Targets } from '../../src/protocol/index.ts';
 import type { ModelMetadata, Workflow } from '../../src/protocol/index.ts';
 import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
 import { stageProcesses } from '../helpers/stage-processes.ts';
@@ -40,44 +41,69 @@ function sizeFromEnv(env: NodeJS.ProcessEnv): Size {
   };
 }
 
-/** Peak resident set (VmHWM) of a process, in bytes, or undefined once it is gone. */
-function peakRss(pid: number): number | undefined {
-  let status: string;
+/** A file of /proc, or undefined once the process is gone. */
+function readProc(path: string): string | undefined {
   try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ESRCH') return undefined;
     throw err;
   }
-  const kb = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)?.[1];
-  return kb === undefined ? undefined : Number(kb) * 1024;
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** Peak resident set (VmHWM, bytes) and CPU time so far (user + system, seconds) of a live process. */
+function processUsage(pid: number): { readonly peakRss: number; readonly cpuSeconds: number } | undefined {
+  const status = readProc(`/proc/${pid}/status`);
+  const stat = readProc(`/proc/${pid}/stat`);
+  const kb = status === undefined ? undefined : /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+  if (kb === undefined || stat === undefined) return undefined;
+  // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { peakRss: Number(kb) * 1024, cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS };
+}
+
+/** What the processes of one role used: the largest peak RSS of any of them, their CPU time added up. */
+interface RoleUsage {
+  peakRss: number;
+  cpuSeconds: number;
 }
 
 /**
- * Follows the stage processes of one workflow while it runs: the highest VmHWM read per role. VmHWM
- * only grows, so the last reading before a process exits is its peak up to then (at most one sample
- * period of its life unseen).
+ * Follows the stage processes of some workflows while they run (the graph workflow and the data
+ * workflows it started), per role: VmHWM only grows, so the last reading before a process exits is
+ * its peak (at most one sample period of its life unseen); likewise its CPU time.
  */
-function sampleStagePeaks(queueId: string): { readonly peaks: Map<string, number>; stop(): void } {
-  const peaks = new Map<string, number>();
+function sampleStageProcesses(queueIds: ReadonlySet<string>): { usage(): Map<string, RoleUsage>; stop(): void } {
+  const perPid = new Map<number, { readonly role: string; readonly peakRss: number; readonly cpuSeconds: number }>();
   const sample = () => {
     for (const p of stageProcesses()) {
-      if (p.queueId !== queueId) continue;
-      const rss = peakRss(p.pid);
-      if (rss !== undefined) peaks.set(p.role, Math.max(peaks.get(p.role) ?? 0, rss));
+      if (!queueIds.has(p.queueId)) continue;
+      const used = processUsage(p.pid);
+      if (used !== undefined) perPid.set(p.pid, { role: p.role, ...used });
     }
   };
   const timer = setInterval(sample, SAMPLE_MS);
   return {
-    peaks,
+    usage: () => {
+      const roles = new Map<string, RoleUsage>();
+      for (const { role, peakRss, cpuSeconds } of perPid.values()) {
+        const r = roles.get(role) ?? { peakRss: 0, cpuSeconds: 0 };
+        r.peakRss = Math.max(r.peakRss, peakRss);
+        r.cpuSeconds += cpuSeconds;
+        roles.set(role, r);
+      }
+      return roles;
+    },
     stop: () => clearInterval(timer),
   };
 }
 
 const seconds = (fromMs: number | undefined, toMs: number | undefined): number => Math.round(((toMs ?? NaN) - (fromMs ?? NaN)) / 10) / 100;
 const mib = (bytes: number | undefined): number => Math.round((bytes ?? NaN) / 2 ** 20);
-const fixed3 = (n: number): number => Math.round(n * 1000) / 1000;
+const percent = (n: number): number => Math.round(n * 10_000) / 100;
 
 /**
  * End-to-end `gnn_train` on a planted-clusters market (3 clusters, seed fixed) served by the exchange
@@ -86,7 +112,8 @@ const fixed3 = (n: number): number => Math.round(n * 1000) / 1000;
  * model. Times come from the workflow record: loading is creation to the stages' launch (they start
  * once every data workflow completed), graph building the graph-builder stage's life, training from
  * the builder's end (the trainer consumes while the builder publishes) to the trainer's end. With
- * stage processes (the default) each stage's peak RSS is read from /proc while it runs.
+ * stage processes (the default) each stage's peak RSS and CPU time are read from /proc while it runs;
+ * the CPU times are the steadier figures on a shared machine.
  */
 export async function benchGnnTrain(env: NodeJS.ProcessEnv = process.env): Promise<{ lines: BenchLine[]; ratios: BenchRatio[] }> {
   const size = sizeFromEnv(env);
@@ -103,7 +130,7 @@ export async function benchGnnTrain(env: NodeJS.ProcessEnv = process.env): Promi
     const loadBefore = loadavg()[0] ?? NaN;
     const started = Date.now();
     const wf = await rt.manager.create({ type: 'gnn_train', range: { fromMs: FROM, toMs: to }, gnn });
-    const sampler = size.launcher === 'process' ? sampleStagePeaks(wf.queue_id) : undefined;
+    const sampler = size.launcher === 'process' ? sampleStageProcesses(new Set([wf.queue_id, ...(wf.children ?? [])])) : undefined;
     let done: Workflow;
     try {
       done = await rt.settle(wf.queue_id, 1_800_000);
@@ -136,11 +163,21 @@ export async function benchGnnTrain(env: NodeJS.ProcessEnv = process.env): Promi
       { name: '  samples train / val / test', value: model.split.train.samples, unit: `/ ${model.split.val.samples} / ${model.split.test.samples}` },
     ];
     for (const name of ['gnn', 'mlp', 'logistic', 'majority'] as const) {
-      lines.push({ name: `test accuracy / macro-F1 / log loss, ${name === 'gnn' ? `GNN (${model.hyperparameters.arch})` : name}`, value: fixed3(m[name].accuracy), unit: `/ ${fixed3(m[name].macro_f1)} / ${fixed3(m[name].log_loss)}` });
+      lines.push({ name: `test accuracy, ${name === 'gnn' ? `GNN (${model.hyperparameters.arch})` : name}`, value: percent(m[name].accuracy), unit: `%   macro-F1 ${percent(m[name].macro_f1).toFixed(2)} %   log loss ${m[name].log_loss.toFixed(3)}` });
     }
     lines.push({ name: 'model promoted (beats its MLP on test)', value: model.promoted ? 1 : 0, unit: model.promoted ? 'yes' : 'no' });
     lines.push({ name: 'load average (1 min) at start / at end: a shared machine', value: Math.round(loadBefore * 100) / 100, unit: `/ ${Math.round((loadavg()[0] ?? NaN) * 100) / 100} on ${availableParallelism()} cores` });
-    for (const [role, bytes] of sampler?.peaks ?? []) lines.push({ name: `peak RSS (VmHWM) of the ${role} process`, value: mib(bytes), unit: 'MiB' });
+    const usage = sampler?.usage() ?? new Map<string, RoleUsage>();
+    for (const role of StageRoles.toReversed()) {
+      const u = usage.get(role);
+      if (u === undefined) continue;
+      const of = role === 'loader' || role === 'connector' ? `${role} processes (largest of ${children.length})` : `${role} process`;
+      lines.push({ name: `peak RSS (VmHWM) of the ${of}`, value: mib(u.peakRss), unit: 'MiB' });
+    }
+    for (const role of StageRoles.toReversed()) {
+      const u = usage.get(role);
+      if (u !== undefined) lines.push({ name: `CPU time (user + system) of the ${role} process${role === 'loader' || role === 'connector' ? 'es' : ''}`, value: Math.round(u.cpuSeconds * 10) / 10, unit: 's' });
+    }
     if (sampler === undefined) lines.push({ name: 'peak RSS of the whole in-process runtime (maxRSS)', value: mib(process.resourceUsage().maxRSS * 1024), unit: 'MiB' });
 
     const graphAdds = m.gnn.accuracy - m.mlp.accuracy;
