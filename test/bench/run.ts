@@ -7,6 +7,7 @@ import { benchArchiveVsRest } from './archive-vs-rest.bench.ts';
 import { benchLiveLatency } from './live-latency.bench.ts';
 import { benchGraphBuilder } from './graph-builder.bench.ts';
 import { benchGnnEpoch } from './gnn-epoch.bench.ts';
+import { benchGnnTrain } from './gnn-train.bench.ts';
 import { benchRecordsStreamRss } from './records-stream-rss.bench.ts';
 
 /** `npm run bench`: every benchmark, each printing what it measured side by side and its ratio against the target. */
@@ -19,6 +20,7 @@ const benches: Array<[string, () => Promise<{ lines: BenchLine[]; ratios: BenchR
   ['live stream latency, WebSocket event to stored record', benchLiveLatency],
   ['graph snapshot builder', benchGraphBuilder],
   ['GNN epoch time, WASM against pure-JS cpu', benchGnnEpoch],
+  ['gnn_train end to end on a planted-clusters market: times, test scores beside the baselines, peak RSS', () => benchGnnTrain()],
   ['GET /records?format=csv of 1,000,000 records: serving process RSS, this tree and main', () => benchRecordsStreamRss()],
 ];
 

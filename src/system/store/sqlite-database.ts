@@ -28,11 +28,14 @@ export function openSqlite(path: string, options: SqliteOptions = {}): DatabaseS
   if (path !== ':memory:') privateDir(dirname(path));
   const db = new DatabaseSync(path);
   if (path !== ':memory:') privateFile(path);
+  // First: `auto_vacuum` on an existing file needs the write lock, and without a busy timeout a
+  // process opening the file while another writes fails at once with "database is locked".
+  db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (options.pageSize !== undefined) db.exec(`PRAGMA page_size = ${options.pageSize}`);
   // Like the page size, only for a new file; for an older one, the bus's compaction turns it on with a one-off VACUUM.
   if (options.incrementalVacuum === true) db.exec('PRAGMA auto_vacuum = INCREMENTAL');
   const synchronous = options.synchronous === 'full' ? 'FULL' : 'NORMAL';
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS};`);
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous};`);
   // A bigger page cache and rarer checkpoints (every 32 MiB of WAL, whatever the page size): B-tree
   // pages touched by every batch are written once, not per commit. The WAL is cut back to
   // `WAL_SIZE_LIMIT_BYTES` after a checkpoint rather than keeping its largest size for good.
