@@ -32,3 +32,9 @@ export const GnnParams = z.object({
   retrain_every: z.number().int().min(1).max(1_000_000).default(168),
 });
 export type GnnParams = z.infer<typeof GnnParams>;
+
+/**
+ * {@link GnnParams} as workflows store and answer them: the same fields, the symbols already checked
+ * (no upper-casing transform, which a response schema could not encode).
+ */
+export const GnnSettings = GnnParams.extend({ symbols: z.array(z.string()).min(2) });

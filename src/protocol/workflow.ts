@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorInfo } from './errors.ts';
-import { GnnParams } from './gnn-params.ts';
+import { GnnSettings } from './gnn-params.ts';
 
 export const WorkflowStatuses = ['pending', 'running', 'completed', 'failed', 'stopped'] as const;
 export const WorkflowStatus = z.enum(WorkflowStatuses);
@@ -45,7 +45,7 @@ export const Workflow = z.object({
   error: ErrorInfo.optional(),
   stages: z.record(z.string(), StageState),
   /** Graph workflows (`gnn_graph`, `gnn_train`): their universe and settings; `symbol` is then `MULTI`. */
-  gnn: GnnParams.optional(),
+  gnn: GnnSettings.optional(),
   /** Workflows this one started to load what its universe lacked (graph workflows), and the one that started this. */
   children: z.array(z.string()).optional(),
   parent: z.string().optional(),

@@ -328,6 +328,9 @@ describe('the image, as containers', { skip: unavailable }, () => {
       const { code, ms } = await all.stop('SIGTERM', 10_000);
       t.diagnostic(`SIGTERM after training: exit ${String(code)} after ${ms} ms`);
       assert.equal(code, 0);
+    } catch (err) {
+      t.diagnostic(`the container said:\n${all.output().slice(-4000)}`);
+      throw err;
     } finally {
       await all.kill();
       await view?.close();

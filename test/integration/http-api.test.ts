@@ -122,6 +122,21 @@ describe('the manager HTTP API', () => {
     assert.match((bad.body as { message: string }).message, /time_range is required for api_\* types/);
   });
 
+  it('creates a graph workflow from a graph body: 201 with its universe, symbol MULTI, a wf-multi id; stops it', async () => {
+    const created = await call('POST', '/queues', { type: 'gnn_graph', symbols: ['btcusdt', 'ETHUSDT'], interval: '1h', from: '2024-01-01', to: '2024-03-01', window: 48 }, auth);
+    assert.equal(created.status, 201, created.text);
+    const wf = (created.body as { workflow: { queue_id: string; symbol: string; gnn?: { symbols: string[]; window: number; interval: string } } }).workflow;
+    assert.match(wf.queue_id, /^wf-multi-gnn_graph-20240101-[0-9a-f]{6}$/);
+    assert.equal(wf.symbol, 'MULTI');
+    assert.deepEqual(wf.gnn?.symbols, ['BTCUSDT', 'ETHUSDT']);
+    assert.equal(wf.gnn?.window, 48);
+    const read = await call('GET', `/queues/${wf.queue_id}`, undefined, auth);
+    assert.equal(read.status, 200, read.text);
+    const stopped = await call('POST', `/queues/${wf.queue_id}/stop`, undefined, auth);
+    assert.equal(stopped.status, 202, stopped.text);
+    assert.equal((await settled(wf.queue_id)).status, 'stopped');
+  });
+
   it("accepts the original's start-pipeline body", async () => {
     const created = await call(
       'POST',
