@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RouteContext } from '../route-context.ts';
+import { consoleRoutes } from './console.ts';
 import { eventsRoutes } from './events.ts';
 import { gapsRoutes } from './gaps.ts';
 import { graphRoutes } from './graph.ts';
@@ -32,6 +33,7 @@ export const API_ROUTES: readonly RoutePlugin[] = [
   graphRoutes,
   modelsRoutes,
   eventsRoutes,
+  consoleRoutes,
 ];
 
 /** What every process serves: probes and metrics. Stage roles serve only these. */
