@@ -68,23 +68,22 @@ describe('the web console in Chromium', () => {
     await page.getByRole('textbox', { name: 'Token' }).fill(TOKEN);
     await page.getByRole('button', { name: 'Use token' }).click();
     await page.locator('#live[data-state="live"]').waitFor();
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('streamforge.token')), TOKEN);
+    assert.equal(await page.evaluate("sessionStorage.getItem('streamforge.token')"), TOKEN);
     assert.equal(await dialog.isVisible(), false);
     await page.screenshot({ path: new URL('workflows-empty.png', SCREENSHOT_DIR).pathname });
   });
 
   it('starts a workflow from the form and shows it go running → completed without a reload', async () => {
     // Marks this document: a reload would lose it. Records every status the row shows.
-    await page.evaluate(() => {
-      const w = window as unknown as { __noReload: boolean; __statuses: string[] };
-      w.__noReload = true;
-      w.__statuses = [];
+    // Browser code as text: this project's TypeScript has no DOM types.
+    await page.evaluate(`
+      window.__noReload = true;
+      window.__statuses = [];
       new MutationObserver(() => {
-        const badge = document.querySelector('tr[data-queue-id] [data-field="status"]');
-        const status = badge?.textContent ?? '';
-        if (status !== '' && w.__statuses.at(-1) !== status) w.__statuses.push(status);
-      }).observe(document.getElementById('main') as Node, { subtree: true, childList: true, characterData: true });
-    });
+        const status = document.querySelector('tr[data-queue-id] [data-field="status"]')?.textContent ?? '';
+        if (status !== '' && window.__statuses.at(-1) !== status) window.__statuses.push(status);
+      }).observe(document.getElementById('main'), { subtree: true, childList: true, characterData: true });
+    `);
     await page.getByLabel('Symbol(s)').fill('BTCUSDT');
     await page.getByLabel('Type', { exact: true }).fill('api_candles_1h');
     await page.getByLabel('From (UTC)').fill('2024-08-01');
@@ -97,9 +96,9 @@ describe('the web console in Chromium', () => {
     await row.locator('[data-field="status"]', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
     assert.equal(await row.locator('[data-field="records"]').textContent(), '48');
     assert.equal(await row.locator('[data-stage="loader-producer"] .badge').textContent(), 'finished');
-    const seen = await page.evaluate(() => (window as unknown as { __noReload: boolean; __statuses: string[] }).__statuses);
+    const seen = await page.evaluate<string[]>('window.__statuses');
     assert.ok(seen.includes('running') && seen.at(-1) === 'completed', `statuses shown: ${seen.join(' → ')}`);
-    assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'no reload');
+    assert.equal(await page.evaluate('window.__noReload'), true, 'no reload');
     const stored = await rt.registry.get(completedId);
     assert.equal(stored?.status, 'completed');
   });
@@ -176,7 +175,7 @@ describe('the web console in Chromium', () => {
     const other = await newContext(browser, true);
     try {
       const p = await other.newPage();
-      await p.addInitScript(() => sessionStorage.setItem('streamforge.token', 'not-the-token'));
+      await p.addInitScript("sessionStorage.setItem('streamforge.token', 'not-the-token')");
       await p.goto(base);
       await p.locator('#token-dialog').waitFor({ state: 'visible' });
       assert.match((await p.locator('#token-message').textContent()) ?? '', /refused that token/);
