@@ -15,6 +15,10 @@ import type { TestRuntime } from '../helpers/test-runtime.ts';
 
 const TOKEN = 'console-token';
 const DAY_MS = 86_400_000;
+const HOLE_FROM_MS = Date.UTC(2024, 7, 2, 10);
+const HOLE_TO_MS = Date.UTC(2024, 7, 2, 13);
+/** Candles of 2024-08-01 and 02 (1h) the exchange has: 48 less the hole's 3. */
+const STORED = 45;
 
 function utcDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -43,7 +47,8 @@ describe('the web console in Chromium', () => {
   let completedId: string;
 
   before(async () => {
-    sim = await startExchangeSimulator({ latencyMs: 1 });
+    // The exchange has no candle for three hours of 2024-08-02: a hole of its own the chart shades.
+    sim = await startExchangeSimulator({ latencyMs: 1, holes: [{ symbol: 'BTCUSDT', fromMs: HOLE_FROM_MS, toMs: HOLE_TO_MS }] });
     rt = await startTestRuntime(sim.url, { env: { STREAMFORGE_API_TOKEN: TOKEN, BINANCE_WS_URL: sim.wsUrl } });
     server = new AdminServer(rt.runtime);
     const port = await server.listen(0, '127.0.0.1');
@@ -94,7 +99,7 @@ describe('the web console in Chromium', () => {
     assert.match(completedId, /^wf-btcusdt-api_candles_1h-20240801-[0-9a-f]{6}$/);
     const row = page.locator(`tr[data-queue-id="${completedId}"]`);
     await row.locator('[data-field="status"]', { hasText: 'completed' }).waitFor({ timeout: 30_000 });
-    assert.equal(await row.locator('[data-field="records"]').textContent(), '48');
+    assert.equal(await row.locator('[data-field="records"]').textContent(), String(STORED));
     assert.equal(await row.locator('[data-stage="loader-producer"] .badge').textContent(), 'finished');
     const seen = await page.evaluate<string[]>('window.__statuses');
     assert.ok(seen.includes('running') && seen.at(-1) === 'completed', `statuses shown: ${seen.join(' → ')}`);
@@ -165,9 +170,33 @@ describe('the web console in Chromium', () => {
     assert.equal(await page.locator('tr[data-stage="loader-producer"] .badge').textContent(), 'finished');
     await page.getByRole('button', { name: 'Run gap audit' }).click();
     const summary = await page.locator('[data-field="audit-summary"]').textContent({ timeout: 30_000 });
-    assert.equal(summary, '48 stored; 0 holes of ours, 0 of the exchange');
+    assert.equal(summary, `${STORED} stored; 0 holes of ours, 1 of the exchange`);
     await page.screenshot({ path: new URL('workflow-detail.png', SCREENSHOT_DIR).pathname, fullPage: true });
     await assertAccessible(page, 'the workflow detail page');
+  });
+
+  it('charts the stored candles with their volume, indicators and the exchange\'s hole shaded', async () => {
+    await page.getByRole('link', { name: 'Chart its candles' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Candles' }).waitFor();
+    await page.locator('.status[data-candles]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('svg.chart rect.candle').count(), STORED);
+    assert.equal(await page.locator('svg.chart rect.volume').count(), STORED);
+    const hole = page.locator('svg.chart rect.hole');
+    assert.equal(await hole.count(), 1);
+    assert.equal(await hole.getAttribute('data-owner'), 'exchange');
+    assert.equal(await page.locator('svg.chart .hole-label').textContent(), 'exchange');
+    // The hole's shading spans its three missing hours: as wide as three candle steps.
+    const candleX = (i: number) => page.locator('svg.chart rect.candle').nth(i).getAttribute('x').then(Number);
+    const stepWidth = (await candleX(1)) - (await candleX(0));
+    const holeWidth = Number(await hole.getAttribute('width'));
+    assert.ok(Math.abs(holeWidth - 3 * stepWidth) < 0.5, `hole ${holeWidth} wide, a candle step ${stepWidth}`);
+    assert.equal(await page.locator('svg.chart polyline.ema').count(), 1);
+    assert.equal(await page.locator('svg.chart polyline.rsi').count(), 1);
+    await page.locator('svg.chart').focus();
+    await page.keyboard.press('ArrowLeft');
+    assert.match((await page.locator('.readout').textContent()) ?? '', /^2024-08-02 22:00 {2}O /);
+    await page.screenshot({ path: new URL('candles.png', SCREENSHOT_DIR).pathname, fullPage: true });
+    await assertAccessible(page, 'the candles page');
   });
 
   it('tells a wrong token apart from a missing one', async () => {
