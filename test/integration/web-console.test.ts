@@ -199,6 +199,34 @@ describe('the web console in Chromium', () => {
     await assertAccessible(page, 'the candles page');
   });
 
+  it('draws the correlation graph of a universe and moves through its snapshots', async () => {
+    const eth = await rt.manager.create({ symbol: 'ETHUSDT', type: 'api_candles_1h', range: { fromMs: Date.UTC(2024, 7, 1), toMs: Date.UTC(2024, 7, 3) } });
+    assert.equal((await rt.settle(eth.queue_id)).status, 'completed');
+    const q = 'symbols=BTCUSDT,ETHUSDT&interval=1h&from=2024-08-01&to=2024-08-03&window=24';
+    await page.goto(`${base}/#/graph?${q}`);
+    await page.locator('.status[data-edges]').waitFor({ timeout: 30_000 });
+    const api = await request(`${base}/graph?${q}&threshold=0`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(api.statusCode, 200);
+    const answer = (await api.body.json()) as { at: string; edges: { weight: number }[] };
+    const edgesShown = page.locator('svg.graph .edge line');
+    assert.equal(await page.locator('svg.graph .node').count(), 2);
+    assert.equal(await edgesShown.count(), Number(await page.locator('.status').getAttribute('data-edges')));
+    if ((await edgesShown.count()) === 1) assert.equal(Number(await edgesShown.getAttribute('data-weight')), answer.edges[0]?.weight);
+    const before = await page.locator('output').textContent();
+    await page.getByLabel('Snapshot time').focus();
+    await page.keyboard.press('Home');
+    await page.waitForFunction(`document.querySelector('output')?.textContent !== ${JSON.stringify(before)}`);
+    assert.equal(await page.locator('output').textContent(), '2024-08-02 01:00');
+    await page.screenshot({ path: new URL('graph.png', SCREENSHOT_DIR).pathname, fullPage: true });
+    await assertAccessible(page, 'the graph page');
+  });
+
+  it('shows the model registry (empty before any training run)', async () => {
+    await page.getByRole('link', { name: 'Models' }).click();
+    await page.getByText('No model yet').waitFor({ timeout: 10_000 });
+    await assertAccessible(page, 'the models page');
+  });
+
   it('tells a wrong token apart from a missing one', async () => {
     assert.ok(browser);
     const other = await newContext(browser, true);
