@@ -48,6 +48,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY src ./src
+# The web console's page, scripts and styles, served at / (no build step: plain ES modules).
+COPY console ./console
 # Node's compile cache of the CLI's modules (type-stripped and compiled), made once here, so a new
 # container does not compile them again. Node keys it by uid: made as 10001 (the uid the manifests
 # run as), then handed to root, read-only at run time (Node skips writing to it).

@@ -32,3 +32,4 @@ export * from './graph-workflow-body.ts';
 export * from './indicators-query.ts';
 export * from './graph-query.ts';
 export * from './model-query.ts';
+export * from './events-query.ts';

@@ -14,6 +14,7 @@ import { createLogger, PromMetrics, systemClock } from './observability/index.ts
 import { createObjectStore } from './objects/index.ts';
 import { countWorkflowsByStatus, storeCandleSource } from './query/index.ts';
 import { createStore } from './store/index.ts';
+import { WorkflowChanges } from './manager/index.ts';
 
 /** Seams for tests and benchmarks: a real component wrapped (e.g. with fault injection) or replaced. */
 export interface RuntimeOverrides {
@@ -60,6 +61,8 @@ export interface Runtime {
   readonly manager: ActorRef<ManagerMessage> | undefined;
   /** True while the manager (when this process hosts one) serves requests. */
   managerReady(): boolean;
+  /** The workflows this process's manager saves, as they are saved (none without a manager). */
+  readonly workflowChanges: WorkflowChanges;
   /** Why this process should get no traffic now (`/health/ready` answers 503 with it), or undefined when it is ready. */
   notReady(): string | undefined;
   close(): Promise<void>;
@@ -166,6 +169,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}, 
   );
 
   let managerReady = false;
+  const workflowChanges = new WorkflowChanges();
   const manager = (options.manager ?? hostsManager(config.ROLE)) ? spawnManager() : undefined;
 
   function spawnManager(): ActorRef<ManagerMessage> {
@@ -196,6 +200,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}, 
             instanceId: config.STREAMFORGE_INSTANCE_ID ?? config.HOSTNAME ?? `manager-${randomBytes(4).toString('hex')}`,
             ownershipLeaseMs: config.OWNERSHIP_LEASE_MS,
             readiness: (ready) => (managerReady = ready),
+            workflowSaved: (wf) => workflowChanges.saved(wf),
             stageSupervision,
           },
           ctx,
@@ -235,6 +240,7 @@ export function createRuntime(config: Config, overrides: RuntimeOverrides = {}, 
     },
     manager,
     managerReady: () => managerReady,
+    workflowChanges,
     notReady() {
       if (manager !== undefined && !managerReady) return 'manager not running';
       const down = bus.built() ? bus().downGroups() : [];

@@ -71,6 +71,8 @@ export interface ManagerDeps {
   readonly ownershipLeaseMs?: number;
   /** Told true once the manager serves (topics, subscription, adoption done), false when it stops or crashes. */
   readonly readiness?: (ready: boolean) => void;
+  /** Told each workflow this manager or its supervisors save, once saved (in save order). */
+  readonly workflowSaved?: (workflow: Workflow) => void;
 }
 
 /**
@@ -91,7 +93,7 @@ export class Manager implements Behaviour<ManagerMessage> {
   constructor(deps: ManagerDeps, ctx: ActorContext<ManagerMessage>) {
     this.#deps = deps;
     this.#ctx = ctx;
-    this.#registry = new WorkflowRegistry(deps.store);
+    this.#registry = new WorkflowRegistry(deps.store, deps.workflowSaved);
   }
 
   async start(): Promise<void> {

@@ -6,9 +6,12 @@ export const QUEUES_COLLECTION = 'queues';
 /** The workflow registry: one document per workflow in the `queues` collection. */
 export class WorkflowRegistry {
   readonly #store: Store;
+  readonly #saved: ((workflow: Workflow) => void) | undefined;
 
-  constructor(store: Store) {
+  /** @param saved told each workflow once it is saved (the console's live view of workflows) */
+  constructor(store: Store, saved?: (workflow: Workflow) => void) {
     this.#store = store;
+    this.#saved = saved;
   }
 
   async init(): Promise<void> {
@@ -17,6 +20,7 @@ export class WorkflowRegistry {
 
   async save(workflow: Workflow): Promise<void> {
     await this.#store.upsert(QUEUES_COLLECTION, [{ _key: workflow.queue_id, ...workflow }]);
+    this.#saved?.(workflow);
   }
 
   async get(queueId: string): Promise<Workflow | undefined> {

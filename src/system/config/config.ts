@@ -71,6 +71,12 @@ export const ConfigSchema = z.object({
   API_RATE_LIMIT_PER_MINUTE: positiveInt(60),
   /** Workflows not yet ended, at most; a creation beyond is refused. */
   MAX_ACTIVE_WORKFLOWS: positiveInt(100),
+  /** Telemetry and workflow events `GET /events` keeps for reconnecting clients (`Last-Event-ID`). */
+  EVENTS_REPLAY_SIZE: positiveInt(10_000),
+  /** Event streams (`GET /events`) served at once; more are answered 503. */
+  EVENTS_MAX_CLIENTS: positiveInt(64),
+  /** A comment line on every event stream this often, so proxies keep idle streams open. */
+  EVENTS_KEEPALIVE_MS: positiveInt(15_000),
   /** `/metrics` needs the API token too (when one is set). */
   METRICS_REQUIRE_TOKEN: z.stringbool().default(false),
   BINANCE_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.binance.com'),

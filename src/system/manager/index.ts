@@ -1,2 +1,3 @@
 export * from './workflow-manager.ts';
 export * from './local-manager.ts';
+export * from './workflow-changes.ts';

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RouteContext } from '../route-context.ts';
+import { consoleRoutes } from './console.ts';
+import { eventsRoutes } from './events.ts';
 import { gapsRoutes } from './gaps.ts';
 import { graphRoutes } from './graph.ts';
 import { healthRoutes } from './health.ts';
@@ -30,6 +32,8 @@ export const API_ROUTES: readonly RoutePlugin[] = [
   indicatorsRoutes,
   graphRoutes,
   modelsRoutes,
+  eventsRoutes,
+  consoleRoutes,
 ];
 
 /** What every process serves: probes and metrics. Stage roles serve only these. */
