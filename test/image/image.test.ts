@@ -317,7 +317,7 @@ describe('the image, as containers', { skip: unavailable }, () => {
       }, 600_000);
       assert.equal(done.status, 'completed', JSON.stringify(done.error));
       t.diagnostic(`gnn_train of 4 symbols x 1500 h in the image: ${Date.now() - started} ms`);
-      for (const role of ['graph-builder', 'trainer']) assert.equal(done.stages[role]?.status, 'finished', `${role}: ${JSON.stringify(done.stages[role])}`);
+      for (const target of [Targets['graph-builder'], Targets.trainer]) assert.equal(done.stages[target]?.status, 'finished', `${target}: ${JSON.stringify(done.stages)}`);
       const [modelId] = done.models ?? [];
       assert.ok(modelId, 'the workflow names its model');
       const models = join(await host.dataVolume(), 'models', modelId);
