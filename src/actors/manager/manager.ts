@@ -126,27 +126,23 @@ export class Manager implements Behaviour<ManagerMessage> {
   }
 
   /**
-   * Resumes unfinished workflows this manager owns or whose owner went quiet for a lease. A claim
-   * is written, then read back after a pause: of two managers claiming at once, the last writer wins
-   * and the other one backs off.
+   * Resumes unfinished workflows this manager owns or whose owner went quiet for a lease. Each claim
+   * is a compare-and-set on the workflow as read: of several managers claiming one at once, exactly
+   * one wins and the others leave it.
    */
   async #adopt(): Promise<void> {
     const now = this.#deps.clock.now();
     const me = this.#deps.instanceId;
-    const orphans = (await this.#registry.list()).filter(
+    const orphans = (await this.#registry.listIn('active')).filter(
       (wf) =>
-        !TERMINAL_STATUSES.has(wf.status) &&
         !this.#supervisors.has(wf.queue_id) &&
         (wf.owner === undefined || wf.owner === me || now - (wf.owner_heartbeat_at ?? wf.updated_at) > this.#leaseMs()),
     );
-    if (orphans.length === 0) return;
-    for (const wf of orphans) await this.#registry.save({ ...wf, owner: me, owner_heartbeat_at: now });
-    await this.#deps.clock.sleep(Math.min(500, this.#leaseMs() / 4));
     for (const wf of orphans) {
-      const current = await this.#registry.get(wf.queue_id);
-      if (current?.owner !== me || this.#supervisors.has(wf.queue_id)) continue;
+      const claimed = await this.#registry.claim(wf, me, now);
+      if (claimed === undefined || this.#supervisors.has(wf.queue_id)) continue;
       this.#ctx.log.info({ queue_id: wf.queue_id, status: wf.status, previous_owner: wf.owner }, 'resuming workflow');
-      this.#spawnSupervisor(current);
+      this.#spawnSupervisor(claimed);
     }
   }
 
