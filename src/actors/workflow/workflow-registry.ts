@@ -66,6 +66,14 @@ export class WorkflowRegistry {
     return won ? claimed : undefined;
   }
 
+  /** Records that the workflow's topics are deleted (once: a second call for the same state changes nothing). */
+  async markTopicsDeleted(workflow: Workflow, at: number): Promise<boolean> {
+    return this.#store.compareAndSet(QUEUES_COLLECTION, documentOf({ ...workflow, topics_deleted_at: at }), {
+      topics_deleted_at: null,
+      updated_at: workflow.updated_at,
+    });
+  }
+
   async get(queueId: string): Promise<Workflow | undefined> {
     const doc = await this.#store.get(QUEUES_COLLECTION, queueId);
     return doc ? strip(doc) : undefined;
