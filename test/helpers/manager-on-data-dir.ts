@@ -41,6 +41,8 @@ export async function startManager(options: {
   readonly launches: Launch[];
   readonly deps?: Partial<ManagerDeps>;
   readonly bus?: Bus;
+  /** Waits until the manager is ready; by default a few hundred event-loop turns (enough on the embedded bus). */
+  readonly awaitReady?: (ready: () => boolean) => Promise<void>;
   /** Wraps the manager's store, e.g. to watch its calls. */
   readonly wrapStore?: (store: Store) => Store;
 }): Promise<ManagerOnDataDir> {
@@ -81,6 +83,7 @@ export async function startManager(options: {
         ctx,
       ),
   });
+  if (options.awaitReady) await options.awaitReady(() => ready);
   for (let i = 0; i < 100 && !ready; i++) await settle();
   if (!ready) throw new Error(`manager ${options.instanceId} did not start`);
   const registry = new WorkflowRegistry(store);
