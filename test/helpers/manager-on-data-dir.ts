@@ -42,7 +42,7 @@ export async function startManager(options: {
   readonly deps?: Partial<ManagerDeps>;
   readonly bus?: Bus;
   /** Waits until the manager is ready; by default a few hundred event-loop turns (enough on the embedded bus). */
-  readonly awaitReady?: (ready: () => boolean) => Promise<void>;
+  readonly awaitReady?: (ready: () => boolean) => Promise<unknown>;
   /** Wraps the manager's store, e.g. to watch its calls. */
   readonly wrapStore?: (store: Store) => Store;
 }): Promise<ManagerOnDataDir> {
