@@ -1,8 +1,6 @@
 import { pino } from 'pino';
 import { Manager, WorkflowRegistry } from '../../src/actors/index.ts';
 import type { ActorRef, Bus, Clock, Launcher, ManagerDeps, ManagerMessage, Store } from '../../src/actors/index.ts';
-import { formatTimeRange, Targets, telemetryId, workflowNames } from '../../src/protocol/index.ts';
-import type { Workflow } from '../../src/protocol/index.ts';
 import { LocalActorHost } from '../../src/system/actor-system/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { PromMetrics } from '../../src/system/observability/index.ts';
@@ -99,26 +97,5 @@ export async function startManager(options: {
       await bus.close();
       await store.close();
     },
-  };
-}
-
-/** A data workflow (loader and connector) as a manager left it: `status`, owned by `owner`, heard from at `heartbeatAt`. */
-export function seriesWorkflow(symbol: string, fields: Pick<Workflow, 'status' | 'owner' | 'owner_heartbeat_at' | 'updated_at'> & Partial<Workflow>): Workflow {
-  const from = Date.parse('2024-06-03T00:00:00Z');
-  const to = from + 3 * 60_000;
-  const names = workflowNames(symbol, 'api_candles_1m', from);
-  const stage = (target: string) => ({ target, telemetry_id: telemetryId(target, names.shortId), status: 'pending' as const, records: 0, restarts: 0 });
-  return {
-    queue_id: names.queueId,
-    symbol,
-    type: 'api_candles_1m',
-    time_range: formatTimeRange({ fromMs: from, toMs: to }),
-    from_ms: from,
-    to_ms: to,
-    kafka_topic: names.dataTopic,
-    collection_name: names.collectionName,
-    created_at: fields.updated_at,
-    stages: { [Targets.loader]: stage(Targets.loader), [Targets.connector]: stage(Targets.connector) },
-    ...fields,
   };
 }

@@ -14,7 +14,8 @@ import { KafkaBus } from '../../src/system/bus/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
-import { seriesWorkflow, startManager } from '../helpers/manager-on-data-dir.ts';
+import { startManager } from '../helpers/manager-on-data-dir.ts';
+import { seriesWorkflow } from '../helpers/series-workflow.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const DAY_MS = 86_400_000;

@@ -7,18 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { Store } from '../../src/actors/index.ts';
-import { FakeClock, settle } from '../helpers/fake-clock.ts';
-import { seriesWorkflow, startManager } from '../helpers/manager-on-data-dir.ts';
+import { FakeClock, settle, settleUntil } from '../helpers/fake-clock.ts';
+import { startManager } from '../helpers/manager-on-data-dir.ts';
+import { seriesWorkflow } from '../helpers/series-workflow.ts';
 import type { Launch, ManagerOnDataDir } from '../helpers/manager-on-data-dir.ts';
 import { storeWith } from '../helpers/store-wrapper.ts';
 
 const LEASE_MS = 1_000;
 const ROUNDS = 60;
 
-/** Settles until `done` holds (each settle a few real event-loop turns, no real sleep), at most `turns` times. */
-async function settleUntil(done: () => boolean, turns = 200): Promise<void> {
-  for (let i = 0; i < turns && !done(); i++) await settle();
-}
 
 describe('workflow ownership among managers sharing a store', { timeout: 60_000 }, () => {
   let dataDir: string;

@@ -12,16 +12,14 @@ import { deadLetterTopicOf, stageControlGroupId, Targets } from '../../src/proto
 import type { Workflow } from '../../src/protocol/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
-import { FakeClock, settle } from '../helpers/fake-clock.ts';
-import { seriesWorkflow, startManager } from '../helpers/manager-on-data-dir.ts';
+import { FakeClock, settle, settleUntil } from '../helpers/fake-clock.ts';
+import { startManager } from '../helpers/manager-on-data-dir.ts';
+import { seriesWorkflow } from '../helpers/series-workflow.ts';
 import type { Launch } from '../helpers/manager-on-data-dir.ts';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-async function settleUntil(done: () => boolean, turns = 200): Promise<void> {
-  for (let i = 0; i < turns && !done(); i++) await settle();
-}
 
 /** True while `topic` exists on the bus: producing to it succeeds. */
 async function exists(bus: Bus, topic: string): Promise<boolean> {

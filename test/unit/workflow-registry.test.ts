@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { lifecycleOf, QUEUES_COLLECTION, WorkflowRegistry } from '../../src/actors/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
-import { seriesWorkflow } from '../helpers/manager-on-data-dir.ts';
+import { seriesWorkflow } from '../helpers/series-workflow.ts';
 
 describe('workflow registry lookups by lifecycle', () => {
   it('finds active, retained and released workflows through the index; workflows an older version wrote are indexed at init', async () => {
