@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type { Bus, BusMessage, Subscription } from '../../src/actors/index.ts';
 import { WorkflowRegistry } from '../../src/actors/index.ts';
 import { workflowBusResources } from '../../src/actors/workflow/workflow-resources.ts';
-import { deadLetterTopicOf, stageControlGroupId, Targets } from '../../src/protocol/index.ts';
+import { BusError, deadLetterTopicOf, stageControlGroupId, Targets } from '../../src/protocol/index.ts';
 import type { Workflow } from '../../src/protocol/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
@@ -134,6 +134,45 @@ describe('topic retention after a workflow finished', { timeout: 60_000 }, () =>
     } finally {
       await manager?.close();
       await bus.close().catch(() => undefined);
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+  it('tries a failed deletion again a minute later (a Kafka group that still has members)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'sf-retention-retry-'));
+    const t0 = Date.parse('2025-03-03T00:00:00Z');
+    const clock = new FakeClock(t0, { sleeps: 'timer' });
+    const inner = new EmbeddedBus({ dataDir, pollIntervalMs: 10 });
+    let refusals = 1;
+    const bus: Bus = {
+      kind: inner.kind,
+      ensureTopics: (topics) => inner.ensureTopics(topics),
+      produce: (topic, messages) => inner.produce(topic, messages),
+      subscribe: (options) => inner.subscribe(options),
+      deleteTopics: (topics) => inner.deleteTopics(topics),
+      deleteGroups: (groupIds) => (refusals-- > 0 ? Promise.reject(new BusError('group has members', { retriable: true })) : inner.deleteGroups(groupIds)),
+      lag: () => inner.lag(),
+      close: () => inner.close(),
+    };
+    const store = new EmbeddedStore(dataDir);
+    const registry = new WorkflowRegistry(store);
+    let manager: Awaited<ReturnType<typeof startManager>> | undefined;
+    try {
+      await registry.init();
+      const done = seriesWorkflow('BTCUSDT', { status: 'failed', finished_at: t0, owner: 'manager-a', owner_heartbeat_at: t0, updated_at: t0 });
+      await registry.save(done);
+      manager = await startManager({ dataDir, instanceId: 'manager-a', clock, launches: [], bus, deps: { ownershipLeaseMs: HOUR_MS, topicRetentionAfterFinishMs: 0 } });
+      await settleUntil(() => refusals < 0, 20);
+      assert.equal((await registry.get(done.queue_id))?.topics_deleted_at, undefined, 'refused: not recorded as deleted');
+      await clock.advance(59_000);
+      await settle();
+      assert.equal((await registry.get(done.queue_id))?.topics_deleted_at, undefined, 'not retried before the minute is over');
+      await clock.advance(1_000);
+      await settleUntil(() => false, 5);
+      assert.equal((await registry.get(done.queue_id))?.topics_deleted_at, t0 + 60_000, 'deleted at the retry');
+    } finally {
+      if (manager) await manager.close();
+      else await bus.close();
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -48,8 +48,21 @@ export class TopicRetention {
     this.#at(wf.queue_id, this.#dueAt(wf));
   }
 
-  /** Deletes the workflow's topics and groups if it is ended and its retention is over; otherwise waits again or leaves it. */
+  /**
+   * Deletes the workflow's topics and groups if it is ended and its retention is over; otherwise
+   * waits again or leaves it. A failure (the store or the bus away, a Kafka group with members)
+   * is logged and tried again a minute later: never a crash of the manager.
+   */
   async reap(queueId: string): Promise<void> {
+    try {
+      await this.#reap(queueId);
+    } catch (err) {
+      this.#deps.log.warn({ err, queue_id: queueId, retry_in_ms: RETRY_AFTER_MS }, 'could not delete a finished workflow’s topics; retrying');
+      this.#at(queueId, this.#deps.clock.now() + RETRY_AFTER_MS);
+    }
+  }
+
+  async #reap(queueId: string): Promise<void> {
     const { bus, clock, registry, log } = this.#deps;
     const wf = await registry.get(queueId);
     if (wf === undefined || !TERMINAL_STATUSES.has(wf.status) || wf.topics_deleted_at !== undefined) return;
@@ -64,14 +77,8 @@ export class TopicRetention {
     const shared = new Set(this.#deps.sharedTopics);
     const { topics, groups } = workflowBusResources(wf);
     const deleted = topics.filter((t) => !shared.has(t));
-    try {
-      await bus.deleteTopics(deleted);
-      await bus.deleteGroups(groups);
-    } catch (err) {
-      log.warn({ err, queue_id: queueId, retry_in_ms: RETRY_AFTER_MS }, 'could not delete a finished workflow’s topics; retrying');
-      this.#at(queueId, now + RETRY_AFTER_MS);
-      return;
-    }
+    await bus.deleteTopics(deleted);
+    await bus.deleteGroups(groups);
     await registry.markTopicsDeleted(claimed, now);
     log.info({ queue_id: queueId, topics: deleted, groups: groups.length }, 'finished workflow’s topics deleted');
   }
