@@ -24,10 +24,30 @@ export function workflowNames(symbol: string, type: string, fromMs: number, shor
   return {
     queueId,
     dataTopic: `${queueId}-data`,
-    deadLetterTopic: `${queueId}-data-dlq`,
+    deadLetterTopic: deadLetterTopicOf(`${queueId}-data`),
     collectionName: `${symbol.toLowerCase()}_${type}_${yyyymmdd(fromMs, '_')}`,
     shortId,
   };
+}
+
+/** Where a connector puts what it could not store from `topic`. */
+export function deadLetterTopicOf(topic: string): string {
+  return `${topic}-dlq`;
+}
+
+/** The consumer group of a workflow's connector on its data topic. */
+export function connectorGroupId(queueId: string): string {
+  return `streamforge-connector-${queueId}`;
+}
+
+/** The consumer group of a workflow's trainer on its graph-features topic. */
+export function trainerGroupId(queueId: string): string {
+  return `streamforge-trainer-${queueId}`;
+}
+
+/** The consumer group of one stage on `queue-control` (the stage's own: every stage reads every command). */
+export function stageControlGroupId(telemetryId: string): string {
+  return `streamforge-${telemetryId}-control`;
 }
 
 /** The short id is the queue id's last segment. */

@@ -54,5 +54,7 @@ export const Workflow = z.object({
   /** The manager instance that supervises the workflow, and when it last said so. */
   owner: z.string().optional(),
   owner_heartbeat_at: z.number().optional(),
+  /** When the workflow's own topics and consumer groups were deleted, `TOPIC_RETENTION_AFTER_FINISH_MS` after it ended. */
+  topics_deleted_at: z.number().optional(),
 });
 export type Workflow = z.infer<typeof Workflow>;

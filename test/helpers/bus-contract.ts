@@ -244,6 +244,24 @@ export function busContract(name: string, makeBus: () => Promise<BusUnderTest>):
         assert.deepEqual(two.values().filter((v) => first.includes(v)), [], 'nothing committed is redelivered');
       }));
 
+    it('deletes consumer groups with their offsets: the same group then starts over; a missing group is fine', () =>
+      withBus(async (h) => {
+        const topic = await h.topic('delgroup', 2);
+        const groupId = h.group('delgroup');
+        const first = values('first', 6);
+        await h.bus.produce(topic, keyed(first));
+        const one = new Received();
+        const sub = await h.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: one.handler, onError: one.onError });
+        await one.waitForValues(first, 'the first six');
+        await sub.close();
+        await h.bus.deleteGroups([groupId, h.group('never-used')]);
+        await h.bus.deleteGroups([]);
+        // Without its offsets, the group starts where a new group starts: here, at the beginning.
+        const again = new Received();
+        await h.subscribe({ groupId, topics: [topic], fromBeginning: true, handler: again.handler, onError: again.onError });
+        await again.waitForValues(first, 'the first six again');
+      }));
+
     it('commits nothing of a batch whose handler threw, calls onError, and redelivers it to the group', () =>
       withBus(async (h) => {
         const topic = await h.topic('failing', 1);

@@ -49,6 +49,11 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < SETTLE_TURNS; i++) await turn();
 }
 
+/** Settles until `done` holds, at most `times` times: waits on work in hand, never on real time. */
+export async function settleUntil(done: () => boolean, times = 200): Promise<void> {
+  for (let i = 0; i < times && !done(); i++) await settle();
+}
+
 /**
  * A clock the test drives, in the manner of @sinonjs/fake-timers: timers and sleeps (see {@link SleepMode})
  * fire only as the test moves time with {@link advance}, in the order they are due, each at its own

@@ -209,6 +209,65 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         assert.equal((await store.get(collection, 'd0'))?.['volume'], values[0]);
       }));
 
+    it('compareAndSet replaces a document only while every expected field holds its value', () =>
+      withCollection('cas', async (store, collection) => {
+        const stored = { _key: 'wf1', open_time: 5, owner: 'a', beat: 100, status: 'running' };
+        await store.upsert(collection, [stored]);
+        const claimed = { ...stored, owner: 'b', beat: 200 };
+        // Each expectation off by one field (a value, a type, a missing field) leaves the document as it was.
+        for (const expected of [{ owner: 'x', beat: 100 }, { owner: 'a', beat: 101 }, { owner: 'a', beat: '100' }, { owner: null }, { missing: 'a' }]) {
+          assert.equal(await store.compareAndSet(collection, claimed, expected), false, JSON.stringify(expected));
+          assert.deepEqual(await store.get(collection, 'wf1'), stored);
+        }
+        assert.equal(await store.compareAndSet(collection, claimed, { owner: 'a', beat: 100, missing: null }), true);
+        assert.deepEqual(await store.get(collection, 'wf1'), claimed);
+        // The sort field moves with the document.
+        assert.deepEqual((await store.range(collection, { from: 5, to: 6 })).map((d) => d._key), ['wf1']);
+        assert.equal(await store.compareAndSet(collection, { ...claimed, owner: 'c' }, { owner: 'a' }), false, 'the old state is gone');
+        assert.equal(await store.compareAndSet(collection, { _key: 'nobody', open_time: 1 }, {}), false, 'a missing document is never created');
+        assert.equal(await store.get(collection, 'nobody'), undefined);
+        assertStoreError(await rejectionOf('an invalid field name', () => store.compareAndSet(collection, claimed, { 'a.b': 1 })));
+      }));
+
+    it('compareAndSet: of many claims expecting the same state, exactly one wins, every round', () =>
+      withCollection('casrace', async (store, collection) => {
+        await store.upsert(collection, [{ _key: 'wf', open_time: 1, owner: 'nobody', round: 0 }]);
+        for (let round = 0; round < 20; round++) {
+          const expected = { owner: round === 0 ? 'nobody' : `c${round - 1}`, round };
+          const claims = Array.from({ length: 5 }, (_, i) => store.compareAndSet(collection, { _key: 'wf', open_time: 1, owner: `c${round}`, round: round + 1, by: i }, expected));
+          const won = (await Promise.all(claims)).map((ok, i) => (ok ? i : -1)).filter((i) => i >= 0);
+          assert.equal(won.length, 1, `round ${round}: winners ${JSON.stringify(won)}`);
+          assert.equal((await store.get(collection, 'wf'))?.['by'], won[0]);
+        }
+      }));
+
+    it('findWhere finds the documents whose field holds one of the values, null for a missing field, in sort order', () =>
+      withStore(async (store) => {
+        const collection = freshName('find');
+        await store.ensureCollection(collection, { sortField: 'open_time', indexedFields: ['status'] });
+        await store.ensureCollection(collection, { sortField: 'open_time', indexedFields: ['status'] });
+        await store.upsert(collection, [
+          { _key: 'd', open_time: 4, status: 'running' },
+          { _key: 'a', open_time: 1, status: 'completed' },
+          { _key: 'c', open_time: 3, status: 'pending' },
+          { _key: 'b', open_time: 3, status: 'running' },
+          { _key: 'e', open_time: 5 },
+          { _key: 'f', open_time: 6, status: 1 },
+        ]);
+        const keys = async (values: Array<string | number | null>) => (await store.findWhere(collection, 'status', values)).map((d) => d._key);
+        assert.deepEqual(await keys(['running', 'pending']), ['b', 'c', 'd']);
+        assert.deepEqual(await keys(['completed']), ['a']);
+        assert.deepEqual(await keys([null]), ['e']);
+        assert.deepEqual(await keys([1]), ['f']);
+        assert.deepEqual(await keys(['1']), [], 'a string is not the number');
+        assert.deepEqual(await keys([]), []);
+        assert.deepEqual(await store.findWhere(collection, 'status', ['completed']), [{ _key: 'a', open_time: 1, status: 'completed' }]);
+        // An update moves a document from one answer to the other.
+        await store.upsert(collection, [{ _key: 'd', open_time: 4, status: 'completed' }]);
+        assert.deepEqual(await keys(['running']), ['b']);
+        assertStoreError(await rejectionOf('an invalid field name', () => store.findWhere(collection, 'no such', ['x'])));
+      }));
+
     it('rejects an invalid collection name', () =>
       withStore(async (store) => {
         const err = await rejectionOf('ensureCollection with an invalid name', () =>

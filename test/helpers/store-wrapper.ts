@@ -8,6 +8,8 @@ export function storeWith(store: Store, overrides: Partial<Omit<Store, 'kind'>>)
     ensureGraph: overrides.ensureGraph ?? ((name, options) => store.ensureGraph(name, options)),
     upsert: overrides.upsert ?? ((collection, documents) => store.upsert(collection, documents)),
     get: overrides.get ?? ((collection, key) => store.get(collection, key)),
+    compareAndSet: overrides.compareAndSet ?? ((collection, document, expected) => store.compareAndSet(collection, document, expected)),
+    findWhere: overrides.findWhere ?? ((collection, field, values) => store.findWhere(collection, field, values)),
     delete: overrides.delete ?? ((collection, keys) => store.delete(collection, keys)),
     range: overrides.range ?? ((collection, query) => store.range(collection, query)),
     rangePage: overrides.rangePage ?? ((collection, query) => store.rangePage(collection, query)),

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ModelRepository } from '../../src/actors/models/model-repository.ts';
+import { QUEUES_COLLECTION } from '../../src/actors/index.ts';
 import { GraphFeaturesMessage, GnnParams, parseJsonOrUndefined, Targets } from '../../src/protocol/index.ts';
 import type { Workflow } from '../../src/protocol/index.ts';
 import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
@@ -135,13 +136,13 @@ describe('gnn_train workflow', { timeout: 900_000 }, () => {
   });
 
   it('refuses a range too short for the warm-up and the split, writing nothing', async () => {
-    const before = (await rt.registry.list()).length;
+    const before = await rt.runtime.store.count(QUEUES_COLLECTION);
     const gnn = GnnParams.parse({ symbols: SYMBOLS.slice(0, 3), interval: '1h' });
     await assert.rejects(
       rt.manager.create({ type: 'gnn_train', range: { fromMs: FROM, toMs: FROM + 300 * HOUR }, gnn }),
       /range is too short: 300 candles of 1h, at least \d+ needed/,
     );
-    assert.equal((await rt.registry.list()).length, before);
+    assert.equal(await rt.runtime.store.count(QUEUES_COLLECTION), before);
   });
 
   it('fails with the exchange\'s words when a symbol of the universe is unknown', async () => {

@@ -17,6 +17,7 @@ function busUnavailableAtFirst(bus: EmbeddedBus, failures: number): Bus {
     produce: (topic, messages) => bus.produce(topic, messages),
     subscribe: (options) => bus.subscribe(options),
     deleteTopics: (topics) => bus.deleteTopics(topics),
+    deleteGroups: (groupIds) => bus.deleteGroups(groupIds),
     lag: () => bus.lag(),
     close: () => bus.close(),
   };

@@ -17,7 +17,9 @@ import {
   countQuery,
   createStore,
   dedupeByKey,
+  findQuery,
   getQuery,
+  isRevisionConflict,
   pageQuery,
   rangeQuery,
   storeErrorFrom,
@@ -150,6 +152,13 @@ describe('AQL built for the store', () => {
     const q = getQuery('queues', 'wf-btcusdt-api_candles_5m-20240801-a1b2c3');
     assert.equal(q.query, 'FOR doc IN @@collection FILTER doc._key == @key LIMIT 1 RETURN UNSET(doc, "_id", "_rev")');
     assert.deepEqual(q.bindVars, { '@collection': 'queues', key: 'wf-btcusdt-api_candles_5m-20240801-a1b2c3' });
+  });
+
+  it('find: the field, its values and the sort field as bind parameters, in (sort, key) order', () => {
+    const q = findQuery('queues', 'created_at', 'status', ['pending', 'running', null]);
+    assert.equal(q.query, 'FOR doc IN @@collection FILTER doc.@field IN @values SORT doc.@sortField ASC, doc._key ASC RETURN UNSET(doc, "_id", "_rev")');
+    assert.deepEqual(q.bindVars, { '@collection': 'queues', field: 'status', values: ['pending', 'running', null], sortField: 'created_at' });
+    assertBindsMatch(q);
   });
 
   it('rejects bounds JSON cannot carry and bad limits with a non-retriable StoreError', () => {
@@ -288,6 +297,13 @@ describe('classifyArangoError', () => {
       assert.equal(c.failure, failure);
     });
   }
+
+  it('reads a lost conditional write (stale _rev, document gone) as a revision conflict, nothing else', () => {
+    assert.equal(isRevisionConflict(arango(1200, 412)), true);
+    assert.equal(isRevisionConflict(arango(1202, 404)), true);
+    assert.equal(isRevisionConflict(arango(1210, 409)), false);
+    assert.equal(isRevisionConflict(new Error('refused')), false);
+  });
 
   it('keeps errorNum and HTTP status', () => {
     assert.deepEqual(classifyArangoError(arango(1210, 409)), { failure: 'document', retriable: false, errorNum: 1210, status: 409 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { formatTimeRange, Targets, telemetryId, workflowNames } from '../../src/protocol/index.ts';
+import { Targets } from '../../src/protocol/index.ts';
 import type { Candle, TelemetryEvent, Workflow } from '../../src/protocol/index.ts';
 import { ConnectorPool, WorkflowRegistry } from '../../src/actors/index.ts';
 import type { StageDeps, Subscription } from '../../src/actors/index.ts';
@@ -12,29 +12,14 @@ import { PromMetrics } from '../../src/system/observability/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
 import { recordTelemetry } from '../helpers/telemetry-recorder.ts';
+import { SERIES_WORKFLOW_FROM_MS, seriesWorkflow } from '../helpers/series-workflow.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { defaultPolicies, noWebSockets, testStageSettings } from '../helpers/stage-settings.ts';
 
-const from = Date.parse('2024-06-03T00:00:00Z');
-const to = from + 3 * 60_000;
+const from = SERIES_WORKFLOW_FROM_MS;
 
 function runningWorkflow(symbol: string, now: number): Workflow {
-  const names = workflowNames(symbol, 'api_candles_1m', from);
-  const stage = (target: string) => ({ target, telemetry_id: telemetryId(target, names.shortId), status: 'running' as const, records: 0, restarts: 0 });
-  return {
-    queue_id: names.queueId,
-    symbol,
-    type: 'api_candles_1m',
-    time_range: formatTimeRange({ fromMs: from, toMs: to }),
-    from_ms: from,
-    to_ms: to,
-    status: 'running',
-    kafka_topic: names.dataTopic,
-    collection_name: names.collectionName,
-    created_at: now,
-    updated_at: now,
-    stages: { [Targets.loader]: stage(Targets.loader), [Targets.connector]: stage(Targets.connector) },
-  };
+  return seriesWorkflow(symbol, { status: 'running', updated_at: now }, 'running');
 }
 
 function candle(symbol: string, i: number): Candle {

@@ -168,6 +168,10 @@ class RecordingBus implements Bus {
     return this.#inner.deleteTopics(topics);
   }
 
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    return this.#inner.deleteGroups(groupIds);
+  }
+
   lag(): Promise<readonly PartitionLag[]> {
     return this.#inner.lag();
   }

@@ -76,3 +76,54 @@ describe('EmbeddedStore collection names', () => {
     }
   });
 });
+
+describe('EmbeddedStore compare-and-set and lookups by field', () => {
+  it('compareAndSet holds across two stores on one data dir: a claim on a state another connection changed fails', async () => {
+    const dir = await tempDir();
+    const a = new EmbeddedStore(dir);
+    const b = new EmbeddedStore(dir);
+    try {
+      await a.ensureCollection('queues', { sortField: 'created_at' });
+      await b.ensureCollection('queues', { sortField: 'created_at' });
+      await a.upsert('queues', [{ _key: 'wf', created_at: 1, owner: 'gone', owner_heartbeat_at: 10 }]);
+      const seenByA = await a.get('queues', 'wf');
+      const seenByB = await b.get('queues', 'wf');
+      assert.deepEqual(seenByA, seenByB);
+      const expected = { owner: 'gone', owner_heartbeat_at: 10 };
+      assert.equal(await b.compareAndSet('queues', { _key: 'wf', created_at: 1, owner: 'b', owner_heartbeat_at: 20 }, expected), true);
+      assert.equal(await a.compareAndSet('queues', { _key: 'wf', created_at: 1, owner: 'a', owner_heartbeat_at: 20 }, expected), false);
+      assert.equal((await a.get('queues', 'wf'))?.['owner'], 'b');
+    } finally {
+      await a.close();
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('looks documents up by an indexed field through its index, also in a file made before the field was indexed', async () => {
+    const dir = await tempDir();
+    try {
+      const before = new EmbeddedStore(dir);
+      await before.ensureCollection('queues', { sortField: 'created_at' });
+      await before.upsert('queues', [{ _key: 'old', created_at: 1, status: 'running' }]);
+      await before.close();
+      const store = new EmbeddedStore(dir);
+      await store.ensureCollection('queues', { sortField: 'created_at', indexedFields: ['status'] });
+      assert.deepEqual((await store.findWhere('queues', 'status', ['running'])).map((d) => d._key), ['old']);
+      await store.close();
+      const { DatabaseSync } = await import('node:sqlite');
+      const db = new DatabaseSync(join(dir, 'store.sqlite'));
+      try {
+        const { table_name: table } = db.prepare("SELECT table_name FROM collections WHERE name = 'queues'").get() as { table_name: string };
+        const plan = db
+          .prepare(`EXPLAIN QUERY PLAN SELECT doc FROM "${table}" WHERE json_extract(doc, '$.status') IN (?, ?) ORDER BY sort, key`)
+          .all('pending', 'running') as Array<{ detail: string }>;
+        assert.ok(plan.some((row) => row.detail.includes(`${table}_f_`)), JSON.stringify(plan));
+      } finally {
+        db.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import type { Store } from '../../src/actors/index.ts';
-import { QUEUES_COLLECTION } from '../../src/actors/index.ts';
+import { WorkflowRegistry } from '../../src/actors/index.ts';
 import type { Workflow } from '../../src/protocol/index.ts';
 import { ConfigError, StoreError } from '../../src/protocol/index.ts';
 import { candlesCommand } from '../../src/system/cli/candles-command.ts';
@@ -49,9 +49,11 @@ function workflow(queueId: string, createdAt: number, status: Workflow['status']
   };
 }
 
+/** Workflows written as the manager writes them: through the registry. */
 async function seedQueues(store: Store, workflows: readonly Workflow[]): Promise<void> {
-  await store.ensureCollection(QUEUES_COLLECTION, { sortField: 'created_at' });
-  await store.upsert(QUEUES_COLLECTION, workflows.map((w) => ({ _key: w.queue_id, ...w })));
+  const registry = new WorkflowRegistry(store);
+  await registry.init();
+  for (const w of workflows) await registry.save(w);
 }
 
 describe('HTTP server: methods, media types, errors', () => {

@@ -22,13 +22,15 @@ interface Script {
   /** Answers of fetchTopicMetadata, in order; the last one repeats. */
   metadata: Array<Error | ITopicMetadata[]>;
   createTopics?: Array<Error | boolean>;
+  /** Answers of deleteGroups, in order; the last one repeats. */
+  deleteGroups?: Error[];
   listTopics?: Array<Error | string[]>;
   fetchOffsets?: Array<Error | Awaited<ReturnType<TopicAdmin['fetchOffsets']>>>;
 }
 
 /** An admin that answers from a script: stands in for a broker's metadata answers, which cannot be timed on a real one. */
 function scriptedAdmin(script: Script) {
-  const calls = { createTopics: 0, fetchTopicMetadata: 0, listTopics: 0, deleteTopics: 0, fetchOffsets: 0 };
+  const calls = { createTopics: 0, fetchTopicMetadata: 0, listTopics: 0, deleteTopics: 0, fetchOffsets: 0, deleteGroups: 0 };
   const next = <T>(answers: Array<Error | T> | undefined, i: number, fallback: T): Promise<T> => {
     const answer = answers === undefined ? fallback : (answers[Math.min(i, answers.length - 1)] as Error | T);
     return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
@@ -44,6 +46,7 @@ function scriptedAdmin(script: Script) {
       return Promise.resolve();
     },
     fetchOffsets: () => next(script.fetchOffsets, calls.fetchOffsets++, []),
+    deleteGroups: (ids) => next(script.deleteGroups, calls.deleteGroups++, ids.map((groupId) => ({ groupId, errorCode: 0 }))),
     fetchTopicOffsets: () => Promise.resolve([{ partition: 0, offset: '7', high: '7', low: '0' }]),
   };
   return { admin, calls };
@@ -120,6 +123,23 @@ void describe('KafkaTopics', () => {
     const { admin, calls } = scriptedAdmin({ metadata: [], listTopics: [['d'], unknownTopic(), ['d'], ['d'], []] });
     await topicsWith(admin, new FakeClock(0)).delete(['d']);
     assert.equal(calls.deleteTopics, 1);
+  });
+
+  void it('deletes consumer groups: one that does not exist is fine, one with members is a retriable error naming it', async () => {
+    const outcome = (...codes: Array<[string, number]>) =>
+      new kafkajs.KafkaJSDeleteGroupsError('Error in DeleteGroups', codes.map(([groupId, errorCode]) => ({ groupId, errorCode, error: new kafkajs.KafkaJSError(`code ${errorCode}`) })));
+    const fine = scriptedAdmin({ metadata: [] });
+    await topicsWith(fine.admin, new FakeClock(0)).deleteGroups(['g1', 'g2']);
+    assert.equal(fine.calls.deleteGroups, 1);
+    const gone = scriptedAdmin({ metadata: [], deleteGroups: [outcome(['g1', 69])] });
+    await topicsWith(gone.admin, new FakeClock(0)).deleteGroups(['g1', 'g2']);
+    const busy = scriptedAdmin({ metadata: [], deleteGroups: [outcome(['g1', 69], ['g2', 68])] });
+    await assert.rejects(
+      topicsWith(busy.admin, new FakeClock(0)).deleteGroups(['g1', 'g2']),
+      (e: unknown) => e instanceof BusError && e.retriable && /consumer groups g2$/.test(e.message),
+    );
+    await topicsWith(busy.admin, new FakeClock(0)).deleteGroups([]);
+    assert.equal(busy.calls.deleteGroups, 1, 'no request for no groups');
   });
 });
 

@@ -120,7 +120,7 @@ export class ConnectorPool implements Behaviour<PoolMessage> {
   async #poll(): Promise<void> {
     let workflows: Workflow[];
     try {
-      workflows = await this.#registry.list();
+      workflows = await this.#registry.listIn('active');
     } catch (err) {
       // What cannot succeed by waiting crashes the member: supervision restarts it, within its budget.
       if (!isRetriable(err)) throw err;

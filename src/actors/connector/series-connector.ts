@@ -1,4 +1,4 @@
-import { assertNever } from '../../protocol/index.ts';
+import { assertNever, connectorGroupId } from '../../protocol/index.ts';
 import type { StartCommand } from '../../protocol/index.ts';
 import type { ActorContext, Behaviour, BusMessage, Subscription } from '../ports/index.ts';
 import { listenForStageControl } from '../stage/control-listener.ts';
@@ -39,7 +39,7 @@ export class SeriesConnector implements Behaviour<ConnectorMessage> {
     await this.#writer.open();
     this.#control = await listenForStageControl(this.#deps, this.#cmd, this.#ctx);
     this.#data = await bus.subscribe({
-      groupId: `streamforge-connector-${this.#cmd.queue_id}`,
+      groupId: connectorGroupId(this.#cmd.queue_id),
       topics: [this.#cmd.kafka_topic],
       fromBeginning: true,
       maxBatchSize: settings.connectorBatchSize,

@@ -1,4 +1,4 @@
-import { isEndOfStream, parseJsonOrUndefined, parseStreamType, parseTimeRangeText, seriesOf, ErrorCodes, unixSeconds, ValidationError } from '../../protocol/index.ts';
+import { deadLetterTopicOf, isEndOfStream, parseJsonOrUndefined, parseStreamType, parseTimeRangeText, seriesOf, ErrorCodes, unixSeconds, ValidationError } from '../../protocol/index.ts';
 import type { DeadLetter, EndOfStream, PingCommand, SeriesSpec, StartCommand, TimeRange } from '../../protocol/index.ts';
 import type { BusMessage, Logger, StoredDocument } from '../ports/index.ts';
 import { Telemetry } from '../stage/telemetry.ts';
@@ -136,7 +136,7 @@ export class SeriesWriter {
   }
 
   deadLetterTopic(): string {
-    return `${this.#cmd.kafka_topic}-dlq`;
+    return deadLetterTopicOf(this.#cmd.kafka_topic);
   }
 
   async #end(end: EndOfStream): Promise<void> {

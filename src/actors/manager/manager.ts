@@ -25,6 +25,7 @@ import { graphWarmupSteps, minimumSnapshots } from '../analytics/index.ts';
 import type { ActorContext, ActorRef, Behaviour, Bus, Clock, Launcher, Metrics, Subscription, SupervisionPolicy, Timer } from '../ports/index.ts';
 import { WorkflowRegistry } from '../workflow/workflow-registry.ts';
 import { WorkflowSupervisor } from '../workflow/workflow-supervisor.ts';
+import { TopicRetention } from './topic-retention.ts';
 import type { SupervisorMessage } from '../workflow/workflow-supervisor.ts';
 import type { Store } from '../ports/index.ts';
 
@@ -51,7 +52,8 @@ export type ManagerMessage =
   | { readonly type: 'stop'; readonly queueId: string; readonly reply: Reply<Workflow> }
   | { readonly type: 'event'; readonly event: TelemetryEvent }
   | { readonly type: 'ended'; readonly queueId: string; readonly status: WorkflowStatus }
-  | { readonly type: 'adopt' };
+  | { readonly type: 'adopt' }
+  | { readonly type: 'reap'; readonly queueId: string };
 
 export interface ManagerDeps {
   readonly bus: Bus;
@@ -69,6 +71,11 @@ export interface ManagerDeps {
   readonly instanceId: string;
   /** A workflow whose owner has not heartbeat for this long is adopted by another manager. @defaultValue 30000 */
   readonly ownershipLeaseMs?: number;
+  /**
+   * How long after a workflow ended its own topics and consumer groups are kept before they are
+   * deleted (`TOPIC_RETENTION_AFTER_FINISH_MS`). @defaultValue 86400000 (a day)
+   */
+  readonly topicRetentionAfterFinishMs?: number;
   /** Told true once the manager serves (topics, subscription, adoption done), false when it stops or crashes. */
   readonly readiness?: (ready: boolean) => void;
   /** Told each workflow this manager or its supervisors save, once saved (in save order). */
@@ -89,11 +96,22 @@ export class Manager implements Behaviour<ManagerMessage> {
   readonly #parents = new Map<string, string>();
   #events: Subscription | undefined;
   #adoptTimer: Timer | undefined;
+  readonly #retention: TopicRetention;
 
   constructor(deps: ManagerDeps, ctx: ActorContext<ManagerMessage>) {
     this.#deps = deps;
     this.#ctx = ctx;
     this.#registry = new WorkflowRegistry(deps.store, deps.workflowSaved);
+    this.#retention = new TopicRetention({
+      bus: deps.bus,
+      clock: deps.clock,
+      registry: this.#registry,
+      log: ctx.log,
+      instanceId: deps.instanceId,
+      sharedTopics: [deps.controlTopic, deps.eventsTopic],
+      retentionMs: deps.topicRetentionAfterFinishMs ?? 86_400_000,
+      due: (queueId) => ctx.self.tell({ type: 'reap', queueId }),
+    });
   }
 
   async start(): Promise<void> {
@@ -128,28 +146,26 @@ export class Manager implements Behaviour<ManagerMessage> {
   }
 
   /**
-   * Resumes unfinished workflows this manager owns or whose owner went quiet for a lease. A claim
-   * is written, then read back after a pause: of two managers claiming at once, the last writer wins
-   * and the other one backs off.
+   * Resumes unfinished workflows this manager owns or whose owner went quiet for a lease. Each claim
+   * is a compare-and-set on the workflow as read: of several managers claiming one at once, exactly
+   * one wins and the others leave it.
    */
   async #adopt(): Promise<void> {
     const now = this.#deps.clock.now();
     const me = this.#deps.instanceId;
-    const orphans = (await this.#registry.list()).filter(
+    const orphans = (await this.#registry.listIn('active')).filter(
       (wf) =>
-        !TERMINAL_STATUSES.has(wf.status) &&
         !this.#supervisors.has(wf.queue_id) &&
         (wf.owner === undefined || wf.owner === me || now - (wf.owner_heartbeat_at ?? wf.updated_at) > this.#leaseMs()),
     );
-    if (orphans.length === 0) return;
-    for (const wf of orphans) await this.#registry.save({ ...wf, owner: me, owner_heartbeat_at: now });
-    await this.#deps.clock.sleep(Math.min(500, this.#leaseMs() / 4));
     for (const wf of orphans) {
-      const current = await this.#registry.get(wf.queue_id);
-      if (current?.owner !== me || this.#supervisors.has(wf.queue_id)) continue;
+      const claimed = await this.#registry.claim(wf, me, now);
+      if (claimed === undefined || this.#supervisors.has(wf.queue_id)) continue;
       this.#ctx.log.info({ queue_id: wf.queue_id, status: wf.status, previous_owner: wf.owner }, 'resuming workflow');
-      this.#spawnSupervisor(current);
+      this.#spawnSupervisor(claimed);
     }
+    // Ended workflows whose topics wait for deletion, whoever ended them (another manager, gone since).
+    await this.#retention.scheduleWaiting();
   }
 
   async receive(message: ManagerMessage): Promise<void> {
@@ -165,6 +181,8 @@ export class Manager implements Behaviour<ManagerMessage> {
         return;
       case 'ended': {
         this.#supervisors.delete(message.queueId);
+        const ended = await this.#registry.get(message.queueId);
+        if (ended) this.#retention.schedule(ended);
         const parent = this.#parents.get(message.queueId);
         this.#parents.delete(message.queueId);
         // A graph workflow waiting for its data looks again now rather than at its next heartbeat.
@@ -174,6 +192,9 @@ export class Manager implements Behaviour<ManagerMessage> {
       case 'adopt':
         await this.#adopt();
         return;
+      case 'reap':
+        await this.#retention.reap(message.queueId);
+        return;
       default:
         assertNever(message, 'message');
     }
@@ -182,6 +203,7 @@ export class Manager implements Behaviour<ManagerMessage> {
   async dispose(): Promise<void> {
     this.#deps.readiness?.(false);
     this.#adoptTimer?.cancel();
+    this.#retention.cancel();
     await this.#events?.close();
   }
 

@@ -59,7 +59,13 @@ export interface Bus {
   /** Resolves once the messages are durable on the bus. */
   produce(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /** Deletes the topics that exist, with their messages and the groups' offsets on them. */
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /**
+   * Deletes consumer groups with their committed offsets, on every topic; missing ones are fine.
+   * A group must have no running member (Kafka refuses one that has: a retriable BusError).
+   */
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
   /**
    * The lag of every group this bus has a running subscription for, on every partition of its
    * topics, read from the groups' committed offsets (so every member of a shared group reports the

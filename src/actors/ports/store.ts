@@ -12,7 +12,15 @@ export interface CollectionOptions {
    * an edge collection that graph traversals walk. @defaultValue `document`
    */
   readonly kind?: 'document' | 'edge';
+  /** Top-level fields {@link Store.findWhere} looks documents up by, each through an index of its own. @defaultValue none */
+  readonly indexedFields?: readonly string[];
 }
+
+/** A top-level field's value a document is matched on; `null` also matches a document without the field. */
+export type FieldValue = string | number | null;
+
+/** What a compare-and-set expects the stored document to hold: field name → value. */
+export type ExpectedFields = Readonly<Record<string, FieldValue>>;
 
 /** A named graph: its vertices in one collection, its edges (between those vertices) in another. */
 export interface GraphOptions {
@@ -67,6 +75,19 @@ export interface Store {
   /** Idempotent: documents with an existing `_key` are replaced; the last of duplicate keys in a batch wins. */
   upsert(collection: string, documents: readonly StoredDocument[]): Promise<void>;
   get(collection: string, key: string): Promise<StoredDocument | undefined>;
+  /**
+   * Compare-and-set: replaces the stored document with `document._key` by `document` only if it
+   * exists and every field in `expected` holds the value given (strictly: `1` is not `'1'`), in one
+   * atomic step. Of several callers expecting the same state, exactly one succeeds; the others
+   * resolve `false` and may read again. Field names: letters, digits and `_`.
+   */
+  compareAndSet(collection: string, document: StoredDocument, expected: ExpectedFields): Promise<boolean>;
+  /**
+   * The documents whose `field` holds one of `values` (`null`: also those without it), ordered by
+   * the sort field, then key. Served by an index when the collection lists `field` in
+   * `indexedFields`, so that the few documents asked for cost what they are, not the collection.
+   */
+  findWhere(collection: string, field: string, values: readonly FieldValue[]): Promise<StoredDocument[]>;
   /** Removes the documents with these keys (missing ones are fine); resolves with how many were removed. */
   delete(collection: string, keys: readonly string[]): Promise<number>;
   /** Documents ordered by the sort field ascending. */

@@ -1,4 +1,4 @@
-import { Command, parseJsonOrUndefined } from '../../protocol/index.ts';
+import { Command, parseJsonOrUndefined, stageControlGroupId } from '../../protocol/index.ts';
 import type { PingCommand, StartCommand } from '../../protocol/index.ts';
 import type { Bus, Logger, Metrics, Subscription } from '../ports/index.ts';
 import type { StageDeps } from './stage-deps.ts';
@@ -71,7 +71,7 @@ export function listenForStageControl(
   return listenForControl({
     bus: deps.bus,
     topic: deps.settings.controlTopic,
-    groupId: `streamforge-${command.telemetry_id}-control`,
+    groupId: stageControlGroupId(command.telemetry_id),
     queueId: command.queue_id,
     log: actor.log,
     metrics: deps.metrics,

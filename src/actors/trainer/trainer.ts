@@ -1,4 +1,4 @@
-import { assertNever, ErrorCodes, GraphFeaturesMessage, isGraphSnapshotEnd, parseJsonOrUndefined, parseTimeRangeText, StreamForgeError, ValidationError } from '../../protocol/index.ts';
+import { assertNever, ErrorCodes, trainerGroupId, GraphFeaturesMessage, isGraphSnapshotEnd, parseJsonOrUndefined, parseTimeRangeText, StreamForgeError, ValidationError } from '../../protocol/index.ts';
 import type { GnnParams, GraphSnapshot, StartCommand } from '../../protocol/index.ts';
 import { minimumSnapshots, trainUniverse } from '../analytics/index.ts';
 import type { UniverseTrainingResult } from '../analytics/index.ts';
@@ -75,7 +75,7 @@ export class Trainer implements Behaviour<TrainerMessage> {
       records_written: this.#snapshots.size,
     });
     this.#data = await this.#deps.bus.subscribe({
-      groupId: `streamforge-trainer-${this.#cmd.queue_id}`,
+      groupId: trainerGroupId(this.#cmd.queue_id),
       topics: [this.#cmd.kafka_topic],
       fromBeginning: true,
       maxBatchSize: 1_000,

@@ -66,6 +66,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   #launched = false;
   #stallTimer: Timer | undefined;
   #heartbeatTimer: Timer | undefined;
+  /** Another manager adopted the workflow: this supervisor writes nothing more and stops. */
+  #handedOver = false;
 
   constructor(deps: SupervisorDeps, workflow: Workflow, ctx: ActorContext<SupervisorMessage>) {
     this.#deps = deps;
@@ -90,11 +92,13 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       return;
     }
     await this.#update({ status: 'running', started_at: this.#wf.started_at ?? clock.now() });
+    if (this.#handedOver) return;
     this.#heartbeatTimer = clock.setInterval(() => this.#ctx.self.tell({ type: 'heartbeat' }), this.#deps.heartbeatMs ?? 10_000);
     if (await this.#dataReady()) await this.#launchStages();
   }
 
   async receive(message: SupervisorMessage): Promise<void> {
+    if (this.#handedOver) return;
     switch (message.type) {
       case 'event':
         await this.#onEvent(message.event);
@@ -205,27 +209,13 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     this.#heartbeatTimer?.cancel();
   }
 
-  /** Renews the claim; if another manager adopted the workflow meanwhile, hands it over quietly. */
+  /** Renews the claim (a save); if another manager adopted the workflow meanwhile, the save fails and it is let go. */
   async #heartbeat(): Promise<void> {
     if (TERMINAL_STATUSES.has(this.#wf.status)) return;
-    if (this.#deps.owner !== undefined) {
-      const current = await this.#deps.registry.get(this.#wf.queue_id);
-      if (current?.owner !== undefined && current.owner !== this.#deps.owner) {
-        this.#ctx.log.warn({ queue_id: this.#wf.queue_id, owner: current.owner }, 'workflow adopted by another manager; letting go');
-        this.#cancelTimers();
-        for (const ref of this.#stages.values()) this.#ctx.stop(ref);
-        this.#stages.clear();
-        this.#deps.ended(this.#wf.queue_id, current.status);
-        this.#ctx.stopSelf();
-        return;
-      }
-    }
-    if (!this.#stopping && (!this.#launched || this.#wf.gnn?.live === true)) {
-      const ready = await this.#dataReady();
-      if (TERMINAL_STATUSES.has(this.#wf.status)) return;
-      if (ready && !this.#launched) await this.#launchStages();
-    }
     await this.#save();
+    if (this.#handedOver || this.#stopping || (this.#launched && this.#wf.gnn?.live !== true)) return;
+    const ready = await this.#dataReady();
+    if (ready && !this.#launched && !TERMINAL_STATUSES.has(this.#wf.status)) await this.#launchStages();
   }
 
   async #onEvent(event: TelemetryEvent): Promise<void> {
@@ -363,6 +353,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     // A live graph workflow's data workflows run until it ends.
     if (this.#wf.gnn?.live === true && !this.#stopping) for (const child of this.#wf.children ?? []) this.#deps.stopWorkflow?.(child);
     await this.#update({ status, finished_at: now, ...(error ? { error } : {}) });
+    if (this.#handedOver) return;
     this.#ctx.log.info({ queue_id: this.#wf.queue_id, status }, 'workflow ended');
     this.#deps.ended(this.#wf.queue_id, status);
     this.#ctx.stopSelf();
@@ -412,10 +403,29 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     await this.#save();
   }
 
+  /**
+   * Writes the workflow, renewing this manager's claim. The write is conditional on the claim: once
+   * another manager adopted the workflow (this one stalled for a lease), it fails, and this
+   * supervisor hands the workflow over quietly: its stages stopped, nothing more written.
+   */
   async #save(): Promise<void> {
+    if (this.#handedOver) return;
     const now = this.#deps.clock.now();
-    this.#wf = { ...this.#wf, updated_at: now, ...(this.#deps.owner !== undefined ? { owner: this.#deps.owner, owner_heartbeat_at: now } : {}) };
-    await this.#deps.registry.save(this.#wf);
+    const owner = this.#deps.owner;
+    this.#wf = { ...this.#wf, updated_at: now, ...(owner !== undefined ? { owner, owner_heartbeat_at: now } : {}) };
+    if (owner === undefined) {
+      await this.#deps.registry.save(this.#wf);
+      return;
+    }
+    if (await this.#deps.registry.saveAsOwner(this.#wf, owner)) return;
+    const current = await this.#deps.registry.get(this.#wf.queue_id);
+    this.#ctx.log.warn({ queue_id: this.#wf.queue_id, owner: current?.owner }, 'workflow adopted by another manager; letting go');
+    this.#handedOver = true;
+    this.#cancelTimers();
+    for (const ref of this.#stages.values()) this.#ctx.stop(ref);
+    this.#stages.clear();
+    this.#deps.ended(this.#wf.queue_id, current?.status ?? this.#wf.status);
+    this.#ctx.stopSelf();
   }
 
   #syntheticError(role: StageRole, error: ErrorInfo): TelemetryEvent {

@@ -231,6 +231,18 @@ export class EmbeddedBus implements Bus, SubscribedLog {
     return Promise.resolve();
   }
 
+  /** The groups' committed offsets go; a group subscribed now starts again as a new group would. */
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    try {
+      inTransaction(this.#db, () => {
+        for (const groupId of groupIds) this.#db.prepare('DELETE FROM group_offsets WHERE group_id = ?').run(groupId);
+      });
+    } catch (err) {
+      return Promise.reject(new BusError(`delete consumer groups ${groupIds.join(', ')} failed`, { cause: err }));
+    }
+    return Promise.resolve();
+  }
+
   /** Read from the log's tables: each partition's end against the group's committed offset. */
   lag(): Promise<readonly PartitionLag[]> {
     if (!this.#db.isOpen) return Promise.resolve([]);

@@ -237,6 +237,10 @@ export class KafkaBus implements Bus {
     return this.#topics.delete(topics);
   }
 
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    return this.#topics.deleteGroups(groupIds);
+  }
+
   /** Through the admin client: each group's committed offsets against the partitions' ends. */
   async lag(): Promise<readonly PartitionLag[]> {
     if (this.#closed) return [];

@@ -25,8 +25,11 @@ export interface KafkaTopicsSettings {
 /** The admin calls used here: a kafkajs `Admin`. */
 export type TopicAdmin = Pick<
   Admin,
-  'connect' | 'disconnect' | 'createTopics' | 'fetchTopicMetadata' | 'listTopics' | 'deleteTopics' | 'fetchOffsets' | 'fetchTopicOffsets'
+  'connect' | 'disconnect' | 'createTopics' | 'fetchTopicMetadata' | 'listTopics' | 'deleteTopics' | 'deleteGroups' | 'fetchOffsets' | 'fetchTopicOffsets'
 >;
+
+/** Kafka's `GROUP_ID_NOT_FOUND`: a group never used, or deleted already. */
+const GROUP_ID_NOT_FOUND = 69;
 
 /**
  * Topics and group offsets through one lazily connected admin client. Remembers which topics it
@@ -105,6 +108,25 @@ export class KafkaTopics {
         throw new BusError(`topics ${existing.join(', ')} are still listed after deletion`, { retriable: true });
       }
     });
+  }
+
+  /**
+   * Deletes consumer groups and their committed offsets; one that does not exist is fine. A group
+   * with members (`GROUP_NOT_EMPTY`) is not deleted: a retriable BusError names it.
+   */
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    if (groupIds.length === 0) return;
+    const admin = await this.#untilDone(`connect to delete groups ${groupIds.join(', ')}`, (a) => Promise.resolve(a));
+    try {
+      await admin.deleteGroups([...groupIds]);
+    } catch (err) {
+      const refused = groupResults(err).filter((g) => g.errorCode !== GROUP_ID_NOT_FOUND);
+      if (groupResults(err).length > 0 && refused.length === 0) return;
+      throw new BusError(`could not delete consumer groups ${(refused.length > 0 ? refused.map((g) => g.groupId) : groupIds).join(', ')}`, {
+        cause: err,
+        retriable: true,
+      });
+    }
   }
 
   /** Partitions where the group has no committed offset yet, with the topic's current end. */
@@ -189,4 +211,15 @@ export class KafkaTopics {
     }
     return this.#admin;
   }
+}
+
+/** The per-group outcomes kafkajs's `KafkaJSDeleteGroupsError` carries (none for any other error). */
+function groupResults(err: unknown): Array<{ groupId: string; errorCode: number }> {
+  const groups = typeof err === 'object' && err !== null && 'groups' in err ? err.groups : undefined;
+  if (!Array.isArray(groups)) return [];
+  return groups.flatMap((g: unknown) =>
+    typeof g === 'object' && g !== null && 'groupId' in g && 'errorCode' in g && typeof g.groupId === 'string' && typeof g.errorCode === 'number'
+      ? [{ groupId: g.groupId, errorCode: g.errorCode }]
+      : [],
+  );
 }

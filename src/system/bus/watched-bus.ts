@@ -76,6 +76,10 @@ export class WatchedBus implements Bus {
     return this.#bus.deleteTopics(topics);
   }
 
+  deleteGroups(groupIds: readonly string[]): Promise<void> {
+    return this.#bus.deleteGroups(groupIds);
+  }
+
   lag(): Promise<readonly PartitionLag[]> {
     return this.#bus.lag();
   }

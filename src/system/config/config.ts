@@ -159,6 +159,8 @@ export const ConfigSchema = z.object({
   HOSTNAME: optionalText,
   /** A workflow whose manager has not renewed its claim for this long is adopted by another manager. */
   OWNERSHIP_LEASE_MS: positiveInt(30_000),
+  /** A finished workflow's own topics (`<queue_id>-data`, `…-graph-features`, their dead letters) and consumer groups are deleted this long after it ended; 0 at once. */
+  TOPIC_RETENTION_AFTER_FINISH_MS: z.coerce.number().int().min(0).default(86_400_000),
   K8S_JOB_CPU_REQUEST: z.string().default('100m'),
   K8S_JOB_MEMORY_REQUEST: z.string().default('128Mi'),
   K8S_JOB_CPU_LIMIT: z.string().default('1'),

@@ -1,7 +1,6 @@
 import { QUEUES_COLLECTION } from '../../actors/index.ts';
 import type { Store } from '../../actors/index.ts';
-import { TERMINAL_STATUSES, Workflow } from '../../protocol/index.ts';
-import { collectionDocuments } from './collection-pages.ts';
+import { Workflow } from '../../protocol/index.ts';
 import { decodeCursor, encodeCursor } from './page-cursor.ts';
 
 export interface QueuePage {
@@ -26,14 +25,4 @@ export async function queuePage(store: Store, q: { readonly limit: number; reado
     return wf.success ? [wf.data] : [];
   });
   return page.next === undefined ? { queues } : { queues, next: encodeCursor([page.next.sort, page.next.key]) };
-}
-
-/** Workflows not yet completed, failed or stopped: the whole registry read a page at a time. */
-export async function countActiveWorkflows(store: Store): Promise<number> {
-  let active = 0;
-  for await (const doc of collectionDocuments(store, QUEUES_COLLECTION, { pageSize: 1_000 })) {
-    const wf = Workflow.safeParse(doc);
-    if (wf.success && !TERMINAL_STATUSES.has(wf.data.status)) active++;
-  }
-  return active;
 }

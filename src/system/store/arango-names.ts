@@ -1,9 +1,8 @@
 import { StoreError } from '../../protocol/index.ts';
+import { assertFieldName } from './field-name.ts';
 
 // ArangoDB's traditional naming rules; the extended (Unicode) names are not needed and not allowed.
 const COLLECTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,255}$/;
-// A top-level attribute: a dotted path would index and query a nested attribute instead.
-const SORT_FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,253}$/;
 
 /** Throws a non-retriable StoreError unless `name` is a valid user collection name (≤ 256 characters). */
 export function assertCollectionName(name: string): void {
@@ -17,9 +16,5 @@ export function assertCollectionName(name: string): void {
 
 /** Throws a non-retriable StoreError unless `field` names a top-level attribute. */
 export function assertSortField(field: string): void {
-  if (!SORT_FIELD.test(field)) {
-    throw new StoreError(`invalid sort field ${JSON.stringify(field)}: letters, digits and '_', not starting with a digit`, {
-      retriable: false,
-    });
-  }
+  assertFieldName(field, 'sort field');
 }

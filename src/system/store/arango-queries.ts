@@ -1,5 +1,5 @@
 import type { AqlQuery } from 'arangojs/aql';
-import type { PageQuery, RangeQuery, StoredDocument } from '../../actors/ports/index.ts';
+import type { FieldValue, PageQuery, RangeQuery, StoredDocument } from '../../actors/ports/index.ts';
 import { StoreError } from '../../protocol/index.ts';
 
 // Every query below is built from constant text only: collection, attribute name and values all
@@ -14,6 +14,14 @@ export function getQuery(collection: string, key: string): AqlQuery<StoredDocume
   return {
     query: ['FOR doc IN @@collection', 'FILTER doc._key == @key', 'LIMIT 1', PROJECTION].join(' '),
     bindVars: { '@collection': collection, key },
+  };
+}
+
+/** The documents whose `field` holds one of `values` (a missing field reads as null), in (sort field, key) order. */
+export function findQuery(collection: string, sortField: string, field: string, values: readonly FieldValue[]): AqlQuery<StoredDocument> {
+  return {
+    query: ['FOR doc IN @@collection', 'FILTER doc.@field IN @values', 'SORT doc.@sortField ASC, doc._key ASC', PROJECTION].join(' '),
+    bindVars: { '@collection': collection, field, values: [...values], sortField },
   };
 }
 

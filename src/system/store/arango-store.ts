@@ -1,10 +1,12 @@
 import { Database } from 'arangojs';
 import type { AqlQuery } from 'arangojs/aql';
-import type { CollectionOptions, GraphOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
+import type { CollectionOptions, ExpectedFields, FieldValue, GraphOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
 import { StoreError } from '../../protocol/index.ts';
 import { assertCollectionName, assertSortField } from './arango-names.ts';
-import { countQuery, getQuery, deleteQuery, pageQuery, rangeQuery } from './arango-queries.ts';
-import { isDatabaseNotFound, isDuplicateName, storeErrorFrom } from './classify-arango-error.ts';
+import { countQuery, findQuery, getQuery, deleteQuery, pageQuery, rangeQuery } from './arango-queries.ts';
+import { isDatabaseNotFound, isDuplicateName, isRevisionConflict, storeErrorFrom } from './classify-arango-error.ts';
+import { assertExpectedFields, assertFieldValue, fieldsMatch } from './expected-fields.ts';
+import { assertFieldName } from './field-name.ts';
 import { upsertBatches } from './upsert-batches.ts';
 
 /**
@@ -14,6 +16,11 @@ import { upsertBatches } from './upsert-batches.ts';
  * pages are correct, the key order of one sort value is then sorted by the server.
  */
 export const SORT_INDEX_NAME = 'streamforge_sort';
+
+/** The persistent index on one of a collection's `indexedFields`. */
+export function fieldIndexName(field: string): string {
+  return `streamforge_field_${field}`;
+}
 
 export interface ArangoStoreOptions {
   /** Server URL, e.g. `http://arangodb:8529`; several for a cluster's coordinators. */
@@ -70,11 +77,16 @@ export class ArangoStore implements Store {
   async ensureCollection(name: string, options: CollectionOptions): Promise<void> {
     assertCollectionName(name);
     assertSortField(options.sortField);
+    for (const field of options.indexedFields ?? []) assertFieldName(field, 'indexed field');
     if (this.#sortFields.has(name)) return;
     try {
       await this.#ensureDatabase();
       await this.#createCollection(name, options.kind ?? 'document');
       this.#sortFields.set(name, await this.#ensureSortIndex(name, options.sortField));
+      // ensureIndex is idempotent for the same name and fields: every process may ask.
+      for (const field of options.indexedFields ?? []) {
+        await this.#db.collection(name).ensureIndex({ type: 'persistent', name: fieldIndexName(field), fields: [field] });
+      }
     } catch (err) {
       throw storeErrorFrom(err, 'ensureCollection', name);
     }
@@ -105,6 +117,35 @@ export class ArangoStore implements Store {
     assertCollectionName(collection);
     const [doc] = await this.#all(getQuery(collection, key), 'get', collection);
     return doc;
+  }
+
+  /**
+   * Reads the document with its `_rev`, checks the expectations, then replaces it on the condition
+   * that `_rev` is unchanged (`If-Match`): a write in between (another claimer's) makes the server
+   * refuse the replace with a precondition failure, which resolves `false`.
+   */
+  async compareAndSet(collection: string, document: StoredDocument, expected: ExpectedFields): Promise<boolean> {
+    assertCollectionName(collection);
+    assertExpectedFields(expected);
+    const target = this.#db.collection(collection);
+    try {
+      const current = (await target.document(document._key, { graceful: true })) as (StoredDocument & { _rev: string }) | null;
+      if (current === null || !fieldsMatch(current, expected)) return false;
+      await target.replace(document._key, document, { ifMatch: current._rev, silent: true });
+      return true;
+    } catch (err) {
+      if (isRevisionConflict(err)) return false;
+      throw storeErrorFrom(err, 'compareAndSet', collection);
+    }
+  }
+
+  async findWhere(collection: string, field: string, values: readonly FieldValue[]): Promise<StoredDocument[]> {
+    assertCollectionName(collection);
+    assertFieldName(field);
+    for (const value of values) assertFieldValue(field, value);
+    if (values.length === 0) return [];
+    const sortField = await this.#sortFieldOf(collection);
+    return this.#all(findQuery(collection, sortField, field, values), 'findWhere', collection);
   }
 
   async delete(collection: string, keys: readonly string[]): Promise<number> {

@@ -136,6 +136,15 @@ export function isDuplicateName(err: unknown): boolean {
   return fieldsOf(err)?.errorNum === 1207;
 }
 
+/**
+ * True when a conditional write lost: the document's `_rev` no longer matched (`If-Match`, 412 with
+ * errorNum 1200) or it was removed meanwhile (1202).
+ */
+export function isRevisionConflict(err: unknown): boolean {
+  const errorNum = fieldsOf(err)?.errorNum;
+  return errorNum === 1200 || errorNum === 1202;
+}
+
 /** True when the database does not exist (yet). */
 export function isDatabaseNotFound(err: unknown): boolean {
   return fieldsOf(err)?.errorNum === 1228;

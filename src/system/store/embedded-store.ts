@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { StoreError } from '../../protocol/index.ts';
-import type { CollectionOptions, GraphOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
+import type { CollectionOptions, ExpectedFields, FieldValue, GraphOptions, PageQuery, RangeQuery, Store, StoredDocument, StorePage } from '../../actors/ports/index.ts';
+import { assertExpectedFields, assertFieldValue } from './expected-fields.ts';
+import { assertFieldName } from './field-name.ts';
 import { inTransaction, openSqlite } from './sqlite-database.ts';
 import type { SqliteSynchronous } from './sqlite-database.ts';
 
@@ -15,6 +17,7 @@ export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   readonly #db: DatabaseSync;
   readonly #tables = new Map<string, CollectionTable>();
+  readonly #ensured = new Set<string>();
 
   /** @param options.synchronous `STREAMFORGE_SQLITE_SYNCHRONOUS` (see `openSqlite`) @defaultValue 'normal' */
   constructor(dataDir: string, options: { readonly synchronous?: SqliteSynchronous } = {}) {
@@ -33,7 +36,9 @@ export class EmbeddedStore implements Store {
 
   #createCollection(name: string, options: CollectionOptions): void {
     assertName(name);
-    if (this.#tables.has(name)) return;
+    if (this.#ensured.has(name)) return;
+    const fields = options.indexedFields ?? [];
+    for (const field of fields) assertFieldName(field, 'indexed field');
     const table = tableName(name);
     inTransaction(this.#db, () => {
       // One table per collection: short keys and a sort index of its own keep upserts cheap.
@@ -41,8 +46,11 @@ export class EmbeddedStore implements Store {
         `CREATE TABLE IF NOT EXISTS "${table}" (key TEXT PRIMARY KEY, sort INTEGER, doc TEXT NOT NULL) WITHOUT ROWID;` +
           `CREATE INDEX IF NOT EXISTS "${table}_sort" ON "${table}" (sort);`,
       );
+      // An index on the expression itself: `findWhere` writes the same expression, so SQLite uses it.
+      for (const field of fields) this.#db.exec(`CREATE INDEX IF NOT EXISTS "${table}_f_${hex(field)}" ON "${table}" (${fieldExpression(field)})`);
       this.#db.prepare('INSERT OR IGNORE INTO collections (name, sort_field, table_name) VALUES (?, ?, ?)').run(name, options.sortField, table);
     });
+    this.#ensured.add(name);
   }
 
   /** Embedded, a graph is its two collections: the documents are the same, read like any others. */
@@ -76,6 +84,51 @@ export class EmbeddedStore implements Store {
     try {
       const row = this.#table(collection).get.get(key) as { doc: string } | undefined;
       return Promise.resolve(row ? (JSON.parse(row.doc) as StoredDocument) : undefined);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+  }
+
+  /** One UPDATE whose WHERE holds the expectations: SQLite runs it atomically, whichever connection writes. */
+  compareAndSet(collection: string, document: StoredDocument, expected: ExpectedFields): Promise<boolean> {
+    try {
+      assertExpectedFields(expected);
+      const t = this.#table(collection);
+      const clauses: string[] = [];
+      const params: Array<string | number> = [];
+      for (const [field, value] of Object.entries(expected)) {
+        const expression = fieldExpression(field);
+        if (value === null) clauses.push(`COALESCE(json_type(doc, '$.${field}'), 'null') = 'null'`);
+        else {
+          // The JSON type too: text '5' must not pass for the number 5, nor an array for its JSON text.
+          clauses.push(`json_type(doc, '$.${field}') IN (${typeof value === 'string' ? "'text'" : "'integer', 'real'"}) AND ${expression} = ?`);
+          params.push(value);
+        }
+      }
+      const sort = document[t.sortField];
+      const where = clauses.map((c) => ` AND (${c})`).join('');
+      const result = this.#db
+        .prepare(`UPDATE "${t.name}" SET sort = ?, doc = ? WHERE key = ?${where}`)
+        .run(typeof sort === 'number' ? sort : null, JSON.stringify(document), document._key, ...params);
+      return Promise.resolve(Number(result.changes) === 1);
+    } catch (err) {
+      return Promise.reject(asError(err));
+    }
+  }
+
+  findWhere(collection: string, field: string, values: readonly FieldValue[]): Promise<StoredDocument[]> {
+    try {
+      assertFieldName(field);
+      for (const value of values) assertFieldValue(field, value);
+      const t = this.#table(collection);
+      const given = values.filter((v) => v !== null);
+      const clauses = [
+        ...(given.length > 0 ? [`${fieldExpression(field)} IN (${given.map(() => '?').join(', ')})`] : []),
+        ...(values.includes(null) ? [`${fieldExpression(field)} IS NULL`] : []),
+      ];
+      if (clauses.length === 0) return Promise.resolve([]);
+      const rows = this.#db.prepare(`SELECT doc FROM "${t.name}" WHERE ${clauses.join(' OR ')} ORDER BY sort, key`).all(...given) as Array<{ doc: string }>;
+      return Promise.resolve(rows.map((r) => JSON.parse(r.doc) as StoredDocument));
     } catch (err) {
       return Promise.reject(asError(err));
     }
@@ -187,7 +240,16 @@ interface CollectionTable {
 
 /** SQLite table names ignore case (`…_1m_…` and `…_1M_…` would collide): hex keeps every collection apart. */
 function tableName(collection: string): string {
-  return `c_${Buffer.from(collection, 'utf8').toString('hex')}`;
+  return `c_${hex(collection)}`;
+}
+
+function hex(name: string): string {
+  return Buffer.from(name, 'utf8').toString('hex');
+}
+
+/** A top-level field of the stored JSON (the name checked by `assertFieldName`): the same text in indexes and queries. */
+function fieldExpression(field: string): string {
+  return `json_extract(doc, '$.${field}')`;
 }
 
 function rangeWhere(query: RangeQuery): { where: string; params: number[] } {

@@ -1,9 +1,9 @@
 export * from './embedded-store.ts';
 export * from './arango-store.ts';
 export * from './create-store.ts';
-export { ArangoFailures, classifyArangoError, storeErrorFrom } from './classify-arango-error.ts';
+export { ArangoFailures, classifyArangoError, isRevisionConflict, storeErrorFrom } from './classify-arango-error.ts';
 export type { ArangoErrorClass, ArangoFailure } from './classify-arango-error.ts';
-export { countQuery, getQuery, pageQuery, rangeQuery } from './arango-queries.ts';
+export { countQuery, findQuery, getQuery, pageQuery, rangeQuery } from './arango-queries.ts';
 export type { PagedRow } from './arango-queries.ts';
 export { chunk, dedupeByKey, upsertBatches } from './upsert-batches.ts';
 export { openSqlite } from './sqlite-database.ts';

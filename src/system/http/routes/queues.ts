@@ -23,7 +23,7 @@ import {
 import type { Workflow as WorkflowType } from '../../../protocol/index.ts';
 import { graphWorkflowRequest, openLiveRange, WorkflowRegistry } from '../../../actors/index.ts';
 import type { CreateWorkflowRequest } from '../../../actors/index.ts';
-import { countActiveWorkflows, queuePage } from '../../query/index.ts';
+import { queuePage } from '../../query/index.ts';
 import { LocalManager } from '../../manager/index.ts';
 import type { RouteContext } from '../route-context.ts';
 import { bearer, errorResponses } from './error-responses.ts';
@@ -54,7 +54,8 @@ export const queuesRoutes: FastifyPluginAsyncZod<RouteContext> = async (app, { r
   let creations: Promise<unknown> = Promise.resolve();
   const create = (request: CreateWorkflowRequest): Promise<WorkflowType> => {
     const run = creations.then(async () => {
-      const active = await countActiveWorkflows(runtime.store);
+      // Through the registry's lifecycle index: the active workflows only, not the whole registry.
+      const active = (await registry.listIn('active')).length;
       if (active >= max) {
         throw new StreamForgeError(
           ErrorCodes.TOO_MANY_WORKFLOWS,
