@@ -78,7 +78,15 @@ describe('continuous gnn_train', { timeout: 600_000 }, () => {
       const before = models().size;
       await waitFor('two more models after the relaunch', () => (models().size >= before + 2 ? true : undefined), 180_000);
 
-      const wfNow = await rt.registry.get(wf.queue_id);
+      // The supervisor records a model from the same event the recorder saw, then saves: wait for that save.
+      const wfNow = await waitFor(
+        'the registry to list every model version',
+        async () => {
+          const w = await rt.registry.get(wf.queue_id);
+          return (w?.models?.length ?? 0) >= before + 2 ? w : undefined;
+        },
+        30_000,
+      );
       assert.equal(wfNow?.status, 'running');
       assert.ok((wfNow?.stages[Targets.trainer]?.restarts ?? 0) >= 1, 'the trainer was relaunched');
       assert.ok((wfNow?.models?.length ?? 0) >= 3, `model versions recorded: ${wfNow?.models?.length}`);
