@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Targets } from '../../src/protocol/index.ts';
 import type { Workflow } from '../../src/protocol/index.ts';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { BenchLine, BenchRatio } from './bench-report.ts';
 

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { candleFromKline, candleKey } from '../../src/protocol/index.ts';
 import type { KlineRow } from '../../src/protocol/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { makeDataDir, startTestRuntime } from '../helpers/test-runtime.ts';
 import type { BenchLine, BenchRatio } from './bench-report.ts';
 

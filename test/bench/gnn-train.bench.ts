@@ -4,7 +4,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { ModelRepository } from '../../src/actors/models/model-repository.ts';
 import { GnnParams, StageRoles, Targets } from '../../src/protocol/index.ts';
 import type { ModelMetadata, Workflow } from '../../src/protocol/index.ts';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { stageProcesses } from '../helpers/stage-processes.ts';
 import { syntheticSymbols } from '../helpers/synthetic-snapshots.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';

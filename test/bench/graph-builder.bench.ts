@@ -1,7 +1,7 @@
 import { GraphSnapshotBuilder, RollingCorrelation, alignCandles, pearsonMatrix } from '../../src/actors/analytics/index.ts';
 import type { AlignedStep } from '../../src/actors/analytics/index.ts';
 import { candleFromKline } from '../../src/protocol/index.ts';
-import { syntheticMarketKlines } from '../helpers/exchange-simulator/index.ts';
+import { syntheticMarketKlines } from '../../src/system/exchange-simulator/index.ts';
 import type { BenchLine, BenchRatio } from './bench-report.ts';
 
 const HOUR = 3_600_000;

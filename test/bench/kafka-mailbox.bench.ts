@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaBus } from '../../src/system/bus/index.ts';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { releaseKafka, requireKafka, uniqueName } from '../helpers/kafka-broker.ts';
 import { runProducerPerf } from '../helpers/kafka-perf.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';

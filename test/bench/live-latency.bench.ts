@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { StoredDocument } from '../../src/actors/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { BenchLine, BenchRatio } from './bench-report.ts';
 

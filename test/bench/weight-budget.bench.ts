@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { BenchLine, BenchRatio } from './bench-report.ts';
 

@@ -1,7 +1,7 @@
 import { GraphSnapshotBuilder, alignCandles } from '../../src/actors/analytics/index.ts';
 import { candleFromKline } from '../../src/protocol/index.ts';
 import type { GraphSnapshot } from '../../src/protocol/index.ts';
-import { syntheticMarketKlines } from './exchange-simulator/index.ts';
+import { syntheticMarketKlines } from '../../src/system/exchange-simulator/index.ts';
 
 const HOUR = 3_600_000;
 

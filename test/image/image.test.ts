@@ -13,8 +13,8 @@ import { ContainerHost, containersUnavailable, ISOLATION } from '../helpers/buil
 import type { RunningContainer } from '../helpers/buildah-containers.ts';
 import { openDataDir } from '../helpers/data-dir-view.ts';
 import type { DataDirView } from '../helpers/data-dir-view.ts';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
-import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
+import type { ExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { KubernetesApiStandIn } from '../helpers/kubernetes-api-stand-in.ts';
 import { runCli } from '../helpers/run-cli.ts';

@@ -6,7 +6,7 @@ import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { startCli } from '../helpers/cli-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { makeDataDir, startTestRuntime } from '../helpers/test-runtime.ts';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { failTestOnError } from '../helpers/fail-test-on-error.ts';
 

@@ -3,8 +3,8 @@ import { queryCandles, querySeries } from '../../src/system/query/index.ts';
 import type { Store } from '../../src/actors/index.ts';
 import { aggTradeFromRow } from '../../src/protocol/index.ts';
 import type { AggTrade, Interval } from '../../src/protocol/index.ts';
-import { expectedAggTrades, expectedKlines } from '../helpers/exchange-simulator/index.ts';
-import type { ExpectedDataOptions } from '../helpers/exchange-simulator/index.ts';
+import { expectedAggTrades, expectedKlines } from '../../src/system/exchange-simulator/index.ts';
+import type { ExpectedDataOptions } from '../../src/system/exchange-simulator/index.ts';
 
 /** Asserts the store holds exactly the simulator's closed klines for the range: no gap, no duplicate, every digit. */
 export async function assertExactCandles(

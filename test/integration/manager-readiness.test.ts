@@ -4,7 +4,7 @@ import { request } from 'undici';
 import type { Bus } from '../../src/actors/index.ts';
 import { EmbeddedBus } from '../../src/system/bus/index.ts';
 import { AdminServer } from '../../src/system/http/index.ts';
-import { startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
 import { csvLines, CsvRowError, readAggTradesCsv, readKlinesCsv, toMillis } from '../../src/actors/archive/index.ts';
-import { expectedAggTrades, expectedKlines } from '../helpers/exchange-simulator/index.ts';
-import { serveArchive } from '../helpers/exchange-simulator/archive-server.ts';
-import type { ArchiveContext } from '../helpers/exchange-simulator/archive-server.ts';
-import { holesFor } from '../helpers/exchange-simulator/holes.ts';
+import { expectedAggTrades, expectedKlines } from '../../src/system/exchange-simulator/index.ts';
+import { serveArchive } from '../../src/system/exchange-simulator/archive-server.ts';
+import type { ArchiveContext } from '../../src/system/exchange-simulator/archive-server.ts';
+import { holesFor } from '../../src/system/exchange-simulator/holes.ts';
 
 const t = (iso: string): number => Date.parse(`${iso}T00:00:00Z`);
 const DAY = 86_400_000;

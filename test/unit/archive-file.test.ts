@@ -7,11 +7,11 @@ import { archiveChecksumUrl, archiveFileName, archiveFileUrl, ArchiveFileCorrupt
 import type { ArchiveFileRef } from '../../src/actors/archive/index.ts';
 import type { HttpBytesResponse, HttpClient } from '../../src/actors/index.ts';
 import { ErrorCodes, ExchangeError } from '../../src/protocol/index.ts';
-import { ArchiveCache } from '../helpers/exchange-simulator/archive-cache.ts';
-import { serveArchive } from '../helpers/exchange-simulator/archive-server.ts';
-import type { ArchiveContext } from '../helpers/exchange-simulator/archive-server.ts';
-import type { ArchiveBombSpec } from '../helpers/exchange-simulator/archive-bomb.ts';
-import { holesFor } from '../helpers/exchange-simulator/holes.ts';
+import { ArchiveCache } from '../../src/system/exchange-simulator/archive-cache.ts';
+import { serveArchive } from '../../src/system/exchange-simulator/archive-server.ts';
+import type { ArchiveContext } from '../../src/system/exchange-simulator/archive-server.ts';
+import type { ArchiveBombSpec } from '../../src/system/exchange-simulator/archive-bomb.ts';
+import { holesFor } from '../../src/system/exchange-simulator/holes.ts';
 import { csvSizeLimit } from '../../src/actors/archive/csv-size-limit.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { testStageSettings } from '../helpers/stage-settings.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fallbackFor, planRange } from '../../src/actors/archive/index.ts';
 import type { FilePiece, RangePiece } from '../../src/actors/archive/index.ts';
-import { createPrng } from '../helpers/exchange-simulator/prng.ts';
+import { createPrng } from '../../src/system/exchange-simulator/prng.ts';
 
 const DAY = 86_400_000;
 const t = (iso: string): number => Date.parse(iso.includes('T') ? iso : `${iso}T00:00:00Z`);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { RollingCorrelation, correlationGraph, pearsonMatrix, selectEdges } from '../../src/actors/analytics/index.ts';
 import { GraphBody, candleFromKline } from '../../src/protocol/index.ts';
 import type { Candle } from '../../src/protocol/index.ts';
-import { syntheticMarketKlines } from '../helpers/exchange-simulator/index.ts';
+import { syntheticMarketKlines } from '../../src/system/exchange-simulator/index.ts';
 import { randomCandles } from '../helpers/random-candles.ts';
 
 const HOUR = 3_600_000;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Candle, candleFromKline } from '../../src/protocol/index.ts';
-import { startExchangeSimulator, syntheticMarketKlines } from '../helpers/exchange-simulator/index.ts';
-import type { AggTradeRow, ExchangeSimulator, KlineRow } from '../helpers/exchange-simulator/index.ts';
-import { SyntheticMarket } from '../helpers/synthetic-market/index.ts';
-import type { SyntheticMarketSpec } from '../helpers/synthetic-market/index.ts';
+import { startExchangeSimulator, syntheticMarketKlines } from '../../src/system/exchange-simulator/index.ts';
+import type { AggTradeRow, ExchangeSimulator, KlineRow } from '../../src/system/exchange-simulator/index.ts';
+import { SyntheticMarket } from '../../src/system/synthetic-market/index.ts';
+import type { SyntheticMarketSpec } from '../../src/system/synthetic-market/index.ts';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2024, 5, 15, 12, 30, 15);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import { expectedAggTrades, expectedTrades, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { expectedAggTrades, expectedTrades, startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import type {
   AggTradeRow,
   BookLevels,
@@ -10,7 +10,7 @@ import type {
   Level,
   SimulatorOptions,
   TradeRow,
-} from '../helpers/exchange-simulator/index.ts';
+} from '../../src/system/exchange-simulator/index.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 const MINUTE = 60_000;

@@ -4,13 +4,13 @@ import {
   expectedAggTrades,
   expectedKlines,
   startExchangeSimulator,
-} from '../helpers/exchange-simulator/index.ts';
+} from '../../src/system/exchange-simulator/index.ts';
 import type {
   AggTradeRow,
   ExchangeSimulator,
   KlineRow,
   SimulatorOptions,
-} from '../helpers/exchange-simulator/index.ts';
+} from '../../src/system/exchange-simulator/index.ts';
 
 const MINUTE = 60_000;
 /** Saturday 2024-06-15 12:30:15.250 UTC: mid-minute, so the still-open kline is partial. */

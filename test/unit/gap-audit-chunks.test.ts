@@ -10,8 +10,8 @@ import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
 import { EmbeddedStore } from '../../src/system/store/index.ts';
 import { storeWith } from '../helpers/store-wrapper.ts';
-import { expectedAggTrades, expectedKlines, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
-import type { ExchangeSimulator, Hole as SimHole } from '../helpers/exchange-simulator/index.ts';
+import { expectedAggTrades, expectedKlines, startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
+import type { ExchangeSimulator, Hole as SimHole } from '../../src/system/exchange-simulator/index.ts';
 
 const minute = 60_000;
 const hour = 3_600_000;

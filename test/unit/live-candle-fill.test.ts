@@ -10,8 +10,8 @@ import type { KeyedRecord } from '../../src/actors/live/live-series.ts';
 import { RecordSequence } from '../../src/actors/live/record-sequence.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics } from '../../src/system/observability/index.ts';
-import { expectedKlines, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
-import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { expectedKlines, startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
+import type { ExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { defaultPolicies } from '../helpers/stage-settings.ts';
 

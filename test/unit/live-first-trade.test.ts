@@ -7,8 +7,8 @@ import { liveSeriesFor } from '../../src/actors/live/live-series-for.ts';
 import { UndiciHttpClient } from '../../src/system/exchange/index.ts';
 import { PromMetrics, systemClock } from '../../src/system/observability/index.ts';
 import { testStageSettings } from '../helpers/stage-settings.ts';
-import { expectedAggTrades, startExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
-import type { ExchangeSimulator } from '../helpers/exchange-simulator/index.ts';
+import { expectedAggTrades, startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
+import type { ExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 
 const hour = 3_600_000;
 const day = 24 * hour;

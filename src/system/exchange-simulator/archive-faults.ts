@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { unzipSync, zipSync } from 'fflate';
-import type { HttpBytesResponse, HttpClient, HttpRequestOptions } from '../../../src/actors/ports/index.ts';
-import { ErrorCodes, ExchangeError } from '../../../src/protocol/index.ts';
+import type { HttpBytesResponse, HttpClient, HttpRequestOptions } from '../../actors/ports/index.ts';
+import { ErrorCodes, ExchangeError } from '../../protocol/index.ts';
 
 /**
  * Faults of archive files beyond the simulator's `missing` and `corrupt`, injected in front of an
