@@ -6,3 +6,5 @@ export { CandleGrid } from './candle-grid.ts';
 export { classifyCandleRun, findTradeHoles, MissingCandleScan, missingCandleRuns, TradeHoleScan } from './find-holes.ts';
 export type { FoundHole, MissingRun, TradeBounds } from './find-holes.ts';
 export * from './missing-candles.ts';
+export { readStoredChunks, seriesCollections } from './stored-series.ts';
+export type { ChunkedRead, SeriesFields, StoredChunk } from './stored-series.ts';

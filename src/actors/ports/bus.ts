@@ -12,6 +12,11 @@ export interface BusMessage {
 export interface OutgoingMessage {
   readonly key: string | null;
   readonly value: string;
+  /**
+   * Kafka record headers (`sf-format: batch`, `sf-count`), for consumers outside StreamForge. The
+   * embedded bus does not keep them: what StreamForge reads must be told by the value alone.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface TopicSpec {

@@ -192,7 +192,7 @@ export class KafkaBus implements Bus {
   async #send(topic: string, messages: readonly OutgoingMessage[], timeoutMs: number): Promise<void> {
     const current = this.#connectedProducer();
     const attempt = current.then((producer) =>
-      producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value })) }),
+      producer.send({ topic, acks: -1, messages: messages.map((m) => (m.headers === undefined ? { key: m.key, value: m.value } : { key: m.key, value: m.value, headers: { ...m.headers } })) }),
     );
     try {
       await withTimeout(attempt, timeoutMs, () => this.#timeout(topic));
@@ -322,7 +322,7 @@ export function byteSlices(messages: readonly OutgoingMessage[], maxBytes: numbe
   let size = 0;
   for (const m of messages) {
     // Record overhead (headers, varints, offsets) is a few dozen bytes; count it so slices stay under the limit.
-    const bytes = Buffer.byteLength(m.value) + (m.key === null ? 0 : Buffer.byteLength(m.key)) + 64;
+    const bytes = Buffer.byteLength(m.value) + (m.key === null ? 0 : Buffer.byteLength(m.key)) + 64 + headerBytes(m.headers);
     if (current.length > 0 && size + bytes > maxBytes) {
       slices.push(current);
       current = [];
@@ -333,4 +333,11 @@ export function byteSlices(messages: readonly OutgoingMessage[], maxBytes: numbe
   }
   if (current.length > 0) slices.push(current);
   return slices;
+}
+
+function headerBytes(headers: OutgoingMessage['headers']): number {
+  if (headers === undefined) return 0;
+  let n = 0;
+  for (const [k, v] of Object.entries(headers)) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
+  return n;
 }

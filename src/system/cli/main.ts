@@ -13,6 +13,7 @@ import type { CliIo } from './cli-io.ts';
 import { writeLine } from './cli-io.ts';
 import { pingCommand } from './ping-command.ts';
 import { recordsCommand } from './records-command.ts';
+import { replayCommand } from './replay-command.ts';
 import { schemasCommand } from './schemas-command.ts';
 import { serveCommand } from './serve-command.ts';
 import { stopCommand } from './stop-command.ts';
@@ -28,6 +29,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   candles: candlesCommand,
   records: recordsCommand,
   gaps: gapsCommand,
+  replay: replayCommand,
   serve: serveCommand,
   ping: pingCommand,
   stop: stopCommand,

@@ -9,6 +9,7 @@ import { indicatorsRoutes } from './indicators.ts';
 import { metricsRoutes } from './metrics.ts';
 import { modelsRoutes } from './models.ts';
 import { queuesRoutes } from './queues.ts';
+import { replaysRoutes } from './replays.ts';
 import { seriesRoutes } from './series.ts';
 
 /**
@@ -29,6 +30,7 @@ export const API_ROUTES: readonly RoutePlugin[] = [
   queuesRoutes,
   seriesRoutes,
   gapsRoutes,
+  replaysRoutes,
   indicatorsRoutes,
   graphRoutes,
   modelsRoutes,

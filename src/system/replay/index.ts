@@ -1,0 +1,12 @@
+export { compareReplayOrder, mergeReplayOrder } from './replay-order.ts';
+export { ReplayPacer } from './replay-pacer.ts';
+export { storedHoles } from './stored-holes.ts';
+export type { StoredHolesQuery } from './stored-holes.ts';
+export { binanceFrame, combinedFrame } from './binance-frame.ts';
+export type { BinanceFrame } from './binance-frame.ts';
+export type { ReplaySink } from './replay-sink.ts';
+export { BusReplaySink, replayMessages, REPLAY_BATCH_RECORDS } from './bus-replay-sink.ts';
+export { WebSocketReplaySink } from './websocket-replay-sink.ts';
+export { ReplayRun, ReplayHolesError, REPLAY_CHUNK_RECORDS } from './replay-run.ts';
+export type { ReplayDeps, ReplayRequest, ReplayState } from './replay-run.ts';
+export { ReplayRegistry, MAX_ACTIVE_REPLAYS } from './replay-registry.ts';
