@@ -9,6 +9,7 @@ import { benchGraphBuilder } from './graph-builder.bench.ts';
 import { benchGnnEpoch } from './gnn-epoch.bench.ts';
 import { benchGnnTrain } from './gnn-train.bench.ts';
 import { benchRecordsStreamRss } from './records-stream-rss.bench.ts';
+import { benchReplay } from './replay.bench.ts';
 
 /** `npm run bench`: every benchmark, each printing what it measured side by side and its ratio against the target. */
 const only = process.argv.slice(2);
@@ -16,6 +17,7 @@ const benches: Array<[string, () => Promise<{ lines: BenchLine[]; ratios: BenchR
   ['candle pipeline (embedded)', benchCandlePipeline],
   ['exchange weight budget', benchWeightBudget],
   ['kafka mailboxes', benchKafka],
+  ['replay into Kafka at --speed max', benchReplay],
   ['archive against REST, one month of 1m candles', benchArchiveVsRest],
   ['live stream latency, WebSocket event to stored record', benchLiveLatency],
   ['graph snapshot builder', benchGraphBuilder],
