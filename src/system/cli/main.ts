@@ -15,6 +15,7 @@ import { pingCommand } from './ping-command.ts';
 import { recordsCommand } from './records-command.ts';
 import { schemasCommand } from './schemas-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { simulateCommand } from './simulate-command.ts';
 import { stopCommand } from './stop-command.ts';
 import { trainCommand } from './train-command.ts';
 import { UsageError } from './usage-error.ts';
@@ -36,6 +37,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   train: trainCommand,
   models: modelsCommand,
   predict: predictCommand,
+  simulate: simulateCommand,
   schemas: schemasCommand,
 };
 
