@@ -3,6 +3,7 @@ import { StreamForgeError, ErrorCodes } from '../../protocol/index.ts';
 import { LogFormats, LogLevels } from '../config/index.ts';
 import { backfillCommand } from './backfill-command.ts';
 import { candlesCommand } from './candles-command.ts';
+import { demoCommand } from './demo-command.ts';
 import type { CliCommand } from './command.ts';
 import { gapsCommand } from './gaps-command.ts';
 import { graphCommand } from './graph-command.ts';
@@ -38,6 +39,7 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   models: modelsCommand,
   predict: predictCommand,
   simulate: simulateCommand,
+  demo: demoCommand,
   schemas: schemasCommand,
 };
 
