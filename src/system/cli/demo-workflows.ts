@@ -1,6 +1,6 @@
 import { CreateGraphBody, TERMINAL_STATUSES } from '../../protocol/index.ts';
 import type { ModelMetadata, Workflow } from '../../protocol/index.ts';
-import type { CreateWorkflowRequest } from '../../actors/index.ts';
+import type { CreateWorkflowRequest, GraphWorkflowRequest } from '../../actors/index.ts';
 import { graphWorkflowRequest, openLiveRange } from '../../actors/index.ts';
 import type { Hole, SimulatorOptions } from '../exchange-simulator/index.ts';
 import type { WorkflowManager } from '../manager/index.ts';
@@ -25,6 +25,20 @@ export const DEMO_EXCHANGE: SimulatorOptions = {
   holes: [MAINTENANCE],
 };
 
+/** The demo's training run: its universe's first 3,000 hourly candles, 40 epochs at most (early stopping), seed 3. */
+export function demoTrainingRequest(nowMs: number): GraphWorkflowRequest {
+  const body = CreateGraphBody.parse({
+    type: 'gnn_train',
+    symbols: [...DEMO_UNIVERSE],
+    interval: '1h',
+    from: new Date(HISTORY_FROM_MS).toISOString(),
+    to: new Date(HISTORY_FROM_MS + TRAIN_HOURS * HOUR_MS).toISOString(),
+    epochs: 40,
+    seed: 3,
+  });
+  return graphWorkflowRequest(body, nowMs);
+}
+
 /** One workflow the demo starts, as the user reads it. */
 export interface DemoWorkflow {
   readonly what: string;
@@ -37,20 +51,11 @@ export interface DemoWorkflow {
  * at most 40 epochs with early stopping: a minute or two here).
  */
 export function demoWorkflows(nowMs: number): DemoWorkflow[] {
-  const train = CreateGraphBody.parse({
-    type: 'gnn_train',
-    symbols: [...DEMO_UNIVERSE],
-    interval: '1h',
-    from: new Date(HISTORY_FROM_MS).toISOString(),
-    to: new Date(HISTORY_FROM_MS + TRAIN_HOURS * HOUR_MS).toISOString(),
-    epochs: 40,
-    seed: 3,
-  });
   return [
     { what: 'BTCUSDT 1h candles over REST, 2024-01-01 to 2024-03-01', request: { symbol: 'BTCUSDT', type: 'api_candles_1h', range: { fromMs: HISTORY_FROM_MS, toMs: Date.UTC(2024, 2, 1) } } },
     { what: 'BTCUSDT aggregate trades over REST, six hours of 2024-01-02', request: { symbol: 'BTCUSDT', type: 'api_trades', range: { fromMs: HISTORY_FROM_MS + 24 * HOUR_MS, toMs: HISTORY_FROM_MS + 30 * HOUR_MS } } },
     { what: 'BTCUSDT live aggregate trades over WebSocket, until stopped', request: { symbol: 'BTCUSDT', type: 'ws_aggtrades', range: openLiveRange(nowMs) } },
-    { what: `a graph network trained on ${DEMO_UNIVERSE.length} symbols' hourly candles (gnn_train)`, request: graphWorkflowRequest(train, nowMs) },
+    { what: `a graph network trained on ${DEMO_UNIVERSE.length} symbols' hourly candles (gnn_train)`, request: demoTrainingRequest(nowMs) },
   ];
 }
 
