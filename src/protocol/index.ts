@@ -33,3 +33,4 @@ export * from './indicators-query.ts';
 export * from './graph-query.ts';
 export * from './model-query.ts';
 export * from './events-query.ts';
+export * from './dead-letters-query.ts';
