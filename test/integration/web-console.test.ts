@@ -8,7 +8,8 @@ import { request } from 'undici';
 import { AdminServer } from '../../src/system/http/index.ts';
 import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
-import { ModelMetadata } from '../../src/protocol/index.ts';
+import { deadLetterTopicOf, ErrorCodes, ModelMetadata } from '../../src/protocol/index.ts';
+import type { DeadLetter } from '../../src/protocol/index.ts';
 import { DEMO_EXCHANGE, demoTrainingRequest } from '../../src/system/cli/demo-workflows.ts';
 import { launchChromium, newContext, screenshot, watchProblems } from '../helpers/console-browser.ts';
 import type { PageProblems } from '../helpers/console-browser.ts';
@@ -161,7 +162,21 @@ describe('the web console in Chromium', () => {
     assert.equal(await rows.count(), 2);
   });
 
-  it('opens a workflow\'s detail: stages, timeline, telemetry and a gap audit', async () => {
+  it('opens a workflow\'s detail: stages, timeline, telemetry, dead letters and a gap audit', async () => {
+    // A record the connector refused, on the workflow's dead-letter topic as the connector writes it.
+    const wf = await rt.registry.get(completedId);
+    assert.ok(wf);
+    const refused: DeadLetter = {
+      queue_id: completedId,
+      source_topic: wf.kafka_topic,
+      partition: 0,
+      offset: '7',
+      key: 'BTCUSDT',
+      value: '{"open_time":"yesterday"}',
+      error: { code: ErrorCodes.PROTOCOL, message: 'record failed its schema: open_time: expected number, received string', retriable: false },
+      timestamp: Math.floor(Date.UTC(2024, 7, 2, 12) / 1000),
+    };
+    await rt.runtime.bus.produce(deadLetterTopicOf(wf.kafka_topic), [{ key: completedId, value: JSON.stringify(refused) }]);
     await page.getByRole('link', { name: completedId }).click();
     await page.getByRole('heading', { level: 2, name: completedId }).waitFor();
     await page.locator('.timeline li[data-kind="completed"]').waitFor({ timeout: 10_000 });
@@ -171,6 +186,15 @@ describe('the web console in Chromium', () => {
     assert.ok(timeline.some((t) => t.includes('loader-producer finished')), timeline.join('\n'));
     assert.ok((await page.locator('section[aria-labelledby="telemetry-title"] tbody tr').count()) > 0, 'telemetry rows');
     assert.equal(await page.locator('tr[data-stage="loader-producer"] .badge').textContent(), 'finished');
+    assert.equal(await page.locator('[data-field="dead-letters-summary"]').textContent({ timeout: 10_000 }), '1 dead letter.');
+    const letter = page.locator('table.dead-letters tbody tr');
+    assert.equal(await letter.count(), 1);
+    assert.deepEqual(await letter.locator('td').allTextContents(), [
+      '2024-08-02 12:00',
+      '0 / 7',
+      'record failed its schema: open_time: expected number, received string (SF_ERR_PROTOCOL)',
+      '{"open_time":"yesterday"}',
+    ]);
     await page.getByRole('button', { name: 'Run gap audit' }).click();
     const summary = await page.locator('[data-field="audit-summary"]').textContent({ timeout: 30_000 });
     assert.equal(summary, `${STORED} stored; 0 holes of ours, 1 of the exchange`);
