@@ -27,10 +27,12 @@ process.emitWarning = (warning, ...rest) => {
 };
 // `serve` runs as a container's PID 1, which ignores a signal it has no listener for: catch SIGTERM
 // and SIGINT before the CLI loads (seconds on a busy node), so one sent while starting still ends it.
-if (process.argv[2] === 'serve') (await import('../src/system/cli/shutdown-signals.ts')).shutdownSignals();
+// `simulate` and `demo` are servers too: a Ctrl-C while they start still closes what they opened.
+const hosting = ['serve', 'simulate', 'demo'].includes(process.argv[2] ?? '');
+if (hosting) (await import('../src/system/cli/shutdown-signals.ts')).shutdownSignals();
 const { main } = await import('../src/system/cli/main.ts');
 const code = await main(process.argv.slice(2));
 // `serve` returns once it has closed all it opened; a client library may still hold a socket (the
 // Kubernetes client's aborted watches do), which would keep the process (a pod's PID 1) alive: end it.
-if (process.argv[2] === 'serve') process.exit(code);
+if (hosting) process.exit(code);
 process.exitCode = code;

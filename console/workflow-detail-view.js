@@ -1,4 +1,5 @@
 import { api, query } from './api.js';
+import { deadLettersSection } from './dead-letters-section.js';
 import { EventStream } from './event-stream.js';
 import { h, number, seconds, utc } from './dom.js';
 import { lastErrorOf } from './workflow-state.js';
@@ -7,7 +8,7 @@ const CANDLE_TYPE = /^(api|archive|ws)_candles_(\w+)$/;
 
 /**
  * One workflow: its stages, a timeline (status changes, restarts with their reasons) built from every
- * event the server still keeps for it and those that follow, its telemetry, and a gap audit.
+ * event the server still keeps for it and those that follow, its telemetry, its dead letters, and a gap audit.
  */
 export function workflowDetailView(main, state, queueId) {
   const history = [];
@@ -30,6 +31,7 @@ export function workflowDetailView(main, state, queueId) {
     h('section', { 'aria-labelledby': 'audit-title' }, h('h3', { id: 'audit-title' }, 'Gap audit'),
       h('p', { class: 'hint' }, 'Compares what is stored with what the exchange has: holes of ours (records we lack) and the exchange\'s own (maintenance, before listing).'),
       h('button', { type: 'button', id: 'run-audit', onclick: () => void runAudit() }, 'Run gap audit'), audit),
+    deadLettersSection(queueId),
     h('section', { 'aria-labelledby': 'telemetry-title' }, h('h3', { id: 'telemetry-title' }, 'Telemetry'),
       h('div', { class: 'scroll' }, h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'Producer', 'Status', 'Records', 'Message'].map((t) => h('th', { scope: 'col' }, t)))), telemetry))),
   );

@@ -34,3 +34,4 @@ export * from './graph-query.ts';
 export * from './model-query.ts';
 export * from './events-query.ts';
 export * from './replay.ts';
+export * from './dead-letters-query.ts';

@@ -1,13 +1,28 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install -y chromium`); `CHROMIUM_PATH` names another. Playwright's own download is not used. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Where the browser tests save screenshots (git-ignored). */
-export const SCREENSHOT_DIR = new URL('../../test-results/console/', import.meta.url);
+/**
+ * Where the browser tests save screenshots: `STREAMFORGE_SCREENSHOTS_DIR` when set (`docs/screenshots`
+ * to renew the README's), else `test-results/console/` (git-ignored).
+ */
+export const SCREENSHOT_DIR = process.env.STREAMFORGE_SCREENSHOTS_DIR
+  ? pathToFileURL(`${resolve(process.env.STREAMFORGE_SCREENSHOTS_DIR)}/`)
+  : new URL('../../test-results/console/', import.meta.url);
+
+/** The console's screenshot size: a laptop's 1280×800. */
+export const SCREENSHOT_VIEWPORT = { width: 1280, height: 800 } as const;
+
+/** Saves what the page shows in its viewport (1280×800 unless a phone's) as `<name>.png` in {@link SCREENSHOT_DIR}. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: fileURLToPath(new URL(`${name}.png`, SCREENSHOT_DIR)), animations: 'disabled', caret: 'hide' });
+}
 
 /** Launches the system Chromium headless, or fails saying how to install it. */
 export async function launchChromium(): Promise<Browser> {
@@ -50,5 +65,5 @@ export function watchProblems(page: Page): PageProblems {
 
 /** A fresh context (its own sessionStorage) at 1280×800 or a phone's width. */
 export function newContext(browser: Browser, phone = false): Promise<BrowserContext> {
-  return browser.newContext(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: { width: 1280, height: 800 } });
+  return browser.newContext(phone ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true } : { viewport: SCREENSHOT_VIEWPORT });
 }

@@ -8,7 +8,10 @@ import { request } from 'undici';
 import { AdminServer } from '../../src/system/http/index.ts';
 import { startExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
 import type { ExchangeSimulator } from '../../src/system/exchange-simulator/index.ts';
-import { launchChromium, newContext, SCREENSHOT_DIR, watchProblems } from '../helpers/console-browser.ts';
+import { deadLetterTopicOf, ErrorCodes, ModelMetadata } from '../../src/protocol/index.ts';
+import type { DeadLetter } from '../../src/protocol/index.ts';
+import { DEMO_EXCHANGE, demoTrainingRequest } from '../../src/system/cli/demo-workflows.ts';
+import { launchChromium, newContext, screenshot, watchProblems } from '../helpers/console-browser.ts';
 import type { PageProblems } from '../helpers/console-browser.ts';
 import { startTestRuntime } from '../helpers/test-runtime.ts';
 import type { TestRuntime } from '../helpers/test-runtime.ts';
@@ -48,7 +51,8 @@ describe('the web console in Chromium', () => {
 
   before(async () => {
     // The exchange has no candle for three hours of 2024-08-02: a hole of its own the chart shades.
-    sim = await startExchangeSimulator({ latencyMs: 1, holes: [{ symbol: 'BTCUSDT', fromMs: HOLE_FROM_MS, toMs: HOLE_TO_MS }] });
+    // Its market is the demo's: the models page shows the demo's training run.
+    sim = await startExchangeSimulator({ ...DEMO_EXCHANGE, latencyMs: 1, holes: [{ symbol: 'BTCUSDT', fromMs: HOLE_FROM_MS, toMs: HOLE_TO_MS }] });
     rt = await startTestRuntime(sim.url, { env: { STREAMFORGE_API_TOKEN: TOKEN, BINANCE_WS_URL: sim.wsUrl } });
     server = new AdminServer(rt.runtime);
     const port = await server.listen(0, '127.0.0.1');
@@ -75,7 +79,7 @@ describe('the web console in Chromium', () => {
     await page.locator('#live[data-state="live"]').waitFor();
     assert.equal(await page.evaluate("sessionStorage.getItem('streamforge.token')"), TOKEN);
     assert.equal(await dialog.isVisible(), false);
-    await page.screenshot({ path: new URL('workflows-empty.png', SCREENSHOT_DIR).pathname });
+    await screenshot(page, 'workflows-empty');
   });
 
   it('starts a workflow from the form and shows it go running → completed without a reload', async () => {
@@ -137,7 +141,7 @@ describe('the web console in Chromium', () => {
     const liveId = /Started (\S+)/.exec((await page.locator('#start-outcome .ok').textContent()) ?? '')?.[1] ?? '';
     const row = page.locator(`tr[data-queue-id="${liveId}"]`);
     await row.locator('[data-field="status"]', { hasText: 'running' }).waitFor({ timeout: 30_000 });
-    await page.screenshot({ path: new URL('workflows.png', SCREENSHOT_DIR).pathname });
+    await screenshot(page, 'workflows');
     await row.getByRole('button', { name: `Stop ${liveId}` }).click();
     const confirm = page.locator('#confirm-dialog');
     await confirm.waitFor({ state: 'visible' });
@@ -158,7 +162,21 @@ describe('the web console in Chromium', () => {
     assert.equal(await rows.count(), 2);
   });
 
-  it('opens a workflow\'s detail: stages, timeline, telemetry and a gap audit', async () => {
+  it('opens a workflow\'s detail: stages, timeline, telemetry, dead letters and a gap audit', async () => {
+    // A record the connector refused, on the workflow's dead-letter topic as the connector writes it.
+    const wf = await rt.registry.get(completedId);
+    assert.ok(wf);
+    const refused: DeadLetter = {
+      queue_id: completedId,
+      source_topic: wf.kafka_topic,
+      partition: 0,
+      offset: '7',
+      key: 'BTCUSDT',
+      value: '{"open_time":"yesterday"}',
+      error: { code: ErrorCodes.PROTOCOL, message: 'record failed its schema: open_time: expected number, received string', retriable: false },
+      timestamp: Math.floor(Date.UTC(2024, 7, 2, 12) / 1000),
+    };
+    await rt.runtime.bus.produce(deadLetterTopicOf(wf.kafka_topic), [{ key: completedId, value: JSON.stringify(refused) }]);
     await page.getByRole('link', { name: completedId }).click();
     await page.getByRole('heading', { level: 2, name: completedId }).waitFor();
     await page.locator('.timeline li[data-kind="completed"]').waitFor({ timeout: 10_000 });
@@ -168,10 +186,19 @@ describe('the web console in Chromium', () => {
     assert.ok(timeline.some((t) => t.includes('loader-producer finished')), timeline.join('\n'));
     assert.ok((await page.locator('section[aria-labelledby="telemetry-title"] tbody tr').count()) > 0, 'telemetry rows');
     assert.equal(await page.locator('tr[data-stage="loader-producer"] .badge').textContent(), 'finished');
+    assert.equal(await page.locator('[data-field="dead-letters-summary"]').textContent({ timeout: 10_000 }), '1 dead letter.');
+    const letter = page.locator('table.dead-letters tbody tr');
+    assert.equal(await letter.count(), 1);
+    assert.deepEqual(await letter.locator('td').allTextContents(), [
+      '2024-08-02 12:00',
+      '0 / 7',
+      'record failed its schema: open_time: expected number, received string (SF_ERR_PROTOCOL)',
+      '{"open_time":"yesterday"}',
+    ]);
     await page.getByRole('button', { name: 'Run gap audit' }).click();
     const summary = await page.locator('[data-field="audit-summary"]').textContent({ timeout: 30_000 });
     assert.equal(summary, `${STORED} stored; 0 holes of ours, 1 of the exchange`);
-    await page.screenshot({ path: new URL('workflow-detail.png', SCREENSHOT_DIR).pathname, fullPage: true });
+    await screenshot(page, 'workflow-detail');
     await assertAccessible(page, 'the workflow detail page');
   });
 
@@ -195,7 +222,7 @@ describe('the web console in Chromium', () => {
     await page.locator('svg.chart').focus();
     await page.keyboard.press('ArrowLeft');
     assert.match((await page.locator('.readout').textContent()) ?? '', /^2024-08-02 22:00 {2}O /);
-    await page.screenshot({ path: new URL('candles.png', SCREENSHOT_DIR).pathname, fullPage: true });
+    await screenshot(page, 'candles');
     await assertAccessible(page, 'the candles page');
   });
 
@@ -217,7 +244,6 @@ describe('the web console in Chromium', () => {
     await page.keyboard.press('Home');
     await page.waitForFunction(`document.querySelector('output')?.textContent !== ${JSON.stringify(before)}`);
     assert.equal(await page.locator('output').textContent(), '2024-08-02 01:00');
-    await page.screenshot({ path: new URL('graph.png', SCREENSHOT_DIR).pathname, fullPage: true });
     await assertAccessible(page, 'the graph page');
   });
 
@@ -225,6 +251,60 @@ describe('the web console in Chromium', () => {
     await page.getByRole('link', { name: 'Models' }).click();
     await page.getByText('No model yet').waitFor({ timeout: 10_000 });
     await assertAccessible(page, 'the models page');
+  });
+
+  it('shows a trained model\'s test scores beside its baselines, and its training curves', { timeout: 600_000 }, async (t) => {
+    const started = Date.now();
+    const wf = await rt.manager.create(demoTrainingRequest(Date.now()));
+    const done = await rt.settle(wf.queue_id, 540_000);
+    t.diagnostic(`gnn_train (${done.gnn?.symbols.length} symbols, ${(done.to_ms - done.from_ms) / 3_600_000} hours) took ${Date.now() - started} ms`);
+    assert.equal(done.status, 'completed', JSON.stringify(done.error));
+    const [id] = done.models ?? [];
+    assert.ok(id, 'a model stored');
+    const res = await request(`${base}/models/${id}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.statusCode, 200);
+    const model = ModelMetadata.parse(await res.body.json());
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    const scores = ['gnn', 'mlp', 'logistic', 'majority'] as const;
+
+    // The registry is read when the page is opened: open it again.
+    await page.goto(`${base}/#/`);
+    await page.getByRole('link', { name: 'Models' }).click();
+    const row = page.locator(`tr[data-model="${id}"]`);
+    await row.waitFor({ timeout: 10_000 });
+    assert.deepEqual(await row.locator('td.num').allTextContents(), scores.map((k) => pct(model.metrics[k].accuracy)));
+    assert.equal(await row.locator('td').last().textContent(), model.promoted ? 'promoted' : '—');
+    await screenshot(page, 'models');
+    await assertAccessible(page, 'the models page with a model');
+
+    await row.getByRole('link', { name: id }).click();
+    await page.getByRole('heading', { level: 2, name: id }).waitFor();
+    const scoreRows = page.locator('table').first().locator('tbody tr');
+    await scoreRows.first().waitFor({ timeout: 10_000 });
+    assert.deepEqual(await scoreRows.locator('th').allTextContents(), [...scores]);
+    for (const [i, k] of scores.entries()) {
+      const cells = await scoreRows.nth(i).locator('td').allTextContents();
+      assert.deepEqual(cells, [pct(model.metrics[k].accuracy), model.metrics[k].macro_f1.toFixed(3), model.metrics[k].log_loss.toFixed(3)], k);
+    }
+    // One point per epoch of the stored history, on each of the three curves.
+    assert.ok(model.history.length > 1, `epochs recorded: ${model.history.length}`);
+    for (const curve of ['loss', 'val-loss', 'val-accuracy']) {
+      const points = (await page.locator(`svg.curves polyline.${curve}`).getAttribute('points')) ?? '';
+      assert.equal(points.trim().split(/\s+/).length, model.history.length, curve);
+    }
+    assert.match((await page.locator('svg.curves').getAttribute('aria-label')) ?? '', new RegExp(`over ${model.history.length} epochs`));
+    // The scores and the whole training figure in one 1280×800 view.
+    await page.evaluate("document.querySelector('main h3')?.scrollIntoView()");
+    await screenshot(page, 'model');
+    await assertAccessible(page, 'a model\'s page');
+
+    // The correlation graph of the universe it learnt from, at the end of its test period.
+    const universe = model.symbols.join(',');
+    await page.goto(`${base}/#/graph?symbols=${universe}&interval=1h&from=${model.data.from}&to=${model.data.to}&window=${model.window}`);
+    await page.locator('.status[data-edges]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('svg.graph .node').count(), model.symbols.length);
+    assert.ok(Number(await page.locator('.status').getAttribute('data-edges')) > 0, 'a planted-clusters market has edges');
+    await screenshot(page, 'graph');
   });
 
   it('tells a wrong token apart from a missing one', async () => {
@@ -236,7 +316,7 @@ describe('the web console in Chromium', () => {
       await p.goto(base);
       await p.locator('#token-dialog').waitFor({ state: 'visible' });
       assert.match((await p.locator('#token-message').textContent()) ?? '', /refused that token/);
-      await p.screenshot({ path: new URL('wrong-token-phone.png', SCREENSHOT_DIR).pathname });
+      await screenshot(p, 'wrong-token-phone');
     } finally {
       await other.close();
     }

@@ -3,6 +3,7 @@ import { StreamForgeError, ErrorCodes } from '../../protocol/index.ts';
 import { LogFormats, LogLevels } from '../config/index.ts';
 import { backfillCommand } from './backfill-command.ts';
 import { candlesCommand } from './candles-command.ts';
+import { demoCommand } from './demo-command.ts';
 import type { CliCommand } from './command.ts';
 import { gapsCommand } from './gaps-command.ts';
 import { graphCommand } from './graph-command.ts';
@@ -16,6 +17,7 @@ import { recordsCommand } from './records-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { schemasCommand } from './schemas-command.ts';
 import { serveCommand } from './serve-command.ts';
+import { simulateCommand } from './simulate-command.ts';
 import { stopCommand } from './stop-command.ts';
 import { trainCommand } from './train-command.ts';
 import { UsageError } from './usage-error.ts';
@@ -38,6 +40,8 @@ export const COMMANDS: Readonly<Record<string, CliCommand>> = {
   train: trainCommand,
   models: modelsCommand,
   predict: predictCommand,
+  simulate: simulateCommand,
+  demo: demoCommand,
   schemas: schemasCommand,
 };
 

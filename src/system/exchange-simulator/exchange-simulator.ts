@@ -194,9 +194,16 @@ function startLive(server: Server, resolved: ResolvedOptions, core: SimulatorCor
   };
 }
 
+/** The host part of the URLs handed out: a wildcard bind is reached on loopback, an IPv6 address in brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /**
- * Starts a local Binance spot market-data simulator on 127.0.0.1: deterministic klines, aggregate
- * and single trades, order books; Binance's error bodies, weight headers, 429/418 rate limiting,
+ * Starts a local Binance spot market-data simulator (on 127.0.0.1 unless `host` says otherwise):
+ * deterministic klines, aggregate and single trades, order books; Binance's error bodies, weight headers, 429/418 rate limiting,
  * injectable 5xx; a WebSocket stream server and an archive file server on the same port.
  */
 export async function startExchangeSimulator(opts: SimulatorOptions = {}): Promise<ExchangeSimulator> {
@@ -219,20 +226,21 @@ export async function startExchangeSimulator(opts: SimulatorOptions = {}): Promi
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(resolved.port, '127.0.0.1', () => {
+    server.listen(resolved.port, resolved.host, () => {
       server.off('error', reject);
       resolve();
     });
   });
   const live = startLive(server, resolved, core);
   const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const authority = `${urlHost(resolved.host)}:${port}`;
+  const url = `http://${authority}`;
   const checkListed = (symbol: string): void => {
     if (!resolved.listedAtMs.has(symbol)) throw new RangeError(`symbol ${JSON.stringify(symbol)} is not listed`);
   };
   return {
     url,
-    wsUrl: `ws://127.0.0.1:${port}`,
+    wsUrl: `ws://${authority}`,
     archiveUrl: url,
     stats: () => core.snapshot(),
     resetStats: () => core.resetStats(),

@@ -40,8 +40,10 @@ export interface SimulatorOptions {
   readonly latencyMs?: number;
   /** Maintenance windows: no kline or trade with an open time in [fromMs, toMs); all symbols if `symbol` is omitted. */
   readonly holes?: readonly Hole[];
-  /** @defaultValue 0 (a free port); the host is always 127.0.0.1 */
+  /** @defaultValue 0 (a free port) */
   readonly port?: number;
+  /** The address it binds: loopback unless told otherwise (`streamforge simulate --host`). @defaultValue 127.0.0.1 */
+  readonly host?: string;
   /**
    * Requests arriving within this long (by `nowMs`) of the first 429 were already in flight: they get
    * 429s, not a ban. Set 0 to ban the very next request sent during the back-off. @defaultValue 100
@@ -70,6 +72,7 @@ export interface ResolvedOptions {
   readonly latencyMs: number;
   readonly holes: readonly Hole[];
   readonly port: number;
+  readonly host: string;
   readonly banGraceMs: number;
   readonly ws: ResolvedWsOptions;
   readonly archiveMissing: ReadonlySet<string>;
@@ -119,6 +122,7 @@ export function resolveOptions(opts: SimulatorOptions): ResolvedOptions {
     latencyMs,
     holes: opts.holes ?? [],
     port: opts.port ?? 0,
+    host: opts.host ?? '127.0.0.1',
     banGraceMs,
     ws,
     archiveMissing: new Set(opts.archive?.missing ?? []),

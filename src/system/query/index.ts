@@ -15,3 +15,5 @@ export * from './model-cache.ts';
 export * from './model-service.ts';
 export * from './model-service-for.ts';
 export { countWorkflowsByStatus } from './workflow-counts.ts';
+export { readDeadLetters } from './dead-letter-reader.ts';
+export type { DeadLetterPage, DeadLetterReadOptions } from './dead-letter-reader.ts';

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { RouteContext } from '../route-context.ts';
 import { consoleRoutes } from './console.ts';
+import { deadLettersRoutes } from './dead-letters.ts';
 import { eventsRoutes } from './events.ts';
 import { gapsRoutes } from './gaps.ts';
 import { graphRoutes } from './graph.ts';
@@ -28,6 +29,7 @@ export type RoutePlugin = FastifyPluginAsyncZod<RouteContext>;
 /** The data and control API: served by the roles that host the manager (`all`, `manager`). */
 export const API_ROUTES: readonly RoutePlugin[] = [
   queuesRoutes,
+  deadLettersRoutes,
   seriesRoutes,
   gapsRoutes,
   replaysRoutes,
