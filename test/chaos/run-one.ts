@@ -8,10 +8,10 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CHAOS_PROFILES, verdictOf } from './chaos-experiment.ts';
 import type { ChaosExperiment, ChaosProfile } from './chaos-experiment.ts';
-// BROKERLOSS import { brokerLoss } from './experiments/broker-loss.ts';
+import { brokerLoss } from './experiments/broker-loss.ts';
 import { network } from './experiments/network.ts';
 
-const EXPERIMENTS: readonly ChaosExperiment[] = [network];
+const EXPERIMENTS: readonly ChaosExperiment[] = [network, brokerLoss];
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { profile: { type: 'string', default: 'short' } } });
 const profile = values.profile as ChaosProfile;

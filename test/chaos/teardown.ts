@@ -14,7 +14,7 @@ export function killLeftoverStages(): void {
 }
 
 /** Runs every step even when one fails; logs the failures. */
-export async function teardown(log: ChaosContext['log'], steps: ReadonlyArray<readonly [string, () => Promise<unknown> | unknown]>): Promise<void> {
+export async function teardown(log: ChaosContext['log'], steps: ReadonlyArray<readonly [string, () => unknown]>): Promise<void> {
   for (const [what, step] of steps) {
     try {
       await step();

@@ -126,8 +126,9 @@ export const network: ChaosExperiment = {
         seed: SEED,
       });
       const progress = () => storedCount(runtime.runtime.store, mix);
+      log.info({ workflows: mix.map((m) => m.workflow.queue_id) }, 'network: workflows created');
       await until(async () => ((await progress()) > 0 ? true : undefined), 30_000, signal);
-      log.info({ workflows: mix.map((m) => m.workflow.queue_id) }, 'network: workflows running, injecting faults');
+      log.info({ stored: await progress() }, 'network: workflows running, injecting faults');
 
       for (const fault of plan) {
         signal.throwIfAborted();
@@ -145,6 +146,7 @@ export const network: ChaosExperiment = {
         log.info({ fault: fault.name, recoveryMs: recovered }, 'network: fault healed');
       }
 
+      log.info({ stored: await progress() }, 'network: faults over, waiting for the workflows to end');
       await settleMix(runtime, mix, signal, full ? 300_000 : 60_000);
       return await measure(runtime, mix, SEED, faults, recoveryMs, checks);
     } catch (err) {
