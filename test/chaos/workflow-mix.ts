@@ -14,10 +14,6 @@ export interface MixOptions {
   readonly candleDays: number;
   /** Minutes of aggregate trades for the REST trade workflow. */
   readonly tradeMinutes: number;
-  /** How long the live stream runs from now (it starts 3 s in the past: a REST backfill first). */
-  readonly liveMs: number;
-  /** The simulator's data seed. */
-  readonly seed: number;
 }
 
 /** A workflow of the mix and what its records are. */
@@ -43,22 +39,26 @@ export interface MixCheck {
 const CANDLES_FROM_MS = Date.parse('2024-03-01T00:00:00Z');
 const TRADES_FROM_MS = Date.parse('2024-03-02T00:00:00Z');
 
-/** Creates the three workflows of the mix. */
-export async function startMix(manager: LocalManager, options: MixOptions): Promise<MixWorkflow[]> {
+/** Creates the REST workflows of the mix (candles, aggregate trades): they start at once. */
+export async function startRestMix(manager: LocalManager, options: Pick<MixOptions, 'candleDays' | 'tradeMinutes'>): Promise<MixWorkflow[]> {
   const candleTo = CANDLES_FROM_MS + options.candleDays * 86_400_000;
   const tradeTo = TRADES_FROM_MS + options.tradeMinutes * 60_000;
-  const liveFrom = Date.now() - 3_000;
-  const liveTo = Date.now() + options.liveMs;
-  const [candles, trades, live] = await Promise.all([
+  const [candles, trades] = await Promise.all([
     manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: CANDLES_FROM_MS, toMs: candleTo } }),
     manager.create({ symbol: 'ETHUSDT', type: 'api_trades', range: { fromMs: TRADES_FROM_MS, toMs: tradeTo } }),
-    manager.create({ symbol: 'PEPEUSDT', type: 'ws_aggtrades', range: { fromMs: liveFrom, toMs: liveTo } }),
   ]);
   return [
     { workflow: candles, kind: 'candles', fromMs: CANDLES_FROM_MS, toMs: candleTo },
     { workflow: trades, kind: 'agg_trades', fromMs: TRADES_FROM_MS, toMs: tradeTo },
-    { workflow: live, kind: 'agg_trades', fromMs: liveFrom, toMs: liveTo },
   ];
+}
+
+/** Creates the live stream of the mix: aggregate trades from 3 s ago (a REST backfill, then the seam) until `liveMs` from now. */
+export async function startLiveMix(manager: LocalManager, liveMs: number): Promise<MixWorkflow> {
+  const fromMs = Date.now() - 3_000;
+  const toMs = Date.now() + liveMs;
+  const live = await manager.create({ symbol: 'BTCUSDT', type: 'ws_aggtrades', range: { fromMs, toMs } });
+  return { workflow: live, kind: 'agg_trades', fromMs, toMs };
 }
 
 /** The mix's workflows as the registry holds them now. */

@@ -19,7 +19,7 @@ import { isAbort, pause, recoveryAfterHeal, until } from '../fault-timing.ts';
 import { CLUSTER_REPLICATION_FACTOR, KafkaCluster } from '../kafka-cluster.ts';
 import { measure, settleMix } from '../mix-measurement.ts';
 import { killLeftoverStages, teardown } from '../teardown.ts';
-import { startMix, storedCount } from '../workflow-mix.ts';
+import { startLiveMix, startRestMix, storedCount } from '../workflow-mix.ts';
 import type { MixWorkflow } from '../workflow-mix.ts';
 
 const SEED = 43;
@@ -41,9 +41,12 @@ export const brokerLoss: ChaosExperiment = {
     const recoveryMs: number[] = [];
     const checks: Check[] = [];
     try {
-      const startingCluster = KafkaCluster.start(join(ctx.workDir, 'kafka-cluster'));
-      sim = await startExchangeSimulator({ seed: SEED, latencyMs: 10 });
-      cluster = await startingCluster;
+      // Both at once; each is recorded as soon as it runs, so teardown stops whatever started.
+      await Promise.all([
+        KafkaCluster.start(join(ctx.workDir, 'kafka-cluster')).then((c) => (cluster = c)),
+        startExchangeSimulator({ seed: SEED, latencyMs: 10 }).then((s) => (sim = s)),
+      ]);
+      if (!cluster || !sim) throw new Error('deployment did not start');
       signal.throwIfAborted();
       log.info({ bootstrap: cluster.bootstrap }, 'broker-loss: cluster up');
       rt = await startTestRuntime(sim.url, {
@@ -56,15 +59,12 @@ export const brokerLoss: ChaosExperiment = {
       const runtime = rt;
       const kafka = cluster;
       const rounds = full ? 3 : 1;
-      const mix = await startMix(rt.manager, {
-        candleDays: full ? 240 : 30,
-        tradeMinutes: full ? 120 : 20,
-        liveMs: rounds * (leaderDownMs + 4_000) + quorumDownMs + 12_000,
-        seed: SEED,
-      });
+      const mix = await startRestMix(rt.manager, { candleDays: full ? 240 : 30, tradeMinutes: full ? 120 : 20 });
       const progress = () => storedCount(runtime.runtime.store, mix);
-      log.info({ workflows: mix.map((m) => m.workflow.queue_id) }, 'broker-loss: workflows created');
+      log.info({ workflows: mix.map((m) => m.workflow.queue_id) }, 'broker-loss: REST workflows created');
       await until(async () => ((await progress()) > 0 ? true : undefined), 60_000, signal);
+      // The live stream from now until just after the brokers are back.
+      mix.push(await startLiveMix(rt.manager, rounds * (leaderDownMs + 3_000) + quorumDownMs + 8_000));
       const dataTopic = (mix[0] as MixWorkflow).workflow.kafka_topic;
 
       // 1. The leader of a data partition, killed mid-run and restarted later (full: three rounds).
@@ -100,6 +100,7 @@ export const brokerLoss: ChaosExperiment = {
 
       log.info({ stored: await progress() }, 'broker-loss: faults over, waiting for the workflows to end');
       await settleMix(runtime, mix, signal, full ? 300_000 : 90_000);
+      log.info('broker-loss: workflows ended, checking against the oracle');
       checks.push(...(await replicationChecks(kafka, mix)));
       checks.push(await acknowledgedDataCheck(kafka, runtime.runtime.store, mix));
       return await measure(runtime, mix, SEED, faults, recoveryMs, checks);

@@ -18,7 +18,7 @@ import { isAbort, pause, recoveryAfterHeal, until } from '../fault-timing.ts';
 import { Toxiproxy } from '../toxiproxy.ts';
 import { measure, settleMix } from '../mix-measurement.ts';
 import { killLeftoverStages, teardown } from '../teardown.ts';
-import { startMix, storedCount } from '../workflow-mix.ts';
+import { startLiveMix, startRestMix, storedCount } from '../workflow-mix.ts';
 
 const SEED = 41;
 
@@ -32,7 +32,7 @@ interface NetworkFault {
 /** The faults, in order, for a profile: every kind once in short; longer windows and a 30 s cut in full. */
 function faultPlan(toxi: Toxiproxy, profile: ChaosContext['profile']): NetworkFault[] {
   const full = profile === 'full';
-  const degradeMs = full ? 10_000 : 2_500;
+  const degradeMs = full ? 10_000 : 2_000;
   const cutMs = full ? 30_000 : 8_000;
   const toxic = (name: string, proxies: readonly string[], add: (proxy: string) => Promise<string>, holdMs: number): NetworkFault => {
     const added: Array<[string, string]> = [];
@@ -75,7 +75,7 @@ function faultPlan(toxi: Toxiproxy, profile: ChaosContext['profile']): NetworkFa
 
 /** Wall time the plan takes (holds plus a recovery allowance per fault): the live stream must outlast it. */
 function planMs(plan: readonly NetworkFault[]): number {
-  return plan.reduce((sum, f) => sum + f.holdMs + 2_500, 0);
+  return plan.reduce((sum, f) => sum + f.holdMs + 1_500, 0);
 }
 
 export const network: ChaosExperiment = {
@@ -92,23 +92,26 @@ export const network: ChaosExperiment = {
     const recoveryMs: number[] = [];
     const checks: { name: string; ok: boolean; detail?: string }[] = [];
     try {
-      sim = await startExchangeSimulator({ seed: SEED, latencyMs: 10 });
-      toxi = await Toxiproxy.start();
-      signal.throwIfAborted();
-
       // The broker: its own listener for the manager, a second one advertised at the proxy's port.
-      brokerPort = await freePortPair();
+      const port = await freePortPair();
       const proxiedPort = await freePort();
       const proxyPort = await freePort();
       const extra = [
-        `listeners=PLAINTEXT://127.0.0.1:${brokerPort},CONTROLLER://127.0.0.1:${brokerPort + 1},PROXIED://127.0.0.1:${proxiedPort}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${brokerPort},PROXIED://127.0.0.1:${proxyPort}`,
+        `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${port + 1},PROXIED://127.0.0.1:${proxiedPort}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${port},PROXIED://127.0.0.1:${proxyPort}`,
         'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,PROXIED:PLAINTEXT',
       ].join('\n');
-      const direct = await kafkaUp(brokerPort, false, { KAFKA_EXTRA_CONFIG: extra, KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m' });
-      await toxi.createProxy('kafka', `127.0.0.1:${proxiedPort}`, proxyPort);
-      const exchange = await toxi.createProxy('exchange', new URL(sim.url).host);
+      // All three at once; each is recorded as soon as it runs, so teardown stops whatever started.
+      brokerPort = port;
+      const [simulator, proxy, direct] = await Promise.all([
+        startExchangeSimulator({ seed: SEED, latencyMs: 10 }).then((s) => (sim = s)),
+        Toxiproxy.start().then((t) => (toxi = t)),
+        kafkaUp(port, false, { KAFKA_EXTRA_CONFIG: extra, KAFKA_HEAP_OPTS: '-Xms128m -Xmx384m' }),
+      ]);
+      await proxy.createProxy('kafka', `127.0.0.1:${proxiedPort}`, proxyPort);
+      const exchange = await proxy.createProxy('exchange', new URL(simulator.url).host);
       signal.throwIfAborted();
+      log.info({ kafka: direct, proxied: `127.0.0.1:${proxyPort}`, exchange: exchange.listen }, 'network: deployment up');
 
       const stagesEnv = processStagesOnKafka(`127.0.0.1:${proxyPort}`);
       const managerBus = createBus(loadConfig({}, { KAFKA_BOOTSTRAP_SERVERS: direct, LOG_LEVEL: 'silent' }));
@@ -118,16 +121,13 @@ export const network: ChaosExperiment = {
       });
       const runtime = rt;
 
-      const plan = faultPlan(toxi, ctx.profile);
-      const mix = await startMix(rt.manager, {
-        candleDays: full ? 240 : 45,
-        tradeMinutes: full ? 120 : 30,
-        liveMs: planMs(plan) + 6_000,
-        seed: SEED,
-      });
+      const plan = faultPlan(proxy, ctx.profile);
+      const mix = await startRestMix(rt.manager, { candleDays: full ? 240 : 30, tradeMinutes: full ? 120 : 20 });
       const progress = () => storedCount(runtime.runtime.store, mix);
-      log.info({ workflows: mix.map((m) => m.workflow.queue_id) }, 'network: workflows created');
-      await until(async () => ((await progress()) > 0 ? true : undefined), 30_000, signal);
+      log.info({ workflows: mix.map((m) => m.workflow.queue_id) }, 'network: REST workflows created');
+      await until(async () => ((await progress()) > 0 ? true : undefined), 60_000, signal);
+      // The live stream from now until just after the last fault: its stages start under the first faults.
+      mix.push(await startLiveMix(rt.manager, planMs(plan) + 2_000));
       log.info({ stored: await progress() }, 'network: workflows running, injecting faults');
 
       for (const fault of plan) {
@@ -148,6 +148,7 @@ export const network: ChaosExperiment = {
 
       log.info({ stored: await progress() }, 'network: faults over, waiting for the workflows to end');
       await settleMix(runtime, mix, signal, full ? 300_000 : 60_000);
+      log.info('network: workflows ended, checking against the oracle');
       return await measure(runtime, mix, SEED, faults, recoveryMs, checks);
     } catch (err) {
       if (!isAbort(err, signal)) throw err;
