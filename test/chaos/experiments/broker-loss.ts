@@ -53,6 +53,8 @@ export const brokerLoss: ChaosExperiment = {
         env: {
           ...processStagesOnKafka(cluster.bootstrap),
           KAFKA_REPLICATION_FACTOR: String(CLUSTER_REPLICATION_FACTOR),
+          // A stage that hangs after the outage (a consumer that never rejoins) is relaunched within the run, not after 2 minutes.
+          STALL_TIMEOUT_MS: '15000',
           STREAMFORGE_INSTANCE_ID: `chaos-broker-loss-${randomBytes(3).toString('hex')}`,
         },
       });
