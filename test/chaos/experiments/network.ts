@@ -116,7 +116,7 @@ export const network: ChaosExperiment = {
       const stagesEnv = processStagesOnKafka(`127.0.0.1:${proxyPort}`);
       const managerBus = createBus(loadConfig({}, { KAFKA_BOOTSTRAP_SERVERS: direct, LOG_LEVEL: 'silent' }));
       rt = await startTestRuntime(`http://${exchange.listen}`, {
-        env: { ...stagesEnv, STREAMFORGE_INSTANCE_ID: `chaos-network-${randomBytes(3).toString('hex')}`, EXCHANGE_MAX_ATTEMPTS: '8', STALL_TIMEOUT_MS: '15000' },
+        env: { ...stagesEnv, STREAMFORGE_INSTANCE_ID: `chaos-network-${randomBytes(3).toString('hex')}`, EXCHANGE_MAX_ATTEMPTS: '8', STALL_TIMEOUT_MS: '30000' },
         overrides: () => ({ bus: managerBus }),
       });
       const runtime = rt;
