@@ -55,10 +55,10 @@ export class KafkaCluster {
     const jars = await runScript(FETCH_JARS, {});
     if (jars.code !== 0) throw new Error(`scripts/kafka/fetch-jars.sh failed:\n${jars.stderr.slice(-2000)}`);
     const nodes: ClusterNode[] = [];
-    for (const id of [1, 2, 3]) {
+    for (let attempt = 0; attempt < 20 && nodes.length < 3; attempt += 1) {
       const port = await freePortPair();
       if (nodes.some((n) => Math.abs(n.port - port) < 2)) continue;
-      nodes.push({ id, port, controllerPort: port + 1, pid: undefined });
+      nodes.push({ id: nodes.length + 1, port, controllerPort: port + 1, pid: undefined });
     }
     if (nodes.length !== 3) throw new Error('could not find three pairs of free loopback ports');
     const cluster = new KafkaCluster(dir, `${jars.stdout.trim()}/*`, nodes, options.heap ?? '-Xms96m -Xmx384m');
