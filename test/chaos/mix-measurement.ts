@@ -2,8 +2,8 @@
 import type { TestRuntime } from '../helpers/test-runtime.ts';
 import type { ChaosMeasurement } from './chaos-experiment.ts';
 import { until } from './fault-timing.ts';
-import { allTerminal, checkMix, mixState, restartsOf } from './workflow-mix.ts';
-import type { MixWorkflow } from './workflow-mix.ts';
+import { allTerminal, checkMix, mixState, restartsOf } from './kafka-fault-mix.ts';
+import type { MixWorkflow } from './kafka-fault-mix.ts';
 
 /** Waits until every workflow of the mix ended (or the time is up: the check then says which did not). */
 export async function settleMix(rt: TestRuntime, mix: readonly MixWorkflow[], signal: AbortSignal, timeoutMs: number): Promise<void> {

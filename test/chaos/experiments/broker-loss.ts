@@ -19,8 +19,8 @@ import { isAbort, pause, recoveryAfterHeal, until } from '../fault-timing.ts';
 import { CLUSTER_REPLICATION_FACTOR, KafkaCluster } from '../kafka-cluster.ts';
 import { measure, settleMix } from '../mix-measurement.ts';
 import { killLeftoverStages, teardown } from '../teardown.ts';
-import { startLiveMix, startRestMix, storedCount } from '../workflow-mix.ts';
-import type { MixWorkflow } from '../workflow-mix.ts';
+import { startLiveMix, startRestMix, storedCount } from '../kafka-fault-mix.ts';
+import type { MixWorkflow } from '../kafka-fault-mix.ts';
 
 const SEED = 43;
 

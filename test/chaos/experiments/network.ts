@@ -18,7 +18,7 @@ import { isAbort, pause, recoveryAfterHeal, until } from '../fault-timing.ts';
 import { Toxiproxy } from '../toxiproxy.ts';
 import { measure, settleMix } from '../mix-measurement.ts';
 import { killLeftoverStages, teardown } from '../teardown.ts';
-import { startLiveMix, startRestMix, storedCount } from '../workflow-mix.ts';
+import { startLiveMix, startRestMix, storedCount } from '../kafka-fault-mix.ts';
 
 const SEED = 41;
 

@@ -1,4 +1,4 @@
-// The workflow mix a network or broker experiment runs while it injects faults, and its check
+// The workflow mix the network and broker-loss experiments run while it injects faults, and its check
 // against the exchange simulator's oracle: REST candles (api_candles_1m over many days: tens of
 // pages), REST aggregate trades (api_trades) and a live stream (ws_aggtrades from a few seconds ago
 // until after the last fault), each series compared key by key, digit by digit.
