@@ -42,11 +42,13 @@ export async function freePortPair(): Promise<number> {
   throw new Error('no free pair of loopback ports for a Kafka broker');
 }
 
-export async function kafkaUp(port: number, keepData: boolean): Promise<string> {
+/** Starts a broker on `port` (controller on port+1); `extraEnv` adds kafka-up.sh settings, e.g. KAFKA_EXTRA_CONFIG. */
+export async function kafkaUp(port: number, keepData: boolean, extraEnv: Record<string, string> = {}): Promise<string> {
   const result = await runScript(KAFKA_UP, {
     KAFKA_PORT: String(port),
     KAFKA_OWNER_PID: String(process.pid),
     ...(keepData ? { KAFKA_KEEP_DATA: '1' } : {}),
+    ...extraEnv,
   });
   const line = result.stdout.split('\n').find((l) => l.startsWith('KAFKA_BOOTSTRAP_SERVERS='));
   if (result.code !== 0 || line === undefined) throw new Error(`kafka-up on ${port} failed:\n${result.stderr.slice(-3000)}`);
