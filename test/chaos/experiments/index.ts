@@ -1,0 +1,5 @@
+import type { ChaosExperiment } from '../chaos-experiment.ts';
+import { stageKill } from './stage-kill.ts';
+
+/** Every experiment `npm run chaos` runs, in this order. Append new ones here. */
+export const experiments: readonly ChaosExperiment[] = [stageKill];
