@@ -39,7 +39,8 @@ export async function startChaosDeployment(
   try {
     rt = await startTestRuntime(sim.url, {
       dataDir: ctx.workDir,
-      env: { ...processStagesOnKafka(bootstrap), BINANCE_WS_URL: sim.wsUrl, ...options.env },
+      // The broker's shortest session: a SIGKILLed consumer's partitions move to its replacement in seconds, not 30.
+      env: { ...processStagesOnKafka(bootstrap), BINANCE_WS_URL: sim.wsUrl, KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '1000', ...options.env },
       overrides: (dataDir) => ({ stageSupervision: CHAOS_STAGE_SUPERVISION, ...options.overrides?.(dataDir) }),
     });
   } catch (err) {

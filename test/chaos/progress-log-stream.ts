@@ -13,7 +13,7 @@ export function progressLogStream(progress: (line: string) => void): Destination
         .filter(([k]) => !HIDDEN.has(k))
         .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
       const who = typeof entry['experiment'] === 'string' ? `${entry['experiment']}: ` : '';
-      progress(`${who}${level === 'info' ? '' : `${level}: `}${String(entry['msg'] ?? '')}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}`);
+      progress(`${who}${level === 'info' ? '' : `${level}: `}${typeof entry['msg'] === 'string' ? entry['msg'] : ''}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}`);
     },
   };
 }

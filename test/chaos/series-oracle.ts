@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Store } from '../../src/actors/index.ts';
-import { AggTrade, Candle, Trade, aggTradeFromRow, candleFromKline, parseStreamType, tradeFromRow } from '../../src/protocol/index.ts';
+import { AggTrade, Candle, Trade, aggTradeFromRow, assertNever, candleFromKline, parseStreamType, tradeFromRow } from '../../src/protocol/index.ts';
 import type { Workflow } from '../../src/protocol/index.ts';
 import { expectedAggTrades, expectedKlines, expectedTrades } from '../../src/system/exchange-simulator/index.ts';
 import type { ExpectedDataOptions } from '../../src/system/exchange-simulator/index.ts';
@@ -60,8 +60,10 @@ function oracleOf(wf: Workflow, opts: ExpectedDataOptions & { readonly nowMs: nu
           return { key: record.trade_id, record };
         },
       };
+    case 'depth':
+      throw new TypeError(`workflow ${wf.queue_id}: no oracle for depth records (the book is not a keyed series)`);
     default:
-      throw new TypeError(`workflow ${wf.queue_id}: no oracle for ${type.record} records`);
+      return assertNever(type, 'record kind');
   }
 }
 

@@ -15,7 +15,7 @@ export interface MixSize {
 
 /** Sizes that keep the workflows running through the faults of each profile. */
 export const MIX_SIZES: Readonly<Record<ChaosProfile, MixSize>> = {
-  short: { candleDays: 45, tradeHours: 3, liveMs: 20_000 },
+  short: { candleDays: 30, tradeHours: 2, liveMs: 15_000 },
   full: { candleDays: 240, tradeHours: 12, liveMs: 90_000 },
 };
 
