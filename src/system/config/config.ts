@@ -182,6 +182,8 @@ export const ConfigSchema = z.object({
   STREAMFORGE_IMAGE: optionalText,
   // A worker's assignment, set by the launcher as the original's Jobs had it.
   QUEUE_ID: optionalText,
+  /** The launch of this stage (its start command's `generation`), stamped on its telemetry. */
+  STAGE_GENERATION: z.coerce.number().int().nonnegative().optional(),
   SYMBOL: optionalText,
   TYPE: optionalText,
   TIME_RANGE: optionalText,
