@@ -1,5 +1,6 @@
 import type { ChaosExperiment } from '../chaos-experiment.ts';
 import { stageKill } from './stage-kill.ts';
+import { stall } from './stall.ts';
 
 /** Every experiment `npm run chaos` runs, in this order. Append new ones here. */
-export const experiments: readonly ChaosExperiment[] = [stageKill];
+export const experiments: readonly ChaosExperiment[] = [stageKill, stall];
