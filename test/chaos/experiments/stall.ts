@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { TelemetryEvent, targetOf } from '../../../src/protocol/index.ts';
 import type { StageRole, Workflow } from '../../../src/protocol/index.ts';
+import type { Subscription } from '../../../src/actors/index.ts';
 import { isAlive, stageProcesses } from '../../helpers/stage-processes.ts';
 import type { StageProcess } from '../../helpers/stage-processes.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
@@ -11,17 +12,23 @@ import { measureOutcome } from '../chaos-outcome.ts';
 import { RecoveryClock } from '../recovery-clock.ts';
 import { MIX_SIZES, abortableDelay, startWorkflowMix } from '../workflow-mix.ts';
 
-/** The supervisor's stall timeout under this experiment (the default is 2 minutes). */
-const STALL_TIMEOUT_MS = 4_000;
-/** Which stage of which workflow of the mix to freeze, in turn: short freezes one, full three. */
+/**
+ * The supervisor's stall timeout under this experiment (the default is 2 minutes). It also runs from
+ * a stage's launch to its first telemetry, so it must exceed a stage process's start on a busy
+ * machine (up to 15 s here when other work loads the 2 cores), or every launch is relaunched before it says anything.
+ */
+const STALL_TIMEOUT_MS = 20_000;
+/** Which stage of which workflow of the mix to freeze, in turn: the live stream's, which have work for as long as it runs. */
 const STALLS: Readonly<Record<'short' | 'full', readonly { readonly type: string; readonly role: StageRole }[]>> = {
-  short: [{ type: 'api_candles_1m', role: 'loader' }],
+  short: [{ type: 'ws_aggtrades', role: 'loader' }],
   full: [
-    { type: 'api_candles_1m', role: 'loader' },
-    { type: 'api_trades', role: 'loader' },
-    { type: 'api_candles_1m', role: 'loader' },
+    { type: 'ws_aggtrades', role: 'loader' },
+    { type: 'ws_aggtrades', role: 'connector' },
+    { type: 'ws_aggtrades', role: 'loader' },
   ],
 };
+/** The live stream outlasts the stalls: each takes up to a stall timeout and a relaunch. */
+const LIVE_MS = { short: 60_000, full: 180_000 } as const;
 /** How long the woken stage is watched for writes after SIGCONT. */
 const AWAKE_WATCH_MS = 3_000;
 
@@ -49,21 +56,23 @@ export const stall: ChaosExperiment = {
   async run(ctx: ChaosContext): Promise<ChaosMeasurement> {
     const dep = await startChaosDeployment(ctx, { simulator: { latencyMs: 60 }, env: { STALL_TIMEOUT_MS: String(STALL_TIMEOUT_MS) } });
     const events: TelemetryEvent[] = [];
-    const tape = await dep.rt.runtime.bus.subscribe({
-      groupId: `chaos-stall-tape-${Date.now()}`,
-      topics: [dep.rt.runtime.config.QUEUE_EVENTS_TOPIC],
-      fromBeginning: true,
-      handler: (batch) => {
-        for (const m of batch) {
-          const parsed = TelemetryEvent.safeParse(JSON.parse(m.value));
-          if (parsed.success) events.push(parsed.data);
-        }
-        return Promise.resolve();
-      },
-      onError: (err) => ctx.log.error({ err }, 'telemetry tape stopped'),
-    });
+    let tape: Subscription | undefined;
     try {
-      const workflows = await startWorkflowMix(dep.rt, MIX_SIZES[ctx.profile]);
+      await dep.rt.runtime.bus.ensureTopics([{ name: dep.rt.runtime.config.QUEUE_EVENTS_TOPIC }]);
+      tape = await dep.rt.runtime.bus.subscribe({
+        groupId: `chaos-stall-tape-${Date.now()}`,
+        topics: [dep.rt.runtime.config.QUEUE_EVENTS_TOPIC],
+        fromBeginning: true,
+        handler: (batch) => {
+          for (const m of batch) {
+            const parsed = TelemetryEvent.safeParse(JSON.parse(m.value));
+            if (parsed.success) events.push(parsed.data);
+          }
+          return Promise.resolve();
+        },
+        onError: (err) => ctx.log.error({ err }, 'telemetry tape stopped'),
+      });
+      const workflows = await startWorkflowMix(dep.rt, { ...MIX_SIZES[ctx.profile], liveMs: LIVE_MS[ctx.profile] });
       const recovery = new RecoveryClock(dep.rt.runtime.store, dep.rt.registry);
       const checks: Check[] = [];
       let stalls = 0;
@@ -79,7 +88,7 @@ export const stall: ChaosExperiment = {
       if (stalls === 0) checks.push({ name: 'a stage was stalled', ok: false, detail: 'no stage with work was found to freeze' });
       return await measureOutcome(ctx, dep, workflows, { faults: stalls, recovery, checks, settleMs: ctx.profile === 'short' ? 60_000 : 240_000 });
     } finally {
-      await tape.close().catch((err: unknown) => ctx.log.warn({ err }, 'telemetry tape not closed'));
+      await tape?.close().catch((err: unknown) => ctx.log.warn({ err }, 'telemetry tape not closed'));
       await dep.close();
     }
   },
@@ -93,7 +102,7 @@ async function stallOnce(ctx: ChaosContext, dep: ChaosDeployment, wf: Workflow, 
   const frozen = await waitFor(`${role} of ${wf.type} to make progress`, async () => {
     const p = stageProcesses().find((s) => s.queueId === wf.queue_id && s.role === role);
     return p !== undefined && (await stageRecords()) > 0 ? p : undefined;
-  }, 30_000, 100).catch(() => undefined);
+  }, 45_000, 100).catch(() => undefined);
   if (frozen === undefined || ctx.signal.aborted) return undefined;
   const oldGeneration = generationOf(frozen.pid);
   const stoppedAt = Date.now();
@@ -103,10 +112,10 @@ async function stallOnce(ctx: ChaosContext, dep: ChaosDeployment, wf: Workflow, 
 
   const replacement = await waitFor('the stalled stage to be relaunched', () =>
     stageProcesses().find((p: StageProcess) => p.queueId === wf.queue_id && p.role === role && p.pid !== frozen.pid),
-  STALL_TIMEOUT_MS * 4 + 15_000, 50).catch(() => undefined);
+  STALL_TIMEOUT_MS * 2 + 15_000, 50).catch(() => undefined);
   if (replacement === undefined) {
     if (isAlive(frozen.pid)) process.kill(frozen.pid, 'SIGCONT');
-    return [{ name: `stalled ${role} relaunched`, ok: false, detail: `no replacement within ${STALL_TIMEOUT_MS * 4 + 15_000} ms` }];
+    return [{ name: `stalled ${role} relaunched`, ok: false, detail: `no replacement within ${STALL_TIMEOUT_MS * 2 + 15_000} ms` }];
   }
   const relaunchedMs = Date.now() - stoppedAt;
   const newGeneration = generationOf(replacement.pid);
