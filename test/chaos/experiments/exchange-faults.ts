@@ -18,7 +18,7 @@ const CORRUPT_FILE = 'ETHUSDT-1m-2024-04-10.zip';
  * back-off earns a 418 ban).
  */
 const TIGHT_LIMITS: readonly RateLimitRule[] = [
-  { rateLimitType: 'REQUEST_WEIGHT', interval: 'SECOND', intervalNum: 1, limit: 24 },
+  { rateLimitType: 'REQUEST_WEIGHT', interval: 'SECOND', intervalNum: 1, limit: 40 },
   { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6_000 },
   { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61_000 },
 ];
@@ -37,14 +37,17 @@ export const exchangeFaults: ChaosExperiment = {
     });
     try {
       const size = MIX_SIZES[ctx.profile];
-      const mix = await startWorkflowMix(dep.rt, { ...size, liveMs: ctx.profile === 'short' ? 30_000 : 120_000 });
+      const mix = await startWorkflowMix(dep.rt, { ...size, liveMs: ctx.profile === 'short' ? 45_000 : 150_000 });
       const archive = await dep.rt.manager.create({ symbol: 'ETHUSDT', type: 'archive_candles_1m', range: { fromMs: ARCHIVE_FROM_MS, toMs: ARCHIVE_TO_MS } });
       const workflows = [...mix, archive];
       const recovery = new RecoveryClock(dep.rt.runtime.store, dep.rt.registry);
       const live = mix.find((wf) => wf.type === 'ws_aggtrades');
       const rest = mix.find((wf) => wf.type === 'api_candles_1m');
       if (live === undefined || rest === undefined) throw new Error('the mix lacks its live or REST candle workflow');
-      await waitFor('the live loader to connect', () => (dep.sim.wsStats().open >= 1 || ctx.signal.aborted ? true : undefined), 60_000, 100);
+      // Faults start once the live loader streams (it backfills its first seconds over REST first).
+      await waitFor('the live loader to connect', () => (dep.sim.wsStats().open >= 1 || ctx.signal.aborted ? true : undefined), 45_000, 100).catch((err: unknown) =>
+        ctx.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'faults start without a live connection'),
+      );
       let faults = 1; // the corrupt archive file, there from the start
       for (let round = 0; round < ROUNDS[ctx.profile] && !ctx.signal.aborted; round++) {
         faults += await faultRound(ctx, dep, { live, rest }, recovery);
