@@ -1,6 +1,6 @@
 import type { Workflow } from '../../src/protocol/index.ts';
 import type { ChaosContext, ChaosMeasurement } from './chaos-experiment.ts';
-import type { ChaosDeployment } from './chaos-deployment.ts';
+import type { Store, WorkflowRegistry } from '../../src/actors/index.ts';
 import type { RecoveryClock } from './recovery-clock.ts';
 import { compareWithOracle, sumComparisons } from './series-oracle.ts';
 import { restartsOf, settleAll } from './workflow-mix.ts';
@@ -14,20 +14,20 @@ type Check = ChaosMeasurement['checks'][number];
  */
 export async function measureOutcome(
   ctx: ChaosContext,
-  dep: ChaosDeployment,
+  dep: { readonly store: Store; readonly registry: WorkflowRegistry },
   workflows: readonly Workflow[],
-  m: { readonly faults: number; readonly recovery: RecoveryClock; readonly checks?: readonly Check[]; readonly settleMs: number; readonly seed?: number },
+  m: { readonly faults: number; readonly adoptions?: number; readonly recovery: RecoveryClock; readonly checks?: readonly Check[]; readonly settleMs: number; readonly seed?: number },
 ): Promise<ChaosMeasurement> {
   const polling = setInterval(() => void m.recovery.poll().catch((err: unknown) => ctx.log.warn({ err }, 'recovery poll failed')), 250);
   let ended: Workflow[];
   try {
-    ended = await settleAll(dep.rt, workflows, m.settleMs, ctx.signal);
+    ended = await settleAll(dep.registry, workflows, m.settleMs, ctx.signal);
     await m.recovery.poll();
   } finally {
     clearInterval(polling);
   }
   const nowMs = Date.now();
-  const comparisons = await Promise.all(ended.map((wf) => compareWithOracle(dep.rt.runtime.store, wf, { nowMs, ...(m.seed !== undefined ? { seed: m.seed } : {}) })));
+  const comparisons = await Promise.all(ended.map((wf) => compareWithOracle(dep.store, wf, { nowMs, ...(m.seed !== undefined ? { seed: m.seed } : {}) })));
   ended.forEach((wf, i) => {
     const c = comparisons[i];
     ctx.log.info({ workflow: `${wf.symbol} ${wf.type}`, status: wf.status, expected: c?.expected, stored: c?.stored, missing: c?.missing, first_missing: c?.missingSample }, 'series checked');
@@ -42,7 +42,7 @@ export async function measureOutcome(
     missing: total.missing,
     duplicated: total.duplicated,
     recoveryMs: m.recovery.recoveredMs,
-    restarts: restartsOf(ended),
+    restarts: restartsOf(ended) + (m.adoptions ?? 0),
     checks: [
       {
         name: 'every workflow completed',

@@ -1,6 +1,6 @@
 import { TERMINAL_STATUSES } from '../../src/protocol/index.ts';
 import type { Workflow } from '../../src/protocol/index.ts';
-import type { TestRuntime } from '../helpers/test-runtime.ts';
+import type { CreateWorkflowRequest, WorkflowRegistry } from '../../src/actors/index.ts';
 import type { ChaosProfile } from './chaos-experiment.ts';
 
 /** The sizes of the workflow mix an experiment runs while it injects faults. */
@@ -24,21 +24,26 @@ const TRADES_FROM_MS = Date.parse('2024-06-01T00:00:00Z');
 /** The live stream starts this far back: its first seconds come from the REST backfill. */
 const LIVE_PAST_MS = 3_000;
 
+/** What creates workflows: the in-process manager, or a manager process over its HTTP API. */
+export interface WorkflowCreator {
+  create(request: CreateWorkflowRequest): Promise<Workflow>;
+}
+
 /** Creates the mix: REST candles, REST trades and a live stream, each a workflow of its own symbol (and so its own collection). */
-export async function startWorkflowMix(rt: TestRuntime, size: MixSize): Promise<Workflow[]> {
+export async function startWorkflowMix(manager: WorkflowCreator, size: MixSize): Promise<Workflow[]> {
   const liveFrom = Date.now() - LIVE_PAST_MS;
   return Promise.all([
-    rt.manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: CANDLES_FROM_MS, toMs: CANDLES_FROM_MS + size.candleDays * 86_400_000 } }),
-    rt.manager.create({ symbol: 'ETHUSDT', type: 'api_trades', range: { fromMs: TRADES_FROM_MS, toMs: TRADES_FROM_MS + size.tradeHours * 3_600_000 } }),
-    rt.manager.create({ symbol: 'PEPEUSDT', type: 'ws_aggtrades', range: { fromMs: liveFrom, toMs: liveFrom + size.liveMs } }),
+    manager.create({ symbol: 'BTCUSDT', type: 'api_candles_1m', range: { fromMs: CANDLES_FROM_MS, toMs: CANDLES_FROM_MS + size.candleDays * 86_400_000 } }),
+    manager.create({ symbol: 'ETHUSDT', type: 'api_trades', range: { fromMs: TRADES_FROM_MS, toMs: TRADES_FROM_MS + size.tradeHours * 3_600_000 } }),
+    manager.create({ symbol: 'PEPEUSDT', type: 'ws_aggtrades', range: { fromMs: liveFrom, toMs: liveFrom + size.liveMs } }),
   ]);
 }
 
 /** Waits until every workflow has ended (or `signal` aborts, or the deadline passes) and returns their last states. */
-export async function settleAll(rt: TestRuntime, workflows: readonly Workflow[], timeoutMs: number, signal: AbortSignal): Promise<Workflow[]> {
+export async function settleAll(registry: WorkflowRegistry, workflows: readonly Workflow[], timeoutMs: number, signal: AbortSignal): Promise<Workflow[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const now = await Promise.all(workflows.map(async (wf) => (await rt.registry.get(wf.queue_id)) ?? wf));
+    const now = await Promise.all(workflows.map(async (wf) => (await registry.get(wf.queue_id)) ?? wf));
     if (now.every((wf) => TERMINAL_STATUSES.has(wf.status)) || signal.aborted || Date.now() > deadline) return now;
     await abortableDelay(250, signal);
   }

@@ -37,7 +37,7 @@ export const exchangeFaults: ChaosExperiment = {
     });
     try {
       const size = MIX_SIZES[ctx.profile];
-      const mix = await startWorkflowMix(dep.rt, { ...size, liveMs: ctx.profile === 'short' ? 45_000 : 150_000 });
+      const mix = await startWorkflowMix(dep.rt.manager, { ...size, liveMs: ctx.profile === 'short' ? 45_000 : 150_000 });
       const archive = await dep.rt.manager.create({ symbol: 'ETHUSDT', type: 'archive_candles_1m', range: { fromMs: ARCHIVE_FROM_MS, toMs: ARCHIVE_TO_MS } });
       const workflows = [...mix, archive];
       const recovery = new RecoveryClock(dep.rt.runtime.store, dep.rt.registry);
@@ -57,7 +57,7 @@ export const exchangeFaults: ChaosExperiment = {
       // Every 429 the tight limit caused is a fault the loaders had to ride out.
       faults += stats.status429;
       ctx.log.info({ status429: stats.status429, status418: stats.status418, status5xx: stats.status5xx, banned: stats.banned }, 'exchange responses');
-      return await measureOutcome(ctx, dep, workflows, {
+      return await measureOutcome(ctx, { store: dep.rt.runtime.store, registry: dep.rt.registry }, workflows, {
         faults,
         recovery,
         settleMs: ctx.profile === 'short' ? 90_000 : 300_000,

@@ -17,7 +17,7 @@ export const stageKill: ChaosExperiment = {
   async run(ctx: ChaosContext): Promise<ChaosMeasurement> {
     const dep = await startChaosDeployment(ctx, { simulator: { latencyMs: 40 } });
     try {
-      const workflows = await startWorkflowMix(dep.rt, MIX_SIZES[ctx.profile]);
+      const workflows = await startWorkflowMix(dep.rt.manager, MIX_SIZES[ctx.profile]);
       const recovery = new RecoveryClock(dep.rt.runtime.store, dep.rt.registry);
       const plan = KILLS[ctx.profile];
       let kills = 0;
@@ -39,7 +39,7 @@ export const stageKill: ChaosExperiment = {
         kills++;
         ctx.log.info({ kill: kills, of: plan.count, role: victim.role, workflow: `${wf.symbol} ${wf.type}`, pid: victim.pid }, 'SIGKILL');
       }
-      return await measureOutcome(ctx, dep, workflows, { faults: kills, recovery, settleMs: ctx.profile === 'short' ? 60_000 : 240_000 });
+      return await measureOutcome(ctx, { store: dep.rt.runtime.store, registry: dep.rt.registry }, workflows, { faults: kills, recovery, settleMs: ctx.profile === 'short' ? 60_000 : 240_000 });
     } finally {
       await dep.close();
     }

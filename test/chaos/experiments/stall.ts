@@ -72,7 +72,7 @@ export const stall: ChaosExperiment = {
         },
         onError: (err) => ctx.log.error({ err }, 'telemetry tape stopped'),
       });
-      const workflows = await startWorkflowMix(dep.rt, { ...MIX_SIZES[ctx.profile], liveMs: LIVE_MS[ctx.profile] });
+      const workflows = await startWorkflowMix(dep.rt.manager, { ...MIX_SIZES[ctx.profile], liveMs: LIVE_MS[ctx.profile] });
       const recovery = new RecoveryClock(dep.rt.runtime.store, dep.rt.registry);
       const checks: Check[] = [];
       let stalls = 0;
@@ -86,7 +86,7 @@ export const stall: ChaosExperiment = {
         checks.push(...result);
       }
       if (stalls === 0) checks.push({ name: 'a stage was stalled', ok: false, detail: 'no stage with work was found to freeze' });
-      return await measureOutcome(ctx, dep, workflows, { faults: stalls, recovery, checks, settleMs: ctx.profile === 'short' ? 60_000 : 240_000 });
+      return await measureOutcome(ctx, { store: dep.rt.runtime.store, registry: dep.rt.registry }, workflows, { faults: stalls, recovery, checks, settleMs: ctx.profile === 'short' ? 60_000 : 240_000 });
     } finally {
       await tape?.close().catch((err: unknown) => ctx.log.warn({ err }, 'telemetry tape not closed'));
       await dep.close();

@@ -40,7 +40,7 @@ export const storeFaults: ChaosExperiment = {
       overrides: (dataDir) => ({ store: switchableStore(new EmbeddedStore(dataDir), () => refused) }),
     });
     try {
-      const workflows = await startWorkflowMix(dep.rt, { ...MIX_SIZES[ctx.profile], liveMs: ctx.profile === 'short' ? 25_000 : 90_000 });
+      const workflows = await startWorkflowMix(dep.rt.manager, { ...MIX_SIZES[ctx.profile], liveMs: ctx.profile === 'short' ? 25_000 : 90_000 });
       const collections = new Set(workflows.map((wf) => wf.collection_name));
       const recovery = new RecoveryClock(dep.rt.runtime.store, dep.rt.registry);
       const checks: Check[] = [];
@@ -63,7 +63,7 @@ export const storeFaults: ChaosExperiment = {
         await abortableDelay(4_000, ctx.signal);
       }
       checks.push({ name: 'the store took no write while refusing', ok: writtenDuringFaults === 0, detail: `${writtenDuringFaults} records` });
-      return await measureOutcome(ctx, dep, workflows, { faults: windows, recovery, checks, settleMs: ctx.profile === 'short' ? 90_000 : 300_000 });
+      return await measureOutcome(ctx, { store: dep.rt.runtime.store, registry: dep.rt.registry }, workflows, { faults: windows, recovery, checks, settleMs: ctx.profile === 'short' ? 90_000 : 300_000 });
     } finally {
       refused = new Set();
       await dep.close();
