@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { WorkflowRegistry } from '../../../src/actors/index.ts';
 import type { CreateWorkflowRequest } from '../../../src/actors/index.ts';
-import { Workflow, formatTimeRange } from '../../../src/protocol/index.ts';
+import type { Workflow } from '../../../src/protocol/index.ts';
 import { startExchangeSimulator } from '../../../src/system/exchange-simulator/index.ts';
 import { EmbeddedStore } from '../../../src/system/store/index.ts';
 import { processStagesOnKafka } from '../../helpers/kafka-broker.ts';
@@ -23,19 +23,20 @@ const KILLS = { short: 1, full: 3 } as const;
 
 type Check = ChaosMeasurement['checks'][number];
 
-/** A manager process's HTTP API as a workflow creator. */
-function overHttp(base: string): WorkflowCreator {
+/** A manager process's HTTP API as a workflow creator (the workflow read back from the shared registry). */
+function overHttp(base: string, registry: WorkflowRegistry): WorkflowCreator {
   return {
     async create(req: CreateWorkflowRequest) {
       if (!('symbol' in req)) throw new TypeError('only series workflows are created over HTTP here');
       const res = await request(`${base}/queues`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ symbol: req.symbol, type: req.type, time_range: formatTimeRange(req.range) }),
+        body: JSON.stringify({ symbol: req.symbol, type: req.type, from: new Date(req.range.fromMs).toISOString(), to: new Date(req.range.toMs).toISOString() }),
       });
       const body = await res.body.text();
       if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`POST /queues answered ${res.statusCode}: ${body}`);
-      return Workflow.parse(JSON.parse(body));
+      const { queue_id: queueId } = JSON.parse(body) as { readonly queue_id: string };
+      return waitFor(`workflow ${queueId} in the registry`, () => registry.get(queueId), 10_000, 50);
     },
   };
 }
@@ -100,7 +101,7 @@ export const managerLoss: ChaosExperiment = {
       const registry = new WorkflowRegistry(store);
       await registry.init();
       ctx.log.info({ managers: [...managers.keys()], lease_ms: LEASE_MS }, 'two managers up');
-      const workflows = await startWorkflowMix(overHttp(managers.get(first)?.base ?? ''), { ...MIX_SIZES[ctx.profile], liveMs: ctx.profile === 'short' ? 30_000 : 120_000 });
+      const workflows = await startWorkflowMix(overHttp(managers.get(first)?.base ?? '', registry), { ...MIX_SIZES[ctx.profile], liveMs: ctx.profile === 'short' ? 30_000 : 120_000 });
       for (const wf of workflows) queueIds.add(wf.queue_id);
       const recovery = new RecoveryClock(store, registry);
       const checks: Check[] = [];
