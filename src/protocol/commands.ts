@@ -16,6 +16,12 @@ export const StartCommand = z.looseObject({
   timestamp: z.number(),
   /** Graph-builder and trainer stages: the universe and settings of their workflow. */
   gnn: GnnParams.optional(),
+  /**
+   * This launch of the stage (the supervisor's clock at launch, increasing with each relaunch). The
+   * stage stamps its telemetry with it, and its supervisor ignores telemetry of an older launch: a
+   * stalled stage that wakes up after its replacement started cannot change the workflow's state.
+   */
+  generation: z.number().int().nonnegative().optional(),
 });
 export type StartCommand = z.infer<typeof StartCommand>;
 

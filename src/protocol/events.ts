@@ -31,6 +31,8 @@ export const TelemetryEvent = z.looseObject({
   epochs: z.number().int().nonnegative().optional(),
   /** Trainer: the model version it stored. */
   model_id: z.string().optional(),
+  /** The launch of the stage that sent this (its start command's `generation`). */
+  generation: z.number().int().nonnegative().optional(),
   ping_ts: z.number().optional(),
   ponged_at: z.number().optional(),
 });

@@ -13,6 +13,8 @@ export interface Launch {
   readonly manager: string;
   readonly queueId: string;
   readonly role: string;
+  /** The launch's generation (its start command's), if the supervisor gave one. */
+  readonly generation: number | undefined;
   /** Set when the stage's actor stopped (its supervisor stopped it, or let the workflow go). */
   stopped: boolean;
 }
@@ -53,7 +55,7 @@ export async function startManager(options: {
   const launcher: Launcher = {
     kind: 'inprocess',
     launch: (spec, parent) => {
-      const launch: Launch = { manager: options.instanceId, queueId: spec.command.queue_id, role: spec.role, stopped: false };
+      const launch: Launch = { manager: options.instanceId, queueId: spec.command.queue_id, role: spec.role, generation: spec.command.generation, stopped: false };
       options.launches.push(launch);
       const stage = { receive: () => undefined, dispose: () => void (launch.stopped = true) };
       return parent.spawn<never>({ name: spec.role, actorType: spec.role, create: () => stage });

@@ -26,6 +26,7 @@ export class Telemetry {
       type: this.#command.type,
       status,
       ...fields,
+      ...(this.#command.generation !== undefined ? { generation: this.#command.generation } : {}),
       timestamp: unixSeconds(this.#clock.now()),
     };
     await this.#bus.produce(this.#topic, [{ key: event.queue_id, value: JSON.stringify(event) }]);

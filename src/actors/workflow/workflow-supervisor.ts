@@ -61,6 +61,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
   readonly #stages = new Map<StageRole, ActorRef<never>>();
   readonly #lastHeard = new Map<StageRole, number>();
   readonly #stallBudgets = new Map<StageRole, RestartBudget>();
+  /** The generation of each stage's current launch: telemetry of an older one is fenced off. */
+  readonly #generations = new Map<StageRole, number>();
   #wf: Workflow;
   #stopping = false;
   #launched = false;
@@ -188,12 +190,13 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     // A stage that already finished is not run again (the producer's end marker is on the topic).
     const commands = stagesOf(this.#pipeline)
       .filter((role) => this.#stage(role)?.status !== 'finished')
-      .map((role) => [role, this.#startCommand(role)] as const);
+      .map((role) => [role, this.#startCommand(role, this.#nextGeneration(role, now))] as const);
     await bus.produce(
       this.#deps.controlTopic,
       commands.map(([, c]) => ({ key: c.queue_id, value: JSON.stringify(c) })),
     );
     for (const [role, command] of commands) {
+      this.#generations.set(role, command.generation ?? 0);
       this.#stages.set(role, launcher.launch({ role, command }, this.#ctx));
       this.#lastHeard.set(role, now);
       this.#setStage(role, { status: 'running', started_at: now });
@@ -222,6 +225,11 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     if (TERMINAL_STATUSES.has(this.#wf.status)) return;
     const role = roleOfProducer(event.producer);
     if (!role || !this.#stage(role)) return;
+    if (event.generation !== undefined && event.generation < (this.#generations.get(role) ?? 0)) {
+      // A stage that was relaunched (stalled) and woke up again: its replacement speaks for the stage now.
+      this.#ctx.log.warn({ queue_id: this.#wf.queue_id, role, generation: event.generation, current: this.#generations.get(role), status: event.status }, 'telemetry of a replaced stage launch fenced off');
+      return;
+    }
     const records = event.records_written;
     const now = this.#deps.clock.now();
     this.#lastHeard.set(role, now);
@@ -309,7 +317,8 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       }
       this.#ctx.log.warn({ queue_id: this.#wf.queue_id, role, silent_ms: silentFor }, 'stage stalled; relaunching');
       this.#ctx.stop(ref);
-      const command = this.#startCommand(role);
+      const command = this.#startCommand(role, this.#nextGeneration(role, now));
+      this.#generations.set(role, command.generation ?? 0);
       this.#stages.set(role, this.#deps.launcher.launch({ role, command }, this.#ctx));
       this.#lastHeard.set(role, now);
       this.#setStage(role, {
@@ -372,7 +381,12 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     return this.#wf.stages[targetOf(role)];
   }
 
-  #startCommand(role: StageRole): StartCommand {
+  /** A launch's generation: the clock, and always above the stage's previous launch (a clock that did not move, a fake one). */
+  #nextGeneration(role: StageRole, now: number): number {
+    return Math.max(Math.floor(now), (this.#generations.get(role) ?? -1) + 1);
+  }
+
+  #startCommand(role: StageRole, generation: number): StartCommand {
     const target = targetOf(role);
     const wf = this.#wf;
     return {
@@ -388,6 +402,7 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
       ...(this.#deps.image ? { image: this.#deps.image } : {}),
       timestamp: unixSeconds(this.#deps.clock.now()),
       ...(wf.gnn ? { gnn: wf.gnn } : {}),
+      generation,
     };
   }
 

@@ -13,6 +13,8 @@ export function createBus(config: Config, logger?: Logger): Bus {
       defaultPartitions: config.KAFKA_PARTITIONS,
       replicationFactor: config.KAFKA_REPLICATION_FACTOR,
       topicReadyTimeoutMs: config.KAFKA_TOPIC_READY_TIMEOUT_MS,
+      sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: config.KAFKA_HEARTBEAT_INTERVAL_MS,
       ...(logger !== undefined ? { logger: logger.child({ component: 'kafka-bus' }) } : {}),
     });
   }

@@ -117,6 +117,10 @@ export const ConfigSchema = z.object({
   KAFKA_REPLICATION_FACTOR: positiveInt(1),
   /** How long creating a topic (or reading its metadata and offsets) waits through retriable broker errors. */
   KAFKA_TOPIC_READY_TIMEOUT_MS: positiveInt(30_000),
+  /** A consumer silent this long leaves its group and its partitions go to another (Kafka's `session.timeout.ms`; the broker allows 6000 and up by default): how soon a killed stage's replacement consumes. */
+  KAFKA_SESSION_TIMEOUT_MS: positiveInt(30_000),
+  /** How often a consumer tells its group it is alive (Kafka's `heartbeat.interval.ms`, a third of the session timeout or less). */
+  KAFKA_HEARTBEAT_INTERVAL_MS: positiveInt(3_000),
   ARANGO_URL: optionalText,
   ARANGO_DB: z.string().min(1).default('streamforge'),
   ARANGO_USER: z.string().min(1).default('root'),
@@ -178,6 +182,8 @@ export const ConfigSchema = z.object({
   STREAMFORGE_IMAGE: optionalText,
   // A worker's assignment, set by the launcher as the original's Jobs had it.
   QUEUE_ID: optionalText,
+  /** The launch of this stage (its start command's `generation`), stamped on its telemetry. */
+  STAGE_GENERATION: z.coerce.number().int().nonnegative().optional(),
   SYMBOL: optionalText,
   TYPE: optionalText,
   TIME_RANGE: optionalText,

@@ -31,6 +31,7 @@ export function stageAssignment(role: StageRole, command: StartCommand): Record<
     KAFKA_TOPIC: command.kafka_topic,
     COLLECTION_NAME: command.collection_name,
     TELEMETRY_PRODUCER_ID: command.telemetry_id,
+    ...(command.generation !== undefined ? { STAGE_GENERATION: String(command.generation) } : {}),
   };
 }
 
@@ -58,6 +59,7 @@ export function stageCommandFromConfig(config: Config, role: StageRole, now: num
     telemetry_id: config.TELEMETRY_PRODUCER_ID ?? `${target}__${(config.QUEUE_ID ?? '').slice(-6)}`,
     timestamp: now / 1000,
     ...(gnn?.success ? { gnn: gnn.data } : {}),
+    ...(config.STAGE_GENERATION !== undefined ? { generation: config.STAGE_GENERATION } : {}),
   });
   if (!parsed.success) throw new ConfigError(`invalid stage assignment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;

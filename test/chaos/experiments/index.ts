@@ -1,0 +1,9 @@
+import type { ChaosExperiment } from '../chaos-experiment.ts';
+import { exchangeFaults } from './exchange-faults.ts';
+import { managerLoss } from './manager-loss.ts';
+import { stageKill } from './stage-kill.ts';
+import { stall } from './stall.ts';
+import { storeFaults } from './store-faults.ts';
+
+/** Every experiment `npm run chaos` runs, in this order. Append new ones here. */
+export const experiments: readonly ChaosExperiment[] = [stageKill, stall, managerLoss, exchangeFaults, storeFaults];
