@@ -527,6 +527,28 @@ describe('exchange simulator: rate limits', () => {
     }
   });
 
+  it('lowers its limits mid-window when told to: what was used still counts, exchangeInfo advertises the new ones', async () => {
+    const clock = { now: NOW };
+    const sim = await startExchangeSimulator({
+      nowMs: () => clock.now,
+      rateLimits: [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 100 }],
+    });
+    try {
+      const path = '/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1';
+      for (let i = 0; i < 3; i++) assert.equal((await get(sim, path)).status, 200);
+      const tight = [{ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 30 }] as const;
+      sim.setRateLimits(tight);
+      const info = await get(sim, '/api/v3/exchangeInfo');
+      assert.deepEqual((info.body as { rateLimits: unknown[] }).rateLimits, tight);
+      assert.equal(info.headers.get('x-mbx-used-weight-1m'), '26'); // 3 × 2 before, 20 now
+      assert.equal((await get(sim, path)).status, 200);
+      assert.equal((await get(sim, path)).status, 200);
+      assert.equal((await get(sim, path)).status, 429);
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('does not ban requests already in flight within the grace period, nor a client that waited', async () => {
     const clock = { now: NOW };
     const sim = await startExchangeSimulator({

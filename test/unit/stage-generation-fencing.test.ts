@@ -79,6 +79,15 @@ describe('stage generations: telemetry of a replaced launch is fenced off', { ti
         stage = await loaderStage();
       }
       assert.equal(stage?.records, 30);
+
+      // An older launch that finishes did its whole work (a loader wrote its end marker, a connector
+      // stored everything before it): heard, or a workflow whose old launch consumed the marker never ends.
+      await say(first.generation, 'finished', 40);
+      for (let i = 0; i < 50 && stage?.status !== 'finished'; i++) {
+        await settleUntil(() => false, 5);
+        stage = await loaderStage();
+      }
+      assert.equal(stage?.status, 'finished', 'the older launch’s `finished` is heard');
     } finally {
       await manager?.close();
       await bus.close().catch(() => undefined);

@@ -225,8 +225,11 @@ export class WorkflowSupervisor implements Behaviour<SupervisorMessage> {
     if (TERMINAL_STATUSES.has(this.#wf.status)) return;
     const role = roleOfProducer(event.producer);
     if (!role || !this.#stage(role)) return;
-    if (event.generation !== undefined && event.generation < (this.#generations.get(role) ?? 0)) {
-      // A stage that was relaunched (stalled) and woke up again: its replacement speaks for the stage now.
+    if (event.generation !== undefined && event.generation < (this.#generations.get(role) ?? 0) && event.status !== 'finished') {
+      // A stage that was relaunched (stalled, or left running by a manager that died) and woke up again: its
+      // replacement speaks for the stage now. Only its `finished` still counts: it did the whole work (the
+      // loader wrote its end marker; the connector stored everything before it and committed past it, so
+      // its replacement will never see that marker).
       this.#ctx.log.warn({ queue_id: this.#wf.queue_id, role, generation: event.generation, current: this.#generations.get(role), status: event.status }, 'telemetry of a replaced stage launch fenced off');
       return;
     }

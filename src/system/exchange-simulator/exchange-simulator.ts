@@ -16,6 +16,7 @@ import type { MarketContext } from './market-data-routes.ts';
 import { createPrng } from './prng.ts';
 import type { Prng } from './prng.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import type { RateLimitRule } from './rate-limiter.ts';
 import { isProbability, resolveOptions } from './simulator-options.ts';
 import type { ResolvedOptions, SimulatorOptions } from './simulator-options.ts';
 import { StatsCounter } from './simulator-stats.ts';
@@ -32,6 +33,8 @@ export interface ExchangeSimulator {
   stats(): SimulatorStats;
   resetStats(): void;
   setServerErrorRate(p: number): void;
+  /** The exchange changes its limits (exchangeInfo advertises the new ones; clients that read them before do not know). */
+  setRateLimits(rules: readonly RateLimitRule[]): void;
   /** WebSocket base URL on the same port, e.g. ws://127.0.0.1:40123 (paths `/ws/<stream>`, `/stream?streams=a/b`). */
   readonly wsUrl: string;
   /** Archive base URL (= url): serves `/data/spot/...`. */
@@ -75,6 +78,7 @@ function failureReply(failure: BinanceFailure, headers: Record<string, string>):
 class SimulatorCore {
   readonly #opts: ResolvedOptions;
   readonly #limiter: RateLimiter;
+  #rateLimits: readonly RateLimitRule[];
   readonly holes: ReadonlyMap<string, SymbolHoles>;
   readonly books: DepthBooks;
   readonly #faults: Prng;
@@ -84,6 +88,7 @@ class SimulatorCore {
   constructor(opts: ResolvedOptions) {
     this.#opts = opts;
     this.#limiter = new RateLimiter(opts.rateLimits, opts.banGraceMs);
+    this.#rateLimits = opts.rateLimits;
     this.holes = new Map([...opts.listedAtMs.keys()].map((symbol) => [symbol, holesFor(symbol, opts.holes)]));
     this.books = new DepthBooks(opts.seed, opts.ws.depthIntervalMs);
     // Faults draw from their own stream so that injecting them never changes the data served.
@@ -121,6 +126,11 @@ class SimulatorCore {
     return this.stats.snapshot(this.#limiter.windows(nowMs), nowMs, this.#limiter.bannedUntil());
   }
 
+  setRateLimits(rules: readonly RateLimitRule[]): void {
+    this.#rateLimits = rules;
+    this.#limiter.setRules(rules);
+  }
+
   resetStats(): void {
     this.stats = new StatsCounter();
     this.#limiter.resetStats();
@@ -132,7 +142,7 @@ class SimulatorCore {
       nowMs,
       listedAtMs: this.#opts.listedAtMs,
       holes: this.holes,
-      rateLimits: this.#opts.rateLimits,
+      rateLimits: this.#rateLimits,
       books: this.books,
     };
   }
@@ -248,6 +258,7 @@ export async function startExchangeSimulator(opts: SimulatorOptions = {}): Promi
       if (!isProbability(p)) throw new RangeError(`serverErrorRate must be within [0, 1], got ${p}`);
       core.serverErrorRate = p;
     },
+    setRateLimits: (rules) => core.setRateLimits(rules),
     dropConnections: () => live.ws.dropConnections(),
     serverShutdown: () => live.ws.serverShutdown(resolved.nowMs()),
     injectDepthGap(symbol: string): void {

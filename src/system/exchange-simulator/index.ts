@@ -5,6 +5,7 @@ export type { WsOptions } from './ws-options.ts';
 export type { WsStats } from './ws-server.ts';
 export type { SimulatorStats } from './simulator-stats.ts';
 export type { RateLimitRule, RateWindowStats } from './rate-limiter.ts';
+export { DEFAULT_RATE_LIMITS } from './simulator-defaults.ts';
 export type { Hole } from './holes.ts';
 export { expectedKlines } from './kline-query.ts';
 export type { ExpectedDataOptions } from './kline-query.ts';

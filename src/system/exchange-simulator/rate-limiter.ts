@@ -44,7 +44,7 @@ interface Window {
  * get the IP banned (418) for twice the rest of the window, at least 2 s.
  */
 export class RateLimiter {
-  readonly #windows: Window[];
+  #windows: Window[];
   readonly #banGraceMs: number;
   #backoffUntil = 0;
   #backoffSince = 0;
@@ -53,7 +53,22 @@ export class RateLimiter {
 
   constructor(rules: readonly RateLimitRule[], banGraceMs: number) {
     this.#banGraceMs = banGraceMs;
-    this.#windows = rules
+    this.#windows = RateLimiter.#windowsOf(rules);
+  }
+
+  /** New limits from now on (the exchange changed them); a back-off or ban under way stays. */
+  setRules(rules: readonly RateLimitRule[]): void {
+    const before = this.#windows;
+    this.#windows = RateLimiter.#windowsOf(rules);
+    // What this IP already used in a window of the same kind and length still counts.
+    for (const w of this.#windows) {
+      const old = before.find((o) => o.lengthMs === w.lengthMs && o.rule.rateLimitType === w.rule.rateLimitType);
+      if (old) Object.assign(w, { start: old.start, used: old.used, maxUsed: old.maxUsed });
+    }
+  }
+
+  static #windowsOf(rules: readonly RateLimitRule[]): Window[] {
+    return rules
       .filter((rule) => rule.rateLimitType !== 'ORDERS')
       .map((rule) => ({
         rule,

@@ -28,7 +28,7 @@ type Check = { name: string; ok: boolean; detail?: string };
 
 export const brokerLoss: ChaosExperiment = {
   name: 'broker-loss',
-  chaosMesh: { manifest: 'k8s/chaos/pod-kill-kafka-broker.yaml' },
+  chaosMesh: { manifest: 'pod-kill-kafka-broker.yaml' },
   async run(ctx: ChaosContext): Promise<ChaosMeasurement> {
     const { signal, log } = ctx;
     const full = ctx.profile === 'full';

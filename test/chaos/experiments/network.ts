@@ -80,7 +80,7 @@ function planMs(plan: readonly NetworkFault[]): number {
 
 export const network: ChaosExperiment = {
   name: 'network',
-  chaosMesh: { manifest: 'k8s/chaos/network-delay-kafka.yaml, network-partition-kafka.yaml, network-loss-exchange.yaml' },
+  chaosMesh: { manifest: 'network-delay-kafka.yaml, network-partition-kafka.yaml, network-loss-exchange.yaml' },
   async run(ctx: ChaosContext): Promise<ChaosMeasurement> {
     const { signal, log } = ctx;
     const full = ctx.profile === 'full';
