@@ -40,7 +40,8 @@ export async function startChaosDeployment(
     rt = await startTestRuntime(sim.url, {
       dataDir: ctx.workDir,
       // The broker's shortest session: a SIGKILLed consumer's partitions move to its replacement in seconds, not 30.
-      env: { ...processStagesOnKafka(bootstrap), BINANCE_WS_URL: sim.wsUrl, KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '1000', ...options.env },
+      // Production's exchange retries (the test runtime's 4 are for fast tests): a 5xx burst is ridden out, not failed.
+      env: { ...processStagesOnKafka(bootstrap), BINANCE_WS_URL: sim.wsUrl, KAFKA_SESSION_TIMEOUT_MS: '6000', KAFKA_HEARTBEAT_INTERVAL_MS: '1000', EXCHANGE_MAX_ATTEMPTS: '6', ...options.env },
       overrides: (dataDir) => ({ stageSupervision: CHAOS_STAGE_SUPERVISION, ...options.overrides?.(dataDir) }),
     });
   } catch (err) {

@@ -21,7 +21,7 @@ const CORRUPT_FILE = 'ETHUSDT-1m-2024-04-10.zip';
  * earns a 418 ban).
  */
 const TIGHT_LIMITS: readonly RateLimitRule[] = [
-  { rateLimitType: 'REQUEST_WEIGHT', interval: 'SECOND', intervalNum: 1, limit: 40 },
+  { rateLimitType: 'REQUEST_WEIGHT', interval: 'SECOND', intervalNum: 1, limit: 10 },
   { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6_000 },
   { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61_000 },
 ];
@@ -126,7 +126,7 @@ async function rateLimitStorm(
   type: 'api_candles_1m' | 'api_candles_5m',
   symbols: readonly string[],
 ): Promise<{ readonly workflows: Workflow[]; readonly status429: number; readonly status418: number }> {
-  const days = ctx.profile === 'short' ? 60 : 240;
+  const days = ctx.profile === 'short' ? 120 : 360;
   const workflows = await Promise.all(symbols.map((symbol) => dep.rt.manager.create({ symbol, type, range: { fromMs: STORM_FROM_MS, toMs: STORM_FROM_MS + days * 86_400_000 } })));
   await waitFor('the storm\'s loaders to store', async () => {
     if (ctx.signal.aborted) return true;
